@@ -1,0 +1,4 @@
+#ifndef DISTILL_CBLAS_SHIM_H
+#define DISTILL_CBLAS_SHIM_H
+#include <cblas.h>
+#endif

@@ -1,0 +1,1 @@
+print("distill-worker: not built yet")
