@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// Runs `body`, printing any Core error as one `error: ...` line on stderr and exiting with
+/// status 1 (ArgumentParser's own errors pass through unchanged).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// The number of cores this process may use.
+enum ProcessInfoCores {
+    static var count: Int { max(ProcessInfo.processInfo.activeProcessorCount, 1) }
+}

@@ -1,0 +1,116 @@
+/// The type of one configuration key, which decides how its text is parsed and checked.
+public enum ConfigType: Sendable, Equatable {
+    case int(min: Int)
+    case float(min: Double, max: Double)
+    case bool
+    case string
+    case choice([String])
+
+    /// Parses `text` for `key`, throwing ``ConfigError/badValue`` with the expectation.
+    func parse(_ text: String, key: String, source: String) throws -> ConfigValue {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        switch self {
+        case let .int(min):
+            guard let v = Int(t), v >= min else { throw ConfigError.badValue(key: key, value: text, expected: "an integer ≥ \(min)", source: source) }
+            return .int(v)
+        case let .float(min, max):
+            guard let v = Double(t), v.isFinite, v >= min, v <= max else {
+                throw ConfigError.badValue(key: key, value: text, expected: "a number in [\(min), \(max)]", source: source)
+            }
+            return .float(v)
+        case .bool:
+            switch t.lowercased() {
+            case "true", "yes", "on", "1": return .bool(true)
+            case "false", "no", "off", "0": return .bool(false)
+            default: throw ConfigError.badValue(key: key, value: text, expected: "true or false", source: source)
+            }
+        case .string:
+            return .string(t)
+        case let .choice(options):
+            guard options.contains(t) else {
+                throw ConfigError.badValue(key: key, value: text, expected: "one of \(options.joined(separator: ", "))", source: source)
+            }
+            return .string(t)
+        }
+    }
+}
+
+/// A parsed configuration value.
+public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+    case int(Int)
+    case float(Double)
+    case bool(Bool)
+    case string(String)
+
+    public var description: String {
+        switch self {
+        case let .int(v): return String(v)
+        case let .float(v): return String(v)
+        case let .bool(v): return String(v)
+        case let .string(v): return v
+        }
+    }
+}
+
+/// One known configuration key: its dotted name, type, default and meaning.
+public struct ConfigKey: Sendable {
+    public let name: String
+    public let type: ConfigType
+    public let defaultValue: ConfigValue
+    public let help: String
+}
+
+/// Every key a run configuration may hold (documented in `docs/CONFIG.md`).
+public enum ConfigSchema {
+    private static func key(_ name: String, _ type: ConfigType, _ value: ConfigValue, _ help: String) -> ConfigKey {
+        ConfigKey(name: name, type: type, defaultValue: value, help: help)
+    }
+
+    /// The keys, in the order `config.yaml` lists them.
+    public static let keys: [ConfigKey] = [
+        key("seed", .int(min: 0), .int(1), "Run seed: keys initialisation, data order, augmentation and dropout."),
+        key("data.source", .choice(["builtin", "cifar10", "idx", "npy"]), .string("builtin"), "Data set format."),
+        key("data.path", .string, .string(""), "Folder of the data set files (cifar10, idx, npy); see docs/DATA.md."),
+        key("data.train_size", .int(min: 1), .int(20_000), "Training images generated (builtin only)."),
+        key("data.test_size", .int(min: 1), .int(4_000), "Test images generated (builtin only)."),
+        key("data.data_seed", .int(min: 0), .int(2024), "Seed of the built-in data set (builtin only)."),
+        key("data.limit", .int(min: 0), .int(0), "Use only the first N training images (0: all)."),
+        key("data.normalize", .bool, .bool(true), "Per-channel mean/std normalisation fitted on the training set (false: x/255)."),
+        key("model.spec", .string, .string("seed-student"), "Model to train: a preset name or a YAML/JSON spec file."),
+        key("model.role", .choice(["auto", "teacher", "student"]), .string("auto"),
+            "Names the output weights teacher.safetensors or student.safetensors (auto: teacher when no teacher is given)."),
+        key("teacher.checkpoint", .string, .string(""), "Frozen teacher to distil from: a run folder or .safetensors file (empty: plain training)."),
+        key("distill.temperature", .float(min: 0.01, max: 1000), .float(4), "Softmax temperature T of the soft term."),
+        key("distill.alpha", .float(min: 0, max: 1), .float(0.9), "Weight λ of the soft term (ignored without a teacher)."),
+        key("train.epochs", .int(min: 1), .int(10), "Epochs to train (when train.steps is 0)."),
+        key("train.steps", .int(min: 0), .int(0), "Optimiser steps to train; takes precedence over train.epochs (0: use epochs)."),
+        key("train.batch_size", .int(min: 1), .int(128), "Global batch size (all shards together)."),
+        key("train.shards", .int(min: 0), .int(0), "Micro-shards per batch, fixed for the run (0: 2 per worker or thread)."),
+        key("train.threads", .int(min: 0), .int(0), "Compute threads of the single-process trainer (0: one per core)."),
+        key("train.log_every", .int(min: 1), .int(50), "Steps between metric lines."),
+        key("train.eval_every", .int(min: 0), .int(0), "Steps between evaluations (0: at the end of every epoch)."),
+        key("optimizer.name", .choice(["adam", "adamw", "sgd"]), .string("adam"), "Optimiser."),
+        key("optimizer.learning_rate", .float(min: 0, max: 10), .float(0.003), "Base learning rate."),
+        key("optimizer.beta1", .float(min: 0, max: 0.999999), .float(0.9), "Adam β1."),
+        key("optimizer.beta2", .float(min: 0, max: 0.999999), .float(0.999), "Adam β2."),
+        key("optimizer.epsilon", .float(min: 0, max: 1), .float(1e-8), "Adam ε."),
+        key("optimizer.momentum", .float(min: 0, max: 0.999999), .float(0.9), "SGD momentum."),
+        key("optimizer.nesterov", .bool, .bool(false), "SGD Nesterov momentum."),
+        key("optimizer.weight_decay", .float(min: 0, max: 1), .float(0), "Weight decay on kernels (L2 for sgd/adam, decoupled for adamw)."),
+        key("optimizer.schedule", .choice(["constant", "step", "cosine"]), .string("constant"), "Learning-rate schedule."),
+        key("optimizer.warmup_steps", .int(min: 0), .int(0), "Linear warm-up steps (cosine)."),
+        key("optimizer.min_learning_rate", .float(min: 0, max: 10), .float(0), "Final learning rate (cosine)."),
+        key("optimizer.step_every", .int(min: 1), .int(1000), "Steps between decays (step)."),
+        key("optimizer.step_gamma", .float(min: 0, max: 1), .float(0.1), "Decay factor (step)."),
+        key("augment.width_shift", .float(min: 0, max: 1), .float(0.1), "Random horizontal shift, fraction of the width."),
+        key("augment.height_shift", .float(min: 0, max: 1), .float(0.1), "Random vertical shift, fraction of the height."),
+        key("augment.horizontal_flip", .bool, .bool(true), "Random horizontal flips."),
+        key("augment.pad_crop", .int(min: 0), .int(0), "Zero-pad by N pixels and crop back at a random offset."),
+        key("augment.fill", .choice(["nearest", "constant"]), .string("nearest"), "Fill for pixels shifted in."),
+        key("augment.fill_value", .int(min: 0), .int(0), "Fill value (0–255) with augment.fill: constant."),
+        key("eval.batch_size", .int(min: 1), .int(500), "Images per evaluation batch."),
+    ]
+
+    /// The key called `name`, or nil.
+    public static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
+}

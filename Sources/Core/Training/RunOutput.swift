@@ -1,0 +1,101 @@
+import Foundation
+
+/// The per-step and per-run records a training run writes.
+public struct StepMetrics {
+    public var step: Int
+    public var epoch: Int
+    public var loss: LossSums
+    public var learningRate: Float
+    public var samplesPerSecond: Double
+
+    /// One `metrics.jsonl` line (`"kind":"step"`; losses and accuracy are means over the steps since the last line).
+    public var json: String {
+        let n = Double(max(loss.count, 1))
+        return #"{"kind":"step","step":\#(step),"epoch":\#(epoch),"loss":\#(loss.total / n),"hard_loss":\#(loss.hard / n),"soft_loss":\#(loss.soft / n),"train_accuracy":\#(Double(loss.correct) / n),"learning_rate":\#(learningRate),"samples_per_s":\#(samplesPerSecond)}"#
+    }
+
+    /// One line for people.
+    public var human: String {
+        let n = Double(max(loss.count, 1))
+        return String(format: "step %6d  epoch %3d  loss %.4f  train acc %6.2f%%  lr %.5f  %7.1f samples/s",
+                      step, epoch, loss.total / n, 100 * Double(loss.correct) / n, learningRate, samplesPerSecond)
+    }
+}
+
+/// What `summary.json` holds at the end of a run.
+public struct TrainingSummary: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var epochs: Double
+    public var trainLoss: Double
+    public var testAccuracy: Double
+    public var teacherTestAccuracy: Double?
+    public var samplesPerSecond: Double
+    public var paramsSHA256: String
+    public var teacherParamsSHA256: String?
+    public var shards: Int
+    /// False when the run was stopped (signal) before its last step.
+    public var completed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case steps, epochs, shards, completed
+        case trainLoss = "train_loss"
+        case testAccuracy = "test_accuracy"
+        case teacherTestAccuracy = "teacher_test_accuracy"
+        case samplesPerSecond = "samples_per_s"
+        case paramsSHA256 = "params_sha256"
+        case teacherParamsSHA256 = "teacher_params_sha256"
+    }
+
+    /// Reads a `summary.json`.
+    public static func read(_ path: String) throws -> TrainingSummary {
+        try JSONDecoder().decode(TrainingSummary.self, from: Data(try AtomicFile.read(path)))
+    }
+}
+
+/// The output folder of a run (`--out DIR`): `config.yaml`, `metrics.jsonl`, the model
+/// weights (`teacher.safetensors` or `student.safetensors`) with their spec (`.yaml`), and
+/// `summary.json`. Everything but the metrics log is written atomically.
+public final class RunOutput {
+    /// The folder.
+    public let directory: String
+    private var metrics: FileHandle?
+
+    /// Creates the folder (and parents) if needed.
+    public init(directory: String) throws {
+        self.directory = directory
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError.invalid(source: "--out \(directory)", detail: "cannot create the output folder: \(error.localizedDescription)")
+        }
+    }
+
+    /// Path of `name` inside the folder.
+    public func path(_ name: String) -> String { directory + "/" + name }
+
+    /// Writes `config.yaml` and starts a fresh `metrics.jsonl`.
+    public func begin(setup: TrainingSetup) throws {
+        try AtomicFile.write(Array(setup.config.yaml().utf8), to: path("config.yaml"))
+        try AtomicFile.write([], to: path("metrics.jsonl"))
+        metrics = FileHandle(forWritingAtPath: path("metrics.jsonl"))
+    }
+
+    /// Appends one JSON line to `metrics.jsonl`.
+    public func append(_ line: String) throws {
+        metrics?.write(Data((line + "\n").utf8))
+    }
+
+    /// Writes the weights, their spec and `summary.json`.
+    public func finish(setup: TrainingSetup, summary: TrainingSummary) throws {
+        try metrics?.synchronize()
+        try metrics?.close()
+        metrics = nil
+        try ModelFile(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes,
+                      normalization: setup.normalization, role: setup.role, parameters: setup.student)
+            .write(to: path("\(setup.role).safetensors"))
+        try AtomicFile.write(Array(setup.studentSpec.yaml().utf8), to: path("\(setup.role).yaml"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(summary)) + [10], to: path("summary.json"))
+    }
+}

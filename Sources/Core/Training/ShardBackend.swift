@@ -1,0 +1,71 @@
+import Dispatch
+
+/// Something that computes the shards of a step: threads in this process
+/// (``LocalShardPool``) or remote workers (the distributed coordinator).
+public protocol ShardBackend: AnyObject {
+    /// Computes `tasks` for global step `step` with the student at `parameters`
+    /// (version `parameterVersion`) and returns one result per task, in any order.
+    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult]
+}
+
+/// Computes shards on `threads` threads of this process, one ``ShardExecutor`` each, with one
+/// BLAS thread per executor. Shard `i` of a step goes to executor `i mod threads`; since a
+/// shard's result does not depend on its executor, the thread count never changes results.
+public final class LocalShardPool: ShardBackend {
+    /// The executors, one per thread.
+    public let executors: [ShardExecutor]
+
+    public init(executors: [ShardExecutor]) {
+        precondition(!executors.isEmpty, "a pool needs at least one executor")
+        self.executors = executors
+        BLAS.setThreads(1)
+    }
+
+    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
+        let slots = ResultSlots<ShardResult>(count: tasks.count)
+        let threads = min(executors.count, tasks.count)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var i = t
+            while i < tasks.count {
+                slots.store(executors[t].run(tasks[i], step: step), at: i)
+                i += threads
+            }
+        }
+        return slots.values(count: tasks.count)
+    }
+
+    /// Runs `body(executor, item)` for items `0..<count` spread over the executors' threads
+    /// (item `i` on executor `i mod threads`).
+    public func parallel(items count: Int, _ body: (ShardExecutor, Int) -> Void) {
+        let threads = min(executors.count, count)
+        guard threads > 0 else { return }
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var i = t
+            while i < count {
+                body(executors[t], i)
+                i += threads
+            }
+        }
+    }
+}
+
+/// Write-once result slots filled concurrently, each by exactly one thread.
+final class ResultSlots<Element>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Element?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: max(count, 1))
+        slots.initialize(repeating: nil)
+    }
+
+    deinit {
+        _ = slots.deinitialize()
+        slots.deallocate()
+    }
+
+    /// Stores slot `index`; distinct threads must use distinct indices.
+    func store(_ element: Element, at index: Int) { slots[index] = element }
+
+    /// The filled slots, in index order.
+    func values(count: Int) -> [Element] { (0..<count).map { slots[$0]! } }
+}

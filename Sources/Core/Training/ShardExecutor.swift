@@ -1,0 +1,98 @@
+/// The KD step on one shard, for one thread: teacher inference (inference-mode BatchNorm, no
+/// gradient) and the student's forward and backward pass. The distributed worker and the
+/// single-process trainer both call exactly this.
+///
+/// The executor owns one student replica with its own gradient buffer and one teacher
+/// replica without gradients, both bound to parameters shared with other executors.
+public final class ShardExecutor {
+    /// The student replica (bound to the shared student parameters).
+    public let student: Network
+    /// The frozen teacher replica, or nil for plain training.
+    public let teacher: Network?
+    private let objective: DistillationObjective
+    private let normalization: Normalization
+    private let seed: UInt64
+    private let gradients: UnsafeMutableBufferPointer<Float>
+    private let input = Tensor(shape: [0])
+    private let dLogits = Tensor(shape: [0])
+
+    /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
+    /// optional frozen `teacher` (spec and parameters).
+    public init(
+        studentSpec: ModelSpec, studentParameters: ModelParameters,
+        teacher: (spec: ModelSpec, parameters: ModelParameters)?,
+        inputShape: [Int], classes: Int,
+        objective: DistillationObjective, normalization: Normalization, seed: UInt64
+    ) throws {
+        student = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
+        gradients = .allocate(capacity: max(student.layout.parameterCount, 1))
+        gradients.initialize(repeating: 0)
+        student.bind(studentParameters, gradients: gradients.baseAddress!)
+        if let teacher {
+            let t = try Network(spec: teacher.spec, inputShape: inputShape, classes: classes)
+            t.bind(teacher.parameters, gradients: nil)
+            self.teacher = t
+        } else {
+            self.teacher = nil
+        }
+        self.objective = objective
+        self.normalization = normalization
+        self.seed = seed
+    }
+
+    deinit { gradients.deallocate() }
+
+    /// Runs one shard of global step `step` and returns its sums.
+    ///
+    /// Dropout masks are keyed by (seed, step, global sample index), so the result does not
+    /// depend on which executor, thread or worker runs the shard.
+    public func run(_ task: ShardTask, step: Int) -> ShardResult {
+        let started = MonotonicClock.now()
+        loadImages(task.images, count: task.count)
+        var loss = LossSums.zero
+        task.labels.withUnsafeBufferPointer { labels in
+            let teacherLogits: Tensor?
+            if let teacher, objective.alpha > 0 {
+                teacherLogits = teacher.forward(input, mode: .inference)
+            } else {
+                teacherLogits = nil
+            }
+            let random = KeyedRandom(seed: seed, 3, UInt64(step))
+            let logits = student.forward(input, mode: .training(random: random, sampleOffset: task.sampleOffset))
+            if let teacherLogits {
+                loss = distillationLoss(studentLogits: logits, teacherLogits: teacherLogits, labels: labels,
+                                        temperature: objective.temperature, alpha: objective.alpha,
+                                        gradient: dLogits, gradientScale: 1)
+            } else {
+                loss = softmaxCrossEntropy(logits: logits, labels: labels, gradient: dLogits, gradientScale: 1)
+            }
+        }
+        gradients.update(repeating: 0)
+        student.backward(dLogits)
+        var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
+        statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
+        return ShardResult(
+            shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
+            gradients: Array(gradients[0..<student.layout.parameterCount]),
+            computeSeconds: MonotonicClock.now() - started)
+    }
+
+    /// Inference-mode logits of `network` (the student or the teacher replica) for `count`
+    /// uint8 NHWC images. The result is a workspace of the network.
+    public func logits(of network: Network, images: UnsafePointer<UInt8>, count: Int) -> Tensor {
+        loadImages(UnsafeBufferPointer(start: images, count: count * student.inputShape.reduce(1, *)), count: count)
+        return network.forward(input, mode: .inference)
+    }
+
+    private func loadImages(_ images: [UInt8], count: Int) {
+        images.withUnsafeBufferPointer { loadImages($0, count: count) }
+    }
+
+    private func loadImages(_ images: UnsafeBufferPointer<UInt8>, count: Int) {
+        let shape = student.inputShape
+        let imageBytes = shape.reduce(1, *)
+        precondition(images.count >= count * imageBytes, "shard holds \(images.count) bytes for \(count) images of \(shape)")
+        input.resize(to: [count] + shape)
+        normalization.apply(images.baseAddress!, count: count, imageBytes: imageBytes, channels: shape[2], into: input.pointer)
+    }
+}

@@ -1,0 +1,59 @@
+/// Combines the shard results of one step, in shard-index order, whatever order they arrived in
+/// and whichever worker or thread computed them: the same inputs give bit-identical outputs.
+public enum StepReducer {
+    /// The reduced step: total loss sums, the mean gradient and the combined BatchNorm statistics.
+    public struct Reduction {
+        public var loss: LossSums
+        public var batchStatistics: [Float]
+    }
+
+    /// Writes the sample-weighted mean gradient `Σ_s g_s / Σ_s n_s` into `meanGradient`
+    /// (sum as a left fold in shard-index order, accumulated in Float) and returns the loss
+    /// sums and the BatchNorm statistics combined over all samples:
+    /// `mean = Σ n_s·μ_s / N`, `var = Σ n_s·(σ²_s + (μ_s − mean)²) / N` per channel.
+    /// `channels` lists the channel count of each BatchNorm, in layout order.
+    public static func reduce(
+        _ results: [ShardResult], channels: [Int], into meanGradient: UnsafeMutableBufferPointer<Float>
+    ) -> Reduction {
+        let ordered = results.sorted { $0.shardIndex < $1.shardIndex }
+        precondition(!ordered.isEmpty, "reducing an empty step")
+        let n = meanGradient.count
+        let out = meanGradient.baseAddress!
+        ordered[0].gradients.withUnsafeBufferPointer { g in
+            precondition(g.count == n, "shard \(ordered[0].shardIndex) has \(g.count) gradients, expected \(n)")
+            out.update(from: g.baseAddress!, count: n)
+        }
+        for r in ordered.dropFirst() {
+            r.gradients.withUnsafeBufferPointer { g in
+                precondition(g.count == n, "shard \(r.shardIndex) has \(g.count) gradients, expected \(n)")
+                let p = g.baseAddress!
+                for i in 0..<n { out[i] += p[i] }
+            }
+        }
+        let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
+        let scale = 1 / Float(loss.count)
+        for i in 0..<n { out[i] *= scale }
+        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count))
+    }
+
+    private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {
+        var combined = [Float](repeating: 0, count: channels.reduce(0) { $0 + 2 * $1 })
+        var o = 0
+        for c in channels {
+            for j in 0..<c {
+                var mean = 0.0
+                for r in results { mean += Double(r.count) * Double(r.batchStatistics[o + j]) }
+                mean /= Double(total)
+                var variance = 0.0
+                for r in results {
+                    let d = Double(r.batchStatistics[o + j]) - mean
+                    variance += Double(r.count) * (Double(r.batchStatistics[o + c + j]) + d * d)
+                }
+                combined[o + j] = Float(mean)
+                combined[o + c + j] = Float(variance / Double(total))
+            }
+            o += 2 * c
+        }
+        return combined
+    }
+}

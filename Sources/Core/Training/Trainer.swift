@@ -1,0 +1,134 @@
+import Foundation
+
+/// The training loop shared by the single-process trainer and the distributed coordinator:
+/// draw the global batch, augment it (keyed), cut it into shards, have a ``ShardBackend``
+/// compute them, reduce in shard order, apply the optimiser step once, update the BatchNorm
+/// running statistics, log and evaluate.
+public final class Trainer {
+    public let setup: TrainingSetup
+    private let backend: ShardBackend
+    private let evaluator: LocalShardPool
+    private let output: RunOutput
+    private let master: Network
+    private let optimizer: Optimizer
+    private let schedule: LearningRateSchedule
+    private let meanGradient: UnsafeMutableBufferPointer<Float>
+    private var batchImages: [UInt8]
+    private var order: (epoch: Int, indices: [Int]) = (-1, [])
+    /// Prints one human line per log step and evaluation.
+    public var report: (String) -> Void = { print($0) }
+    /// Asked before every step; returning true stops the run cleanly after the current step.
+    public var shouldStop: () -> Bool = { false }
+
+    /// A trainer writing into `output`, computing shards with `backend` and evaluating with `evaluator`.
+    public init(setup: TrainingSetup, backend: ShardBackend, evaluator: LocalShardPool, output: RunOutput) throws {
+        self.setup = setup
+        self.backend = backend
+        self.evaluator = evaluator
+        self.output = output
+        master = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
+        master.bind(setup.student, gradients: nil)
+        (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges)
+        meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
+        batchImages = [UInt8](repeating: 0, count: setup.batchSize * setup.train.imageBytes)
+    }
+
+    deinit { meanGradient.deallocate() }
+
+    /// Runs one optimiser step (global step `step`, 0-based) and returns its loss sums.
+    @discardableResult
+    public func trainStep(_ step: Int) throws -> LossSums {
+        let s = setup
+        let epoch = step / s.stepsPerEpoch
+        if order.epoch != epoch {
+            order = (epoch, EpochOrder.permutation(count: s.train.count, seed: UInt64(s.config.int("seed")), epoch: epoch))
+        }
+        let first = (step % s.stepsPerEpoch) * s.batchSize
+        let indices = Array(order.indices[first..<min(first + s.batchSize, s.train.count)])
+        batchImages.withUnsafeMutableBufferPointer { buffer in
+            augmentBatch(dataset: s.train, indices: indices, augmentation: s.augmentation,
+                         seed: UInt64(s.config.int("seed")), epoch: epoch, into: buffer)
+        }
+        let labels = indices.map { s.train.labels[$0] }
+        let tasks = ShardPlan(batchSize: indices.count, shards: s.shards)
+            .tasks(images: Array(batchImages[0..<(indices.count * s.train.imageBytes)]), labels: labels,
+                   height: s.train.height, width: s.train.width, channels: s.train.channels)
+        let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
+        let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
+        optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: schedule.rate(atStep: step))
+        reduction.batchStatistics.withUnsafeBufferPointer { master.applyBatchStatistics($0.baseAddress!) }
+        return reduction.loss
+    }
+
+    /// Runs every step, evaluates, writes the outputs and returns the summary.
+    public func run() throws -> TrainingSummary {
+        let s = setup
+        let evalBatch = s.config.int("eval.batch_size")
+        let teacherHash = s.teacher?.parameters.sha256()
+        let teacherAccuracy = s.teacher.map { _ in evaluator.evaluate(s.test, batchSize: evalBatch, teacher: true).accuracy }
+        if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
+        try output.begin(setup: s)
+        var window = LossSums.zero
+        var windowSeconds = 0.0
+        var totalSeconds = 0.0
+        var totalSamples = 0
+        var lastLoss = 0.0
+        var evaluation: Evaluation?
+        var step = 0
+        let evalEvery = s.config.int("train.eval_every")
+        while step < s.totalSteps, !shouldStop() {
+            let started = MonotonicClock.now()
+            let loss = try trainStep(step)
+            let elapsed = MonotonicClock.now() - started
+            step += 1
+            window = window + loss
+            windowSeconds += elapsed
+            totalSeconds += elapsed
+            totalSamples += loss.count
+            if step % s.config.int("train.log_every") == 0 || step == s.totalSteps {
+                lastLoss = window.total / Double(window.count)
+                let line = StepMetrics(step: step, epoch: (step - 1) / s.stepsPerEpoch, loss: window,
+                                       learningRate: schedule.rate(atStep: step - 1),
+                                       samplesPerSecond: Double(window.count) / windowSeconds)
+                try output.append(line.json)
+                report(line.human)
+                window = .zero
+                windowSeconds = 0
+            }
+            if (evalEvery > 0 && step % evalEvery == 0) || (evalEvery == 0 && step % s.stepsPerEpoch == 0) || step == s.totalSteps {
+                let e = evaluator.evaluate(s.test, batchSize: evalBatch)
+                evaluation = e
+                let epoch = (step - 1) / s.stepsPerEpoch
+                try output.append(#"{"kind":"eval","step":\#(step),"epoch":\#(epoch),"test_accuracy":\#(e.accuracy),"test_loss":\#(e.loss)}"#)
+                report("eval  step \(step)  epoch \(epoch)  test accuracy \(percent(e.accuracy))  test loss \(fmt(e.loss))")
+            }
+        }
+        if let teacherHash, let t = s.teacher, t.parameters.sha256() != teacherHash {
+            throw TrainingError.teacherChanged(expected: teacherHash, found: t.parameters.sha256())
+        }
+        let final = evaluation ?? evaluator.evaluate(s.test, batchSize: evalBatch)
+        let summary = TrainingSummary(
+            steps: step, epochs: Double(step) / Double(s.stepsPerEpoch), trainLoss: lastLoss,
+            testAccuracy: final.accuracy, teacherTestAccuracy: teacherAccuracy,
+            samplesPerSecond: totalSeconds > 0 ? Double(totalSamples) / totalSeconds : 0,
+            paramsSHA256: s.student.sha256(), teacherParamsSHA256: teacherHash,
+            shards: s.shards, completed: step == s.totalSteps)
+        try output.finish(setup: s, summary: summary)
+        return summary
+    }
+}
+
+/// Why a run failed after it started.
+public enum TrainingError: Error, CustomStringConvertible {
+    case teacherChanged(expected: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .teacherChanged(expected, found):
+            return "the frozen teacher's parameters changed during training (sha256 \(expected) → \(found))"
+        }
+    }
+}
+
+func percent(_ x: Double) -> String { String(format: "%.2f%%", x * 100) }
+func fmt(_ x: Double) -> String { String(format: "%.4f", x) }

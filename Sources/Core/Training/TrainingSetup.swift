@@ -1,0 +1,117 @@
+/// Everything a run needs before its first step, derived from a ``RunConfig``: data, models,
+/// initial parameters, the frozen teacher, the objective and the shard plan. The single-process
+/// trainer and the distributed coordinator share it.
+public final class TrainingSetup {
+    public let config: RunConfig
+    public let train: Dataset
+    public let test: Dataset
+    /// Per-sample input shape, HWC.
+    public let inputShape: [Int]
+    public let classes: Int
+    public let studentSpec: ModelSpec
+    /// The master student parameters (updated by the optimiser).
+    public let student: ModelParameters
+    /// The frozen teacher, when distilling.
+    public let teacher: ModelFile?
+    public let objective: DistillationObjective
+    public let normalization: Normalization
+    public let augmentation: Augmentation
+    /// `teacher.safetensors` or `student.safetensors`.
+    public let role: String
+    /// Micro-shards per batch, fixed for the run.
+    public let shards: Int
+
+    /// Loads data and models. `parallelism` (threads or workers) picks the default shard count.
+    public init(config: RunConfig, parallelism: Int) throws {
+        self.config = config
+        (train, test) = try DataSource.load(config)
+        inputShape = [train.height, train.width, train.channels]
+        classes = max(train.classes, test.classes)
+        studentSpec = try ModelSpec.load(config.string("model.spec"))
+        let checkpoint = config.string("teacher.checkpoint")
+        if checkpoint.isEmpty {
+            teacher = nil
+            normalization = config.bool("data.normalize") ? Normalization.fit(train) : Normalization.unit(channels: train.channels)
+            objective = .plain
+        } else {
+            let t = try ModelFile.read(ModelFile.resolve(checkpoint))
+            guard t.inputShape == inputShape, t.classes == classes else {
+                throw ConfigError.invalid(source: "teacher.checkpoint",
+                                          detail: "teacher expects \(t.inputShape) images and \(t.classes) classes, the data has \(inputShape) and \(classes)")
+            }
+            teacher = t
+            // The teacher was trained on inputs normalised its way; the student sees the same inputs.
+            normalization = t.normalization
+            objective = DistillationObjective(temperature: config.float("distill.temperature"), alpha: config.float("distill.alpha"))
+        }
+        let role = config.string("model.role")
+        self.role = role == "auto" ? (teacher == nil ? "teacher" : "student") : role
+        let network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
+        student = ModelParameters(layout: network.layout)
+        student.initialize(seed: UInt64(config.int("seed")))
+        augmentation = Augmentation(
+            widthShift: config.float("augment.width_shift"), heightShift: config.float("augment.height_shift"),
+            fill: config.string("augment.fill") == "nearest" ? .nearest : .constant(UInt8(min(config.int("augment.fill_value"), 255))),
+            horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
+        let configured = config.int("train.shards")
+        shards = configured > 0 ? configured : max(parallelism, 1)
+    }
+
+    /// Optimiser steps in one epoch (the last batch of an epoch may be smaller).
+    public var stepsPerEpoch: Int { (train.count + batchSize - 1) / batchSize }
+    /// Global batch size.
+    public var batchSize: Int { config.int("train.batch_size") }
+    /// Total optimiser steps: `train.steps` when set, else `train.epochs` epochs.
+    public var totalSteps: Int {
+        let steps = config.int("train.steps")
+        return steps > 0 ? steps : config.int("train.epochs") * stepsPerEpoch
+    }
+
+    /// A new executor (one per thread) bound to the master student and the teacher.
+    public func makeExecutor() throws -> ShardExecutor {
+        try ShardExecutor(studentSpec: studentSpec, studentParameters: student,
+                          teacher: teacher.map { ($0.spec, $0.parameters) },
+                          inputShape: inputShape, classes: classes, objective: objective,
+                          normalization: normalization, seed: UInt64(config.int("seed")))
+    }
+
+    /// The optimiser and schedule the configuration names.
+    public func makeOptimizer(decayRanges: [Range<Int>]) -> (Optimizer, LearningRateSchedule) {
+        let n = student.layout.parameterCount
+        let wd = config.float("optimizer.weight_decay")
+        let optimizer: Optimizer
+        switch config.string("optimizer.name") {
+        case "sgd":
+            optimizer = SGD(parameterCount: n, momentum: config.float("optimizer.momentum"), nesterov: config.bool("optimizer.nesterov"),
+                            weightDecay: wd, decayMask: decayRanges)
+        case "adamw":
+            optimizer = AdamW(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
+                              epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
+        default:
+            optimizer = Adam(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
+                             epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
+        }
+        let rate = config.float("optimizer.learning_rate")
+        let schedule: LearningRateSchedule
+        switch config.string("optimizer.schedule") {
+        case "step": schedule = .step(rate: rate, every: config.int("optimizer.step_every"), gamma: config.float("optimizer.step_gamma"))
+        case "cosine":
+            schedule = .cosine(rate: rate, warmupSteps: config.int("optimizer.warmup_steps"), totalSteps: totalSteps,
+                               minimumRate: config.float("optimizer.min_learning_rate"))
+        default: schedule = .constant(rate: rate)
+        }
+        return (optimizer, schedule)
+    }
+}
+
+extension ModelFile {
+    /// The model file for `path`: the path itself, or inside a run folder its
+    /// `teacher.safetensors` or `student.safetensors`.
+    public static func resolve(_ path: String) throws -> String {
+        if !FileSystem.isDirectory(path) { return path }
+        for name in ["teacher.safetensors", "student.safetensors"] where FileSystem.exists(path + "/" + name) {
+            return path + "/" + name
+        }
+        throw ModelFileError(path: path, detail: "folder holds neither teacher.safetensors nor student.safetensors")
+    }
+}

@@ -1,0 +1,57 @@
+import XCTest
+@testable import Core
+
+final class StepReducerTests: XCTestCase {
+    private func result(_ index: Int, count: Int, gradients: [Float], statistics: [Float]) -> ShardResult {
+        ShardResult(shardIndex: index, loss: LossSums(total: Double(count), hard: 0, soft: 0, correct: index, count: count),
+                    batchStatistics: statistics, gradients: gradients, computeSeconds: 0)
+    }
+
+    func testMeanIsWeightedBySampleCountAndOrderFree() {
+        let results = [
+            result(0, count: 3, gradients: [3, 6], statistics: [1, 0]),
+            result(1, count: 1, gradients: [1, 2], statistics: [3, 0]),
+            result(2, count: 4, gradients: [0.1, 1e7], statistics: [2, 1]),
+        ]
+        var a = [Float](repeating: 0, count: 2), b = a
+        let ra = a.withUnsafeMutableBufferPointer { StepReducer.reduce(results, channels: [1], into: $0) }
+        let rb = b.withUnsafeMutableBufferPointer { StepReducer.reduce(results.reversed(), channels: [1], into: $0) }
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "arrival order must not change a bit")
+        XCTAssertEqual(a[0], (3 + 1 + 0.1) / 8, accuracy: 1e-6)
+        XCTAssertEqual(ra.loss.count, 8)
+        XCTAssertEqual(ra.loss.correct, 3)
+        XCTAssertEqual(ra.batchStatistics, rb.batchStatistics)
+    }
+
+    func testCombinedStatisticsEqualThoseOfTheWholeBatch() {
+        // Channel values: shard 0 = {1, 3}, shard 1 = {5, 6, 7}. Whole batch mean 4.4, biased variance 4.64.
+        let results = [
+            result(0, count: 2, gradients: [0], statistics: [2, 1]),
+            result(1, count: 3, gradients: [0], statistics: [6, 2.0 / 3.0]),
+        ]
+        var g: [Float] = [0]
+        let r = g.withUnsafeMutableBufferPointer { StepReducer.reduce(results, channels: [1], into: $0) }
+        XCTAssertEqual(r.batchStatistics[0], 4.4, accuracy: 1e-6)
+        XCTAssertEqual(r.batchStatistics[1], 4.64, accuracy: 1e-5)
+    }
+
+    func testShardPlanSplitsEvenlyAndDropsEmptyShards() {
+        XCTAssertEqual(ShardPlan(batchSize: 10, shards: 4).ranges.map(\.range), [0..<2, 2..<5, 5..<7, 7..<10])
+        let small = ShardPlan(batchSize: 2, shards: 4)
+        XCTAssertEqual(small.ranges.map(\.index), [1, 3])
+        XCTAssertEqual(small.ranges.map(\.range.count), [1, 1])
+    }
+}
+
+final class LocalShardPoolTests: XCTestCase {
+    func testThreadCountDoesNotChangeResults() throws {
+        let one = try makeTinyExecutor(), two = try makeTinyExecutor(), three = try makeTinyExecutor()
+        let tasks = (0..<5).map { tinyTask(shardIndex: $0, sampleOffset: 5 * $0, count: 5, seed: UInt64($0)) }
+        let single = LocalShardPool(executors: [one.executor])
+        let double = LocalShardPool(executors: [two.executor, three.executor])
+        let a = try single.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: one.student, tasks: tasks)
+        let b = try double.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: two.student, tasks: tasks)
+        XCTAssertEqual(a, b.map { ShardResult(shardIndex: $0.shardIndex, loss: $0.loss, batchStatistics: $0.batchStatistics,
+                                              gradients: $0.gradients, computeSeconds: a[$0.shardIndex].computeSeconds) })
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+@testable import Core
+
+final class TrainerTests: XCTestCase {
+    private var scratch: String!
+
+    override func setUpWithError() throws {
+        scratch = NSTemporaryDirectory() + "/distill-trainer-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    private func train(_ overrides: [String], out: String, threads: Int = 2) throws -> TrainingSummary {
+        let config = try RunConfig.load(path: nil, overrides: overrides)
+        let setup = try TrainingSetup(config: config, parallelism: threads)
+        let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
+        let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: out))
+        trainer.report = { _ in }
+        return try trainer.run()
+    }
+
+    private let small = ["data.train_size=2000", "data.test_size=500", "train.batch_size=32", "train.log_every=50"]
+
+    func testShortTrainingBeatsChanceAndDistillationKeepsTheTeacher() throws {
+        let teacherDir = scratch + "/teacher"
+        let teacher = try train(small + ["train.steps=300", "model.spec=seed-student"], out: teacherDir)
+        XCTAssertEqual(teacher.steps, 300)
+        XCTAssertGreaterThan(teacher.testAccuracy, 0.3, "10 classes: chance is 0.1")
+        for file in ["config.yaml", "teacher.safetensors", "teacher.yaml", "metrics.jsonl", "summary.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: teacherDir + "/" + file), file)
+        }
+        let lines = try String(contentsOfFile: teacherDir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.contains(#""kind":"step""#) }.count, 6)
+        XCTAssertTrue(lines.contains { $0.contains(#""kind":"eval""#) })
+        let saved = try TrainingSummary.read(teacherDir + "/summary.json")
+        XCTAssertEqual(saved, teacher)
+
+        let teacherBytes = try Data(contentsOf: URL(fileURLWithPath: teacherDir + "/teacher.safetensors"))
+        let student = try train(small + ["train.steps=20", "model.spec=hinton-student", "teacher.checkpoint=\(teacherDir)"],
+                                out: scratch + "/student")
+        XCTAssertEqual(student.teacherTestAccuracy, teacher.testAccuracy)
+        XCTAssertEqual(student.teacherParamsSHA256, try ModelFile.read(teacherDir + "/teacher.safetensors").parameters.sha256())
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: teacherDir + "/teacher.safetensors")), teacherBytes)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/student/student.safetensors"))
+    }
+
+    func testConfigYAMLReproducesTheRun() throws {
+        let first = try train(small + ["train.steps=6", "model.spec=hinton-student", "seed=5", "train.shards=3"], out: scratch + "/a")
+        let config = try RunConfig.load(path: scratch + "/a/config.yaml")
+        let setup = try TrainingSetup(config: config, parallelism: 1)
+        let pool = LocalShardPool(executors: [try setup.makeExecutor()])
+        let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: scratch + "/b"))
+        trainer.report = { _ in }
+        let second = try trainer.run()
+        XCTAssertEqual(second.paramsSHA256, first.paramsSHA256, "same config, one thread instead of two: same bits")
+        let other = try train(small + ["train.steps=6", "model.spec=hinton-student", "seed=6", "train.shards=3"], out: scratch + "/c")
+        XCTAssertNotEqual(other.paramsSHA256, first.paramsSHA256)
+    }
+
+    func testEpochsAndStepsPrecedence() throws {
+        let config = try RunConfig.load(path: nil, overrides: ["data.train_size=100", "data.test_size=10", "train.batch_size=30", "train.epochs=2"])
+        let setup = try TrainingSetup(config: config, parallelism: 1)
+        XCTAssertEqual(setup.stepsPerEpoch, 4, "the last batch of an epoch holds 10 images")
+        XCTAssertEqual(setup.totalSteps, 8)
+        var withSteps = config
+        try withSteps.apply(override: "train.steps=3")
+        XCTAssertEqual(try TrainingSetup(config: withSteps, parallelism: 1).totalSteps, 3)
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole Distill story on the built-in data: train a teacher, train the student alone,
+# distil the student from the teacher, and compare test accuracies.
+# Usage: scripts/demo.sh BIN_DIR   (called by `make demo`)
+set -euo pipefail
+bin=${1:-.build/release}
+out=runs/demo
+config=examples/demo.yaml
+mkdir -p "$out"
+coordinator() { "$bin/distill-coordinator" "$@"; }
+
+echo "== 1/3 teacher"
+coordinator train --config "$config" --out "$out/teacher" \
+    --set model.spec=examples/demo-teacher.yaml --set model.role=teacher --set train.epochs=${DEMO_TEACHER_EPOCHS:-4}
+echo "== 2/3 student alone"
+coordinator train --config "$config" --out "$out/student-alone" \
+    --set model.spec=examples/demo-student.yaml --set model.role=student
+echo "== 3/3 distilled student"
+coordinator train --config "$config" --out "$out/distilled" \
+    --set model.spec=examples/demo-student.yaml --set teacher.checkpoint="$out/teacher"
+
+echo
+coordinator compare "teacher=$out/teacher" "student alone=$out/student-alone" "distilled student=$out/distilled"
