@@ -1,0 +1,103 @@
+/// A fully connected layer: `y = x · W + b`.
+///
+/// Per-sample shapes: input `[inputFeatures]`, output `[units]` (put a ``Flatten`` in front
+/// of image tensors). Parameters, in binding order: `kernel` `[inputFeatures, units]`
+/// (Glorot uniform, as Keras) and, when `useBias`, `bias` `[units]` (zeros).
+/// Both passes are single `BLAS.gemm` calls on the whole batch.
+public final class Dense: Layer {
+    /// Features per input sample.
+    public let inputFeatures: Int
+    /// Features per output sample.
+    public let units: Int
+    /// Whether the layer adds a bias.
+    public let useBias: Bool
+    /// When false, ``backward(_:)`` skips `dx = dy · Wᵀ` (for a first layer, whose input
+    /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
+    public var computesInputGradient: Bool = true
+
+    public var inputShape: [Int] { [inputFeatures] }
+    public var outputShape: [Int] { [units] }
+
+    public var parameterSpecs: [ParameterSpec] {
+        let kernel = ParameterSpec(name: "kernel", shape: [inputFeatures, units],
+                                   initializer: .glorotUniform(fanIn: inputFeatures, fanOut: units))
+        guard useBias else { return [kernel] }
+        return [kernel, ParameterSpec(name: "bias", shape: [units], initializer: .zeros)]
+    }
+
+    private var kernel: ParameterView?
+    private var bias: ParameterView?
+    /// The input of the last forward call, read by backward.
+    private var input: Tensor?
+    private let output: Tensor
+    private let inputGradient: Tensor
+
+    /// A layer mapping `inputFeatures` features to `units` features.
+    public init(inputFeatures: Int, units: Int, useBias: Bool = true) {
+        precondition(inputFeatures > 0 && units > 0, "Dense needs positive sizes, got \(inputFeatures) -> \(units)")
+        self.inputFeatures = inputFeatures
+        self.units = units
+        self.useBias = useBias
+        output = Tensor(shape: [0, units])
+        inputGradient = Tensor(shape: [0, inputFeatures])
+    }
+
+    public func bind(parameters: [ParameterView], state: [ParameterView]) {
+        precondition(parameters.count == (useBias ? 2 : 1), "Dense binds \(useBias ? 2 : 1) arrays, got \(parameters.count)")
+        precondition(parameters[0].count == inputFeatures * units, "Dense kernel view has \(parameters[0].count) elements")
+        kernel = parameters[0]
+        if useBias {
+            precondition(parameters[1].count == units, "Dense bias view has \(parameters[1].count) elements")
+            bias = parameters[1]
+        }
+    }
+
+    /// `x: [N, inputFeatures] -> y: [N, units]`. Keeps a reference to `x` for ``backward(_:)``.
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        // x: [N, F] · W: [F, U] (+ b: [U]) -> y: [N, U]
+        precondition(x.shape.count == 2 && x.shape[1] == inputFeatures,
+                     "Dense expects [N, \(inputFeatures)], got \(x.shape)")
+        guard let kernel else { preconditionFailure("Dense used before bind") }
+        let n = x.shape[0]
+        input = x
+        output.resize(to: [n, units])
+        let y = output.pointer
+        if let bias {
+            for row in 0..<n { (y + row * units).update(from: bias.value, count: units) }
+        }
+        BLAS.gemm(m: n, n: units, k: inputFeatures,
+                  a: x.pointer, lda: inputFeatures, b: kernel.value, ldb: units,
+                  beta: bias == nil ? 0 : 1, c: y, ldc: units)
+        return output
+    }
+
+    /// `dy: [N, units] -> dx: [N, inputFeatures]`; `dW += xᵀ · dy`, `db += Σ_rows dy`.
+    /// Parameter gradients are skipped for views bound without a gradient (frozen models).
+    public func backward(_ dy: Tensor) -> Tensor {
+        // dy: [N, U], x: [N, F] -> dW: [F, U], db: [U], dx: [N, F]
+        guard let kernel, let x = input else { preconditionFailure("Dense.backward before forward") }
+        let n = x.shape[0]
+        precondition(dy.shape == [n, units], "Dense.backward expects dy [\(n), \(units)], got \(dy.shape)")
+        if let dW = kernel.gradient {
+            BLAS.gemm(transposeA: true, m: inputFeatures, n: units, k: n,
+                      a: x.pointer, lda: inputFeatures, b: dy.pointer, ldb: units,
+                      beta: 1, c: dW, ldc: units)
+        }
+        if let db = bias?.gradient {
+            let g = dy.pointer
+            for row in 0..<n {
+                let r = g + row * units
+                for j in 0..<units { db[j] += r[j] }
+            }
+        }
+        inputGradient.resize(to: [n, inputFeatures])
+        if computesInputGradient {
+            BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
+                      a: dy.pointer, lda: units, b: kernel.value, ldb: units,
+                      c: inputGradient.pointer, ldc: inputFeatures)
+        } else {
+            inputGradient.zero()
+        }
+        return inputGradient
+    }
+}
