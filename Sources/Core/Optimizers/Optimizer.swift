@@ -1,0 +1,60 @@
+/// A first-order optimiser updating a model's flat parameter buffer in place.
+///
+/// An instance is built for a fixed parameter count and keeps its own per-element buffers
+/// (momentum, moments), so `step` allocates nothing.
+public protocol Optimizer: AnyObject {
+    /// Applies one update: `parameters` and `gradients` have the optimiser's parameter count;
+    /// `learningRate` is the rate for this step (see ``LearningRateSchedule``).
+    func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float)
+    /// A snapshot of the step count and buffers, for checkpoints.
+    var state: OptimizerState { get }
+    /// Replaces the step count and buffers with a snapshot taken from an optimiser of the
+    /// same kind and parameter count. Throws ``OptimizerError`` otherwise, leaving this one unchanged.
+    func restore(_ state: OptimizerState) throws
+}
+
+/// A checkpointable snapshot of an optimiser.
+public struct OptimizerState: Codable, Sendable, Equatable {
+    /// Which optimiser wrote it: `"SGD"`, `"Adam"` or `"AdamW"`.
+    public var kind: String
+    /// Number of completed steps.
+    public var step: Int
+    /// Per-element buffers by name (`"velocity"`; `"firstMoment"`, `"secondMoment"`), each of
+    /// the parameter count.
+    public var buffers: [String: [Float]]
+
+    public init(kind: String, step: Int, buffers: [String: [Float]]) {
+        self.kind = kind
+        self.step = step
+        self.buffers = buffers
+    }
+}
+
+/// Why an ``OptimizerState`` cannot be restored.
+public enum OptimizerError: Error, Equatable, CustomStringConvertible {
+    /// The state was written by another kind of optimiser.
+    case wrongKind(expected: String, found: String)
+    /// A buffer the optimiser needs is absent from the state.
+    case missingBuffer(kind: String, name: String)
+    /// A buffer the optimiser does not know is present in the state.
+    case unexpectedBuffer(kind: String, name: String)
+    /// A buffer has the wrong number of elements.
+    case wrongBufferLength(kind: String, name: String, expected: Int, found: Int)
+    /// The step count is negative.
+    case negativeStep(kind: String, step: Int)
+
+    public var description: String {
+        switch self {
+        case let .wrongKind(expected, found):
+            return "optimizer state is for \(found), expected \(expected)"
+        case let .missingBuffer(kind, name):
+            return "\(kind) optimizer state lacks buffer '\(name)'"
+        case let .unexpectedBuffer(kind, name):
+            return "\(kind) optimizer state has unexpected buffer '\(name)'"
+        case let .wrongBufferLength(kind, name, expected, found):
+            return "\(kind) optimizer buffer '\(name)' has \(found) elements, expected \(expected)"
+        case let .negativeStep(kind, step):
+            return "\(kind) optimizer state has negative step \(step)"
+        }
+    }
+}
