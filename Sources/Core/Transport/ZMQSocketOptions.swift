@@ -11,8 +11,9 @@ public struct ZMQSocketOptions: Sendable, Equatable {
     public var lingerMilliseconds: Int32 = 1000
     /// `ZMQ_SNDTIMEO` in milliseconds: how long a send may block on a full queue; -1 = forever.
     public var sendTimeoutMilliseconds: Int32 = -1
-    /// `ZMQ_MAXMSGSIZE` in bytes: larger incoming messages drop the connection; -1 = no limit.
-    public var maxMessageBytes: Int64 = -1
+    /// `ZMQ_MAXMSGSIZE` in bytes: a peer announcing a larger frame is disconnected before it
+    /// is buffered; -1 = no limit. Defaults to the wire's payload limit (2 GiB).
+    public var maxMessageBytes: Int64 = Int64(WireLimits.maxPayloadBytes)
     /// `ZMQ_ROUTING_ID`: the dealer's identity as seen by the router (1...255 bytes, first byte
     /// not 0); `nil` lets the router assign a random one.
     public var routingID: [UInt8]? = nil

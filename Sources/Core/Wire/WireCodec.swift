@@ -7,16 +7,20 @@ public enum WireCodec {
     /// Traps if the payload exceeds ``WireLimits/maxPayloadBytes`` or a value does not fit its
     /// wire field (a negative count, an over-long string): those are errors of this process.
     public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [[UInt8]] {
-        let payload = encodePayload(message)
+        sealed(encodePayload(message), kind: message.kind, runID: runID, step: step, parameterVersion: parameterVersion)
+    }
+
+    /// `payload` behind a header of `kind` that states its frame count, length and checksum.
+    static func sealed(_ payload: [[UInt8]], kind: WireKind, runID: UInt64, step: UInt64,
+                       parameterVersion: UInt64) -> [[UInt8]] {
         var crc = CRC32C()
         var length: UInt64 = 0
         for frame in payload {
             crc.update(frame)
             length += UInt64(frame.count)
         }
-        precondition(length <= WireLimits.maxPayloadBytes,
-                     "\(message.kind) payload of \(length) bytes exceeds \(WireLimits.maxPayloadBytes)")
-        let header = WireHeader(kind: message.kind, runID: runID, step: step, parameterVersion: parameterVersion,
+        precondition(length <= WireLimits.maxPayloadBytes, "\(kind) payload of \(length) bytes exceeds \(WireLimits.maxPayloadBytes)")
+        let header = WireHeader(kind: kind, runID: runID, step: step, parameterVersion: parameterVersion,
                                 payloadLength: length, payloadFrameCount: UInt32(payload.count), payloadChecksum: crc.value)
         return [header.encoded()] + payload
     }

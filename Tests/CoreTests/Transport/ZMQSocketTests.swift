@@ -147,7 +147,7 @@ final class ZMQSocketTests: XCTestCase {
         var options = quickClose
         options.tcpKeepalive = ZMQSocketOptions.TCPKeepalive()
         options.heartbeat = nil
-        options.maxMessageBytes = 1 << 31
+        options.maxMessageBytes = -1
         options.sendTimeoutMilliseconds = 100
         options.routerMandatory = false
         XCTAssertNoThrow(try ZMQSocket(context: context, kind: .router, options: options))

@@ -134,12 +134,7 @@ final class WireCodecRejectionTests: XCTestCase {
     private func forged(_ kind: WireKind, _ build: (inout WireWriter) -> Void) -> [[UInt8]] {
         var w = WireWriter()
         build(&w)
-        var crc = CRC32C()
-        w.frames.forEach { crc.update($0) }
-        let header = WireHeader(kind: kind, runID: 1, step: 0, parameterVersion: 0,
-                                payloadLength: UInt64(w.frames.reduce(0) { $0 + $1.count }),
-                                payloadFrameCount: UInt32(w.frames.count), payloadChecksum: crc.value)
-        return [header.encoded()] + w.frames
+        return WireCodec.sealed(w.frames, kind: kind, runID: 1, step: 0, parameterVersion: 0)
     }
 
     func testHugeDeclaredCountIsAShapeMismatch() {

@@ -53,13 +53,8 @@ struct WireSample {
 /// so a test can reach the payload decoder with payload frames it has damaged.
 func resealed(_ frames: [[UInt8]]) throws -> [[UInt8]] {
     let old = try WireHeader(decoding: frames[0])
-    let payload = Array(frames.dropFirst())
-    var crc = CRC32C()
-    payload.forEach { crc.update($0) }
-    let header = WireHeader(kind: old.kind, runID: old.runID, step: old.step, parameterVersion: old.parameterVersion,
-                            payloadLength: UInt64(payload.reduce(0) { $0 + $1.count }),
-                            payloadFrameCount: UInt32(payload.count), payloadChecksum: crc.value)
-    return [header.encoded()] + payload
+    return WireCodec.sealed(Array(frames.dropFirst()), kind: old.kind, runID: old.runID, step: old.step,
+                            parameterVersion: old.parameterVersion)
 }
 
 /// A header frame with byte `offset` set to `value` and the header checksum recomputed.
