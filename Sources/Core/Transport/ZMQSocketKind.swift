@@ -1,0 +1,11 @@
+/// The ZeroMQ socket patterns Distill uses.
+///
+/// The coordinator binds one `router`; every worker connects one `dealer`. A router prefixes
+/// each received message with the sender's routing id frame and routes each sent message by
+/// its first frame; a dealer sends and receives the bare frames (no empty delimiter frame).
+public enum ZMQSocketKind: Sendable {
+    /// `ZMQ_ROUTER`: the coordinator side, addressing peers by routing id.
+    case router
+    /// `ZMQ_DEALER`: the worker side, one asynchronous connection to the router.
+    case dealer
+}

@@ -1,0 +1,19 @@
+/// A worker's introduction: who it is, what it speaks and which models it expects.
+public struct JoinPayload: Equatable, Sendable {
+    /// A human-readable worker name for logs (at most ``WireLimits/maxNameBytes`` UTF-8 bytes).
+    public let workerName: String
+    /// The protocol version the worker speaks.
+    public let protocolVersion: UInt16
+    /// Compute threads the worker will use.
+    public let threads: Int
+    /// Hash of the model specs the worker was built or configured for; empty = accept any.
+    public let specHash: String
+
+    /// A join message's payload.
+    public init(workerName: String, protocolVersion: UInt16 = WireLimits.protocolVersion, threads: Int, specHash: String = "") {
+        self.workerName = workerName
+        self.protocolVersion = protocolVersion
+        self.threads = threads
+        self.specHash = specHash
+    }
+}

@@ -1,0 +1,35 @@
+/// One micro-shard of a task: augmented images and their labels.
+public struct ShardTask: Equatable, Sendable {
+    /// Position of this shard within the step (results are reduced in this order).
+    public let shardIndex: Int
+    /// Index within the epoch's sample order of the shard's first sample.
+    public let sampleOffset: Int
+    /// Samples in the shard.
+    public let count: Int
+    /// Image height in pixels.
+    public let height: Int
+    /// Image width in pixels.
+    public let width: Int
+    /// Channels per pixel.
+    public let channels: Int
+    /// Augmented images, uint8 NHWC: `[count, height, width, channels]`.
+    public let images: [UInt8]
+    /// Class labels: `[count]`.
+    public let labels: [Int32]
+
+    /// A shard; traps unless `images.count == count·height·width·channels` and `labels.count == count`.
+    public init(shardIndex: Int, sampleOffset: Int, count: Int, height: Int, width: Int, channels: Int,
+                images: [UInt8], labels: [Int32]) {
+        precondition(images.count == count * height * width * channels && labels.count == count,
+                     "ShardTask \(shardIndex): \(images.count) image bytes and \(labels.count) labels for "
+                        + "[\(count), \(height), \(width), \(channels)]")
+        self.shardIndex = shardIndex
+        self.sampleOffset = sampleOffset
+        self.count = count
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.images = images
+        self.labels = labels
+    }
+}

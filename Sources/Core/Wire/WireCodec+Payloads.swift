@@ -1,0 +1,175 @@
+// The payload layout of every message kind: each encoder next to its decoder, in the order
+// docs/PROTOCOL.md lists them. Field types: Int fields are u32, UInt64 fields u64, Double
+// fields f64, strings u32 length + UTF-8, arrays raw frames after the fields frame.
+
+extension WireCodec {
+    /// The payload frames of `message`: its fields frame, then its bulk frames.
+    static func encodePayload(_ message: WireMessage) -> [[UInt8]] {
+        var w = WireWriter()
+        switch message {
+        case .join(let p):
+            w.string(p.workerName, maxBytes: WireLimits.maxNameBytes, "join.workerName")
+            w.integer(p.protocolVersion)
+            w.int(p.threads, "join.threads")
+            w.string(p.specHash, maxBytes: WireLimits.maxNameBytes, "join.specHash")
+        case .welcome(let p):
+            w.integer(p.runID)
+            w.string(p.configYAML, maxBytes: WireLimits.maxDocumentBytes, "welcome.configYAML")
+            w.string(p.studentSpecJSON, maxBytes: WireLimits.maxDocumentBytes, "welcome.studentSpecJSON")
+            w.string(p.teacherSpecJSON, maxBytes: WireLimits.maxDocumentBytes, "welcome.teacherSpecJSON")
+            w.shape(p.teacherParameters.shape, "welcome.teacherParameters.shape")
+            w.shape(p.teacherState.shape, "welcome.teacherState.shape")
+            w.bulk(p.teacherParameters.values)
+            w.bulk(p.teacherState.values)
+        case .ready(let credit):
+            w.int(credit, "ready.credit")
+        case .task(let p):
+            w.integer(p.step)
+            w.integer(p.parameterVersion)
+            w.int(p.epoch, "task.epoch")
+            w.int(p.shards.count, "task.shards.count")
+            for shard in p.shards {
+                w.int(shard.shardIndex, "task.shard.shardIndex")
+                w.int(shard.sampleOffset, "task.shard.sampleOffset")
+                w.int(shard.count, "task.shard.count")
+                w.int(shard.height, "task.shard.height")
+                w.int(shard.width, "task.shard.width")
+                w.int(shard.channels, "task.shard.channels")
+                w.bulk(shard.images)
+                w.bulk(shard.labels)
+            }
+        case .result(let p):
+            w.integer(p.step)
+            w.integer(p.parameterVersion)
+            w.int(p.shardIndex, "result.shardIndex")
+            w.int(p.count, "result.count")
+            w.double(p.lossTotal)
+            w.double(p.lossHard)
+            w.double(p.lossSoft)
+            w.int(p.correct, "result.correct")
+            w.double(p.computeSeconds)
+            w.int(p.batchStatistics.count, "result.batchStatistics.count")
+            w.int(p.gradients.count, "result.gradients.count")
+            w.bulk(p.batchStatistics)
+            w.bulk(p.gradients)
+        case .parameters(let p):
+            w.integer(p.version)
+            w.int(p.parameters.count, "parameters.parameters.count")
+            w.int(p.state.count, "parameters.state.count")
+            w.bulk(p.parameters)
+            w.bulk(p.state)
+        case .heartbeat:
+            break
+        case .shutdown(let reason):
+            w.string(reason, maxBytes: WireLimits.maxReasonBytes, "shutdown.reason")
+        case .error(let code, let message):
+            w.integer(code)
+            w.string(message, maxBytes: WireLimits.maxReasonBytes, "error.message")
+        }
+        return w.frames
+    }
+
+    /// The message of `header.kind` in `frames` (fields frame first).
+    /// - Throws: ``WireError`` for a short or over-long field, a bulk frame of the wrong size,
+    ///   a value over ``WireLimits``, invalid UTF-8 or a payload field contradicting the header.
+    static func decodePayload(_ frames: ArraySlice<[UInt8]>, header: WireHeader) throws -> WireMessage {
+        var r = try WireReader(frames: frames, context: "\(header.kind)")
+        let message: WireMessage
+        switch header.kind {
+        case .join:
+            message = .join(JoinPayload(
+                workerName: try r.string("workerName", maxBytes: WireLimits.maxNameBytes),
+                protocolVersion: try r.integer("protocolVersion"),
+                threads: try r.int("threads"),
+                specHash: try r.string("specHash", maxBytes: WireLimits.maxNameBytes)))
+        case .welcome:
+            let runID: UInt64 = try r.integer("runID")
+            try agree("welcome.runID", header.runID, runID)
+            let config = try r.string("configYAML", maxBytes: WireLimits.maxDocumentBytes)
+            let student = try r.string("studentSpecJSON", maxBytes: WireLimits.maxDocumentBytes)
+            let teacher = try r.string("teacherSpecJSON", maxBytes: WireLimits.maxDocumentBytes)
+            let parameterShape = try r.shape("teacherParameters.shape")
+            let stateShape = try r.shape("teacherState.shape")
+            let parameters = FloatArray(shape: parameterShape.dims,
+                                        values: try r.bulk("teacherParameters", count: parameterShape.count))
+            let state = FloatArray(shape: stateShape.dims, values: try r.bulk("teacherState", count: stateShape.count))
+            message = .welcome(WelcomePayload(runID: runID, configYAML: config, studentSpecJSON: student,
+                                              teacherSpecJSON: teacher, teacherParameters: parameters, teacherState: state))
+        case .ready:
+            message = .ready(credit: try r.int("credit"))
+        case .task:
+            let step: UInt64 = try r.integer("step")
+            let version: UInt64 = try r.integer("parameterVersion")
+            try agree("task.step", header.step, step)
+            try agree("task.parameterVersion", header.parameterVersion, version)
+            let epoch = try r.int("epoch")
+            let shardCount = try r.count("shards.count", max: WireLimits.maxShards)
+            var shards: [ShardTask] = []
+            for s in 0..<shardCount { shards.append(try decodeShard(&r, s)) }
+            message = .task(TaskPayload(step: step, parameterVersion: version, epoch: epoch, shards: shards))
+        case .result:
+            let step: UInt64 = try r.integer("step")
+            let version: UInt64 = try r.integer("parameterVersion")
+            try agree("result.step", header.step, step)
+            try agree("result.parameterVersion", header.parameterVersion, version)
+            let shardIndex = try r.int("shardIndex")
+            let count = try r.int("count")
+            let lossTotal = try r.double("lossTotal")
+            let lossHard = try r.double("lossHard")
+            let lossSoft = try r.double("lossSoft")
+            let correct = try r.int("correct")
+            let seconds = try r.double("computeSeconds")
+            let statisticsCount = try r.int("batchStatistics.count")
+            let gradientCount = try r.int("gradients.count")
+            message = .result(ResultPayload(
+                step: step, parameterVersion: version, shardIndex: shardIndex, count: count, lossTotal: lossTotal,
+                lossHard: lossHard, lossSoft: lossSoft, correct: correct,
+                batchStatistics: try r.bulk("batchStatistics", count: statisticsCount),
+                gradients: try r.bulk("gradients", count: gradientCount), computeSeconds: seconds))
+        case .parameters:
+            let version: UInt64 = try r.integer("version")
+            try agree("parameters.version", header.parameterVersion, version)
+            let parameterCount = try r.int("parameters.count")
+            let stateCount = try r.int("state.count")
+            message = .parameters(ParametersPayload(version: version,
+                                                    parameters: try r.bulk("parameters", count: parameterCount),
+                                                    state: try r.bulk("state", count: stateCount)))
+        case .heartbeat:
+            message = .heartbeat
+        case .shutdown:
+            message = .shutdown(reason: try r.string("reason", maxBytes: WireLimits.maxReasonBytes))
+        case .error:
+            let code: UInt16 = try r.integer("code")
+            message = .error(code: code, message: try r.string("message", maxBytes: WireLimits.maxReasonBytes))
+        }
+        try r.finish()
+        return message
+    }
+
+    /// Shard `s` of a task: six u32 fields, then its images and labels frames.
+    private static func decodeShard(_ r: inout WireReader, _ s: Int) throws -> ShardTask {
+        let index = try r.int("shards[\(s)].shardIndex")
+        let offset = try r.int("shards[\(s)].sampleOffset")
+        let count = try r.int("shards[\(s)].count")
+        let height = try r.int("shards[\(s)].height")
+        let width = try r.int("shards[\(s)].width")
+        let channels = try r.int("shards[\(s)].channels")
+        // Each factor is below 2^32, so the products are checked rather than trusted.
+        let (pixels, o1) = count.multipliedReportingOverflow(by: height)
+        let (rows, o2) = pixels.multipliedReportingOverflow(by: width)
+        let (bytes, o3) = rows.multipliedReportingOverflow(by: channels)
+        guard !(o1 || o2 || o3), UInt64(bytes) <= WireLimits.maxPayloadBytes else {
+            throw WireError.tooLarge(what: "task.shards[\(s)].images [\(count), \(height), \(width), \(channels)]",
+                                     size: o1 || o2 || o3 ? .max : UInt64(bytes), limit: WireLimits.maxPayloadBytes)
+        }
+        let images: [UInt8] = try r.bulk("shards[\(s)].images", count: bytes)
+        let labels: [Int32] = try r.bulk("shards[\(s)].labels", count: count)
+        return ShardTask(shardIndex: index, sampleOffset: offset, count: count, height: height, width: width,
+                         channels: channels, images: images, labels: labels)
+    }
+
+    /// Throws ``WireError/headerMismatch(field:header:payload:)`` unless the values agree.
+    private static func agree(_ field: String, _ header: UInt64, _ payload: UInt64) throws {
+        guard header == payload else { throw WireError.headerMismatch(field: field, header: header, payload: payload) }
+    }
+}

@@ -1,0 +1,56 @@
+/// Turns ``WireMessage``s into ZeroMQ frames and back: a ``WireHeader`` frame, then the
+/// payload frames (a fields frame, then one raw frame per bulk array). Byte layouts are in
+/// docs/PROTOCOL.md. Frames exclude a router's routing-id frame: strip it before decoding.
+public enum WireCodec {
+    /// The frames of `message`, header first.
+    ///
+    /// Traps if the payload exceeds ``WireLimits/maxPayloadBytes`` or a value does not fit its
+    /// wire field (a negative count, an over-long string): those are errors of this process.
+    public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [[UInt8]] {
+        sealed(encodePayload(message), kind: message.kind, runID: runID, step: step, parameterVersion: parameterVersion)
+    }
+
+    /// `payload` behind a header of `kind` that states its frame count, length and checksum.
+    static func sealed(_ payload: [[UInt8]], kind: WireKind, runID: UInt64, step: UInt64,
+                       parameterVersion: UInt64) -> [[UInt8]] {
+        var crc = CRC32C()
+        var length: UInt64 = 0
+        for frame in payload {
+            crc.update(frame)
+            length += UInt64(frame.count)
+        }
+        precondition(length <= WireLimits.maxPayloadBytes, "\(kind) payload of \(length) bytes exceeds \(WireLimits.maxPayloadBytes)")
+        let header = WireHeader(kind: kind, runID: runID, step: step, parameterVersion: parameterVersion,
+                                payloadLength: length, payloadFrameCount: UInt32(payload.count), payloadChecksum: crc.value)
+        return [header.encoded()] + payload
+    }
+
+    /// Parses and verifies `frames` (header first): header checks, payload frame count,
+    /// payload length and limit, payload checksum, then the payload of the header's kind,
+    /// including that its repeated header fields agree with the header.
+    /// - Throws: ``WireError`` naming the first check that failed; never traps on any input.
+    public static func decode(_ frames: [[UInt8]]) throws -> (header: WireHeader, message: WireMessage) {
+        guard let first = frames.first else {
+            throw WireError.truncated(what: "message frames", needed: 1, available: 0)
+        }
+        let header = try WireHeader(decoding: first)
+        let payload = frames.dropFirst()
+        guard UInt64(payload.count) == UInt64(header.payloadFrameCount) else {
+            throw WireError.lengthMismatch(what: "\(header.kind) payload frame count",
+                                           declared: UInt64(header.payloadFrameCount), actual: UInt64(payload.count))
+        }
+        let length = payload.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        guard length == header.payloadLength else {
+            throw WireError.lengthMismatch(what: "\(header.kind) payload bytes", declared: header.payloadLength, actual: length)
+        }
+        guard length <= WireLimits.maxPayloadBytes else {
+            throw WireError.tooLarge(what: "\(header.kind) payload bytes", size: length, limit: WireLimits.maxPayloadBytes)
+        }
+        var crc = CRC32C()
+        for frame in payload { crc.update(frame) }
+        guard crc.value == header.payloadChecksum else {
+            throw WireError.checksumMismatch(what: "\(header.kind) payload", declared: header.payloadChecksum, computed: crc.value)
+        }
+        return (header, try decodePayload(payload, header: header))
+    }
+}
