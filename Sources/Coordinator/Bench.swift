@@ -37,7 +37,7 @@ struct KDStep: ParsableCommand {
             try config.set("train.shards", text: String(shards > 0 ? shards : threads))
             try config.set("train.log_every", text: String(steps + warmup))
             try config.set("train.eval_every", text: "1000000")
-            let teacherPath = try Bench.randomTeacher(teacher, config: config)
+            let teacherPath = try KDStep.randomTeacher(teacher, config: config)
             try config.set("teacher.checkpoint", text: teacherPath)
             let setup = try TrainingSetup(config: config, parallelism: threads)
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
@@ -52,7 +52,7 @@ struct KDStep: ParsableCommand {
             started = MonotonicClock.now()
             for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
             let teacherSeconds = MonotonicClock.now() - started
-            let flops = FlopCount(setup: setup)
+            let flops = try FlopCount(setup: setup)
             let samplesPerSecond = Double(batch * steps) / seconds
             let gflops = flops.stepPerSample * samplesPerSecond / 1e9
             print("KD step: \(setup.teacher!.spec.name) → \(setup.studentSpec.name), batch \(batch), \(setup.shards) shards, \(threads) threads")

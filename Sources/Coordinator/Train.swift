@@ -1,5 +1,6 @@
 import ArgumentParser
 import Core
+import Foundation
 
 /// `distill-coordinator train`: one training run, single-process or with workers.
 struct Train: ParsableCommand {
@@ -16,21 +17,66 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key, e.g. --set train.steps=20 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
 
+    @Option(help: "Serve workers on this address, e.g. tcp://0.0.0.0:5555 (distributed mode).")
+    var bind: String?
+
+    @Option(help: "Start this many distill-worker processes on this machine (local mode; implies distributed mode).")
+    var localWorkers = 0
+
+    @Option(help: "Hand out shards only while at least this many workers are connected.")
+    var minWorkers = 1
+
+    @Option(help: "Seconds of silence after which a worker is dropped and its shards reassigned.")
+    var workerTimeout: Double = 10
+
     func validate() throws {
         if out.isEmpty { throw ValidationError("--out needs a folder, e.g. --out runs/teacher") }
+        if localWorkers < 0 { throw ValidationError("--local-workers must be 0 or more") }
+        if minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
+        if workerTimeout <= 0 { throw ValidationError("--worker-timeout must be positive") }
     }
 
     func run() throws {
         try reportingErrors {
             let runConfig = try RunConfig.load(path: config, overrides: overrides)
+            let stop = StopFlag()
+            stop.installSignalHandlers()
             let threads = runConfig.int("train.threads") > 0 ? runConfig.int("train.threads") : ProcessInfoCores.count
-            let setup = try TrainingSetup(config: runConfig, parallelism: threads)
+            let distributed = bind != nil || localWorkers > 0
+            let setup = try TrainingSetup(config: runConfig, parallelism: distributed ? max(localWorkers, minWorkers) : threads)
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
+            let backend: ShardBackend
+            var server: CoordinatorServer?
+            var workers: LocalWorkers?
+            defer {
+                server?.shutdown(reason: stop.stopReason ?? "run finished")
+                workers?.stop()
+            }
+            if distributed {
+                var options = CoordinatorServer.Options()
+                options.minWorkers = max(minWorkers, localWorkers)
+                options.peerTimeout = workerTimeout
+                let endpoint = bind ?? "ipc://\(NSTemporaryDirectory())/distill-\(getpid()).ipc"
+                let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
+                let s = try CoordinatorServer(
+                    endpoint: endpoint, run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)),
+                    teacher: setup.teacher?.parameters, parameterCount: probe.layout.parameterCount,
+                    statisticsCount: probe.batchStatisticsCount, options: options, stop: stop)
+                server = s
+                backend = s
+                if localWorkers > 0 { workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint) }
+                print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : ""))
+            } else {
+                backend = pool
+            }
             print("training \(setup.studentSpec.name) (\(setup.student.layout.parameterCount) parameters) on \(setup.train.count) images, "
-                + "\(setup.totalSteps) steps of \(setup.batchSize) in \(setup.shards) shards on \(threads) threads"
+                + "\(setup.totalSteps) steps of \(setup.batchSize) in \(setup.shards) shards "
+                + (distributed ? "on workers" : "on \(threads) threads")
                 + (setup.teacher.map { ", distilled from \($0.spec.name) (T=\(setup.objective.temperature), λ=\(setup.objective.alpha))" } ?? ""))
-            let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: out))
+            let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: out))
+            trainer.shouldStop = { stop.stopReason != nil }
             let summary = try trainer.run()
+            if let reason = stop.stopReason { print("stopped early (\(reason)) after \(summary.steps) steps; outputs are consistent") }
             print("done: \(summary.steps) steps, test accuracy \(String(format: "%.2f%%", summary.testAccuracy * 100)), params_sha256 \(summary.paramsSHA256)")
             print("outputs in \(out)")
         }

@@ -45,16 +45,17 @@ enum GradientCheck {
 
     /// Checks `analytic[i]` against the central difference of `f` at `x[i]` for the sampled
     /// `indices`, failing with the worst index when the relative error exceeds `tolerance`.
+    /// Gradients smaller than `floor` are compared in absolute terms (error / floor).
     static func check(
         _ label: String, f: () -> Double, x: UnsafeMutablePointer<Float>, analytic: [Float],
-        indices: [Int], h: Float = 1e-2, tolerance: Double,
+        indices: [Int], h: Float = 1e-2, tolerance: Double, floor: Double = 1e-3,
         file: StaticString = #filePath, line: UInt = #line
     ) {
         let numeric = numericGradient(of: f, at: x, indices: indices, h: h)
         var worst = 0.0
         var worstIndex = -1
         for (j, i) in indices.enumerated() {
-            let e = relativeError(Double(analytic[i]), numeric[j])
+            let e = relativeError(Double(analytic[i]), numeric[j], floor: floor)
             if e > worst { worst = e; worstIndex = i }
         }
         XCTAssertLessThanOrEqual(

@@ -48,7 +48,7 @@ final class BoundLayer {
 /// of the scalar loss `Σ y ⊙ w` for a fixed random `w`.
 func checkLayerGradients(
     _ layer: Layer, batch: Int, seed: UInt64 = 1, mode: ForwardMode? = nil,
-    inputScale: Float = 1, h: Float = 1e-2, tolerance: Double,
+    inputScale: Float = 1, h: Float = 1e-2, tolerance: Double, floor: Double = 1e-3,
     file: StaticString = #filePath, line: UInt = #line
 ) {
     let mode = mode ?? .training(random: KeyedRandom(seed: seed), sampleOffset: 0)
@@ -71,11 +71,11 @@ func checkLayerGradients(
     let paramGrads = Array(bound.gradients)
 
     GradientCheck.check("\(type(of: layer)) input", f: loss, x: x.pointer, analytic: dx,
-                        indices: GradientCheck.sampleIndices(count: x.count), h: h, tolerance: tolerance,
+                        indices: GradientCheck.sampleIndices(count: x.count), h: h, tolerance: tolerance, floor: floor,
                         file: file, line: line)
     if !layer.parameterSpecs.isEmpty {
         GradientCheck.check("\(type(of: layer)) parameters", f: loss, x: bound.parameters.baseAddress!, analytic: paramGrads,
-                            indices: GradientCheck.sampleIndices(count: paramGrads.count), h: h, tolerance: tolerance,
+                            indices: GradientCheck.sampleIndices(count: paramGrads.count), h: h, tolerance: tolerance, floor: floor,
                             file: file, line: line)
     }
 }

@@ -159,6 +159,6 @@ public struct RunConfig: Equatable, Sendable {
     /// SHA-256 of the canonical YAML form: identifies the configuration in checkpoints.
     public var hash: String {
         let bytes = Array(yaml().utf8)
-        return bytes.withUnsafeBytes { SHA256.hex(SHA256.hash($0)) }
+        return bytes.withUnsafeBytes { SHA256.hex($0) }
     }
 }

@@ -34,9 +34,11 @@ public struct RunDescription: Codable, Equatable, Sendable {
     }
 
     /// Hash of the two model specs: a worker built for other models is refused.
-    public var specHash: String {
-        let text = studentSpec.canonicalJSON() + "\n" + (teacherSpec?.canonicalJSON() ?? "")
-        return Array(text.utf8).withUnsafeBytes { SHA256.hex(SHA256.hash($0)) }
+    public var specHash: String { RunDescription.specHash(student: studentSpec, teacher: teacherSpec) }
+
+    /// The spec hash of a run with these models (what `distill-worker --student/--teacher` insists on).
+    public static func specHash(student: ModelSpec, teacher: ModelSpec?) -> String {
+        SHA256.hex(Array((student.canonicalJSON() + "\n" + (teacher?.canonicalJSON() ?? "")).utf8))
     }
 
     /// Canonical JSON.

@@ -29,7 +29,7 @@ public final class ModelParameters {
     public func initialize(seed: UInt64) {
         func fill(_ entries: [ParameterLayout.Entry], _ buffer: UnsafeMutableBufferPointer<Float>, stream: UInt64) {
             for (index, entry) in entries.enumerated() {
-                let random = KeyedRandom(seed: seed, 4, stream, UInt64(index))
+                let random = KeyedRandom(seed: seed, RandomStream.initialization, stream, UInt64(index))
                 let base = buffer.baseAddress! + entry.offset
                 for i in 0..<entry.count {
                     switch entry.initializer {
@@ -61,6 +61,6 @@ public final class ModelParameters {
         var hasher = SHA256Hasher()
         hasher.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[0..<layout.parameterCount])))
         hasher.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: state[0..<layout.stateCount])))
-        return SHA256.hex(hasher.finalize())
+        return SHA256.hexString(hasher.finalize())
     }
 }

@@ -18,6 +18,8 @@ public final class Network {
     public let batchNorms: [BatchNorm]
     /// Index of the first layer with parameters: backward stops there.
     private let firstTrainable: Int
+    /// The parameters the layers point into, kept alive as long as the network.
+    public private(set) var parameters: ModelParameters?
 
     /// Builds the layers; throws ``ModelSpecError`` for a spec that does not fit the input.
     public init(spec: ModelSpec, inputShape: [Int], classes: Int) throws {
@@ -54,6 +56,7 @@ public final class Network {
     /// (`layout.parameterCount` floats) or none for a frozen network.
     public func bind(_ parameters: ModelParameters, gradients: UnsafeMutablePointer<Float>?) {
         precondition(parameters.layout == layout, "binding \(spec.name) to parameters of another layout")
+        self.parameters = parameters
         var p = 0
         var s = 0
         for layer in layers {

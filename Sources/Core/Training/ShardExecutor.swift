@@ -57,7 +57,7 @@ public final class ShardExecutor {
             } else {
                 teacherLogits = nil
             }
-            let random = KeyedRandom(seed: seed, 3, UInt64(step))
+            let random = KeyedRandom(seed: seed, RandomStream.dropout, UInt64(step))
             let logits = student.forward(input, mode: .training(random: random, sampleOffset: task.sampleOffset))
             if let teacherLogits {
                 loss = distillationLoss(studentLogits: logits, teacherLogits: teacherLogits, labels: labels,

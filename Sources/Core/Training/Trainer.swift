@@ -78,7 +78,8 @@ public final class Trainer {
         let evalEvery = s.config.int("train.eval_every")
         while step < s.totalSteps, !shouldStop() {
             let started = MonotonicClock.now()
-            let loss = try trainStep(step)
+            let loss: LossSums
+            do { loss = try trainStep(step) } catch is RunInterrupted { break }
             let elapsed = MonotonicClock.now() - started
             step += 1
             window = window + loss

@@ -3,18 +3,20 @@ import XCTest
 
 final class BasicBlockTests: XCTestCase {
     func testIdentityShortcutGradients() {
-        // Float forward, central differences with h = 1e-2: relative error ≤ 2e-2.
+        // Float forward through BatchNorm and two ReLUs: h = 1e-3 keeps perturbations from crossing
+        // ReLU kinks; gradients below 2e-2 are compared in absolute terms (Float rounding of the
+        // loss is ~5e-4 at this h). Relative error ≤ 2e-2.
         let block = BasicBlock(inputShape: [4, 4, 3], filters: 3, stride: 1)
         XCTAssertEqual(block.outputShape, [4, 4, 3])
         XCTAssertFalse(block.parameterSpecs.contains { $0.name.hasPrefix("shortcut") })
-        checkLayerGradients(block, batch: 3, tolerance: 2e-2)
+        checkLayerGradients(block, batch: 3, h: 1e-3, tolerance: 2e-2, floor: 2e-2)
     }
 
     func testProjectionShortcutGradients() {
         let block = BasicBlock(inputShape: [5, 5, 2], filters: 4, stride: 2)
         XCTAssertEqual(block.outputShape, [3, 3, 4])
         XCTAssertTrue(block.parameterSpecs.contains { $0.name == "shortcut_conv.kernel" && $0.shape == [1, 1, 2, 4] })
-        checkLayerGradients(block, batch: 3, tolerance: 2e-2)
+        checkLayerGradients(block, batch: 3, h: 1e-3, tolerance: 2e-2, floor: 2e-2)
     }
 
     func testIdentityBlockAddsTheInput() {

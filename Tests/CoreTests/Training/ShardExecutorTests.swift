@@ -40,14 +40,17 @@ func tinyTask(shardIndex: Int = 0, sampleOffset: Int = 0, count: Int = 5, seed: 
 final class ShardExecutorTests: XCTestCase {
     func testWholeModelKDGradientMatchesFiniteDifferences() throws {
         // The KD loss through every layer (BatchNorm in training mode, keyed dropout, pooling).
-        // Float forward, h = 1e-2, central differences in Double: relative error ≤ 3e-2 (floor 1e-3).
-        let (executor, student, _) = try makeTinyExecutor()
+        // Float forward, central differences in Double with h = 3e-3 (small enough not to cross
+        // LeakyReLU kinks or change a max-pool winner; T = 2 keeps the loss, and its Float rounding,
+        // small): relative error ≤ 2e-2, gradients below
+        // 1e-2 compared in absolute terms.
+        let (executor, student, _) = try makeTinyExecutor(alpha: 0.5, temperature: 2)
         let task = tinyTask()
         let analytic = executor.run(task, step: 4).gradients
         GradientCheck.check("tiny student", f: { executor.run(task, step: 4).loss.total },
                             x: student.values.baseAddress!, analytic: analytic,
                             indices: GradientCheck.sampleIndices(count: student.layout.parameterCount, limit: 120),
-                            h: 1e-2, tolerance: 3e-2)
+                            h: 3e-3, tolerance: 2e-2, floor: 1e-2)
     }
 
     func testResultIsTheSameWhicheverExecutorRunsIt() throws {

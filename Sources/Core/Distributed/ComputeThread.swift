@@ -1,0 +1,126 @@
+import Foundation
+
+/// A worker's compute thread: applies parameter updates and runs shard tasks strictly in
+/// the order they arrived, so a task always sees the parameters sent before it, while the
+/// socket thread stays free for heartbeats.
+final class ComputeThread: @unchecked Sendable {
+    enum Item {
+        case parameters(ParametersPayload)
+        case task(TaskPayload)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Item] = []
+    private var done: [(result: ShardResult, step: Int, version: Int)] = []
+    private var failureText: String?
+    private var finished = false
+    private let executor: ShardExecutor
+    private let student: ModelParameters
+    private let inputShape: [Int]
+    private var version: UInt64?
+    /// One line describing the run, for the worker's log.
+    let summary: String
+
+    /// Builds the models of the welcome; throws when they do not fit together.
+    init(welcome: WelcomePayload) throws {
+        let run = try RunDescription.decode(welcome.configYAML)
+        guard run.runID == welcome.runID else { throw WorkerExit.badMessage("welcome run id \(welcome.runID) ≠ description \(run.runID)") }
+        let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
+        student = ModelParameters(layout: studentNetwork.layout)
+        var teacher: (ModelSpec, ModelParameters)?
+        if let spec = run.teacherSpec {
+            let network = try Network(spec: spec, inputShape: run.inputShape, classes: run.classes)
+            let parameters = ModelParameters(layout: network.layout)
+            guard welcome.teacherParameters.values.count == network.layout.parameterCount,
+                  welcome.teacherState.values.count == network.layout.stateCount else {
+                throw WorkerExit.badMessage("teacher weights hold \(welcome.teacherParameters.values.count) + \(welcome.teacherState.values.count) values, "
+                    + "\(spec.name) needs \(network.layout.parameterCount) + \(network.layout.stateCount)")
+            }
+            parameters.values.baseAddress!.update(from: welcome.teacherParameters.values, count: network.layout.parameterCount)
+            parameters.state.baseAddress!.update(from: welcome.teacherState.values, count: network.layout.stateCount)
+            teacher = (spec, parameters)
+        }
+        executor = try ShardExecutor(studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
+                                     inputShape: run.inputShape, classes: run.classes, objective: run.objective,
+                                     normalization: run.normalization, seed: run.seed)
+        inputShape = run.inputShape
+        summary = "\(run.studentSpec.name) (\(studentNetwork.layout.parameterCount) parameters)"
+            + (run.teacherSpec.map { " distilled from \($0.name)" } ?? "") + ", input \(run.inputShape), \(run.classes) classes"
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "distill-compute"
+        thread.start()
+    }
+
+    /// Queues a parameter update or a task.
+    func enqueue(_ item: Item) {
+        condition.lock()
+        queue.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Results finished since the last call, with their step and parameter version.
+    func takeResults() -> [(result: ShardResult, step: Int, version: Int)] {
+        condition.lock(); defer { condition.unlock() }
+        let out = done
+        done.removeAll()
+        return out
+    }
+
+    /// Set when a task could not be computed (wrong version or shape).
+    var failure: String? {
+        condition.lock(); defer { condition.unlock() }
+        return failureText
+    }
+
+    /// Stops the thread after the item it is working on.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        BLAS.setThreads(1)
+        while true {
+            condition.lock()
+            while queue.isEmpty && !finished { condition.wait() }
+            if finished { condition.unlock(); return }
+            let item = queue.removeFirst()
+            condition.unlock()
+            switch item {
+            case let .parameters(p):
+                guard p.parameters.count == student.layout.parameterCount, p.state.count == student.layout.stateCount else {
+                    fail("parameters hold \(p.parameters.count) + \(p.state.count) values, the student needs "
+                        + "\(student.layout.parameterCount) + \(student.layout.stateCount)")
+                    return
+                }
+                student.values.baseAddress!.update(from: p.parameters, count: p.parameters.count)
+                student.state.baseAddress!.update(from: p.state, count: p.state.count)
+                version = p.version
+            case let .task(t):
+                guard t.parameterVersion == version else {
+                    fail("task for parameter version \(t.parameterVersion) arrived before its parameters (have \(version.map(String.init) ?? "none"))")
+                    return
+                }
+                for shard in t.shards {
+                    guard [shard.height, shard.width, shard.channels] == inputShape else {
+                        fail("shard \(shard.shardIndex) holds [\(shard.height), \(shard.width), \(shard.channels)] images, the model takes \(inputShape)")
+                        return
+                    }
+                    let result = executor.run(shard, step: Int(t.step))
+                    condition.lock()
+                    done.append((result, Int(t.step), Int(t.parameterVersion)))
+                    condition.unlock()
+                }
+            }
+        }
+    }
+
+    private func fail(_ text: String) {
+        condition.lock()
+        failureText = text
+        condition.unlock()
+    }
+}

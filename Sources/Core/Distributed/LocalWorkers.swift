@@ -1,0 +1,53 @@
+import Foundation
+
+/// `distill-worker` processes started by the coordinator itself (local mode): same binary
+/// folder, one BLAS thread each, stopped at the end of the run or on Ctrl-C.
+public final class LocalWorkers {
+    private var processes: [Process] = []
+    /// The worker executable used.
+    public let executable: String
+
+    /// Starts `count` workers connecting to `endpoint`. `executable` defaults to
+    /// `distill-worker` beside the running program.
+    public init(count: Int, endpoint: String, executable: String? = nil, coordinatorTimeout: Double = 60) throws {
+        let path = executable ?? LocalWorkers.siblingExecutable("distill-worker")
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw ConfigError.invalid(source: "--local-workers", detail: "worker executable \(path) not found; build it with swift build")
+        }
+        self.executable = path
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        for i in 0..<count {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = ["--connect", endpoint, "--name", "local-\(i)", "--coordinator-timeout", String(coordinatorTimeout)]
+            p.environment = environment
+            try p.run()
+            processes.append(p)
+        }
+    }
+
+    /// Process ids of the workers (for tests that kill them).
+    public var processIdentifiers: [Int32] { processes.map(\.processIdentifier) }
+
+    /// Waits up to `grace` seconds for the workers to exit (after a shutdown message), then
+    /// sends SIGTERM, and SIGKILL to any still alive a second later.
+    public func stop(grace: Double = 5) {
+        let deadline = MonotonicClock.now() + grace
+        while processes.contains(where: \.isRunning), MonotonicClock.now() < deadline { usleep(20_000) }
+        for p in processes where p.isRunning { p.terminate() }
+        let killDeadline = MonotonicClock.now() + 1
+        while processes.contains(where: \.isRunning), MonotonicClock.now() < killDeadline { usleep(20_000) }
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for p in processes { p.waitUntilExit() }
+        processes.removeAll()
+    }
+
+    deinit { stop(grace: 0) }
+
+    /// `name` in the folder of the running executable.
+    public static func siblingExecutable(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// Why a worker stopped.
+public enum WorkerExit: Error, Equatable, CustomStringConvertible {
+    /// The coordinator sent shutdown.
+    case shutdown(reason: String)
+    /// The coordinator refused this worker or reported an error.
+    case refused(code: UInt16, message: String)
+    /// Nothing was heard from the coordinator for too long.
+    case coordinatorLost(endpoint: String, seconds: Double)
+    /// The coordinator sent something this worker cannot use.
+    case badMessage(String)
+    /// A signal stopped the worker.
+    case interrupted(String)
+
+    public var description: String {
+        switch self {
+        case let .shutdown(reason): return "coordinator shut the run down: \(reason)"
+        case let .refused(code, message):
+            let name = WireErrorCode(rawValue: code).map { "\($0)" } ?? "code \(code)"
+            return "coordinator refused this worker (\(name)): \(message)"
+        case let .coordinatorLost(endpoint, seconds):
+            return "no message from the coordinator at \(endpoint) for \(Int(seconds)) s; giving up"
+        case let .badMessage(text): return "unusable message from the coordinator: \(text)"
+        case let .interrupted(reason): return "worker interrupted: \(reason)"
+        }
+    }
+
+    /// True for a normal end of the run.
+    public var isClean: Bool { if case .shutdown = self { return true } else { return false } }
+}
+
+/// A worker's connection to its coordinator: join, receive the run and the teacher, then
+/// compute shard tasks on a compute thread while the calling thread keeps the socket alive
+/// (heartbeats, parameters, tasks in FIFO order).
+public final class WorkerSession {
+    /// Settings of one worker.
+    public struct Options: Sendable {
+        /// Name shown in the coordinator's logs.
+        public var name: String
+        /// Give up after this long without any message from the coordinator.
+        public var coordinatorTimeout = 60.0
+        /// Send a heartbeat after this long without sending anything.
+        public var heartbeatInterval = 1.0
+        /// Tasks queued at once (one computing, the rest waiting).
+        public var credit = 2
+        /// Spec hash this worker insists on (empty: accept the coordinator's models).
+        public var specHash = ""
+        public init(name: String) { self.name = name }
+    }
+
+    private let endpoint: String
+    private let options: Options
+    private let stop: StopFlag
+    private let context: ZMQContext
+    private let socket: ZMQSocket
+    private var runID: UInt64 = 0
+    private var lastHeard = MonotonicClock.now()
+    private var lastSent = MonotonicClock.now()
+    /// Receives one human line per event.
+    public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    /// Connects a DEALER to `endpoint` (the connection completes in the background).
+    public init(endpoint: String, options: Options, stop: StopFlag) throws {
+        self.endpoint = endpoint
+        self.options = options
+        self.stop = stop
+        context = try ZMQContext()
+        var socketOptions = ZMQSocketOptions()
+        socketOptions.routingID = Array("\(options.name)-\(getpid())".utf8.prefix(200))
+        socket = try ZMQSocket(context: context, kind: .dealer, options: socketOptions)
+        try socket.connect(endpoint)
+    }
+
+    /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
+    public func run() throws -> WorkerExit {
+        try send(.join(JoinPayload(workerName: options.name, threads: 1, specHash: options.specHash)))
+        let compute: ComputeThread
+        switch try awaitWelcome() {
+        case let .success(c): compute = c
+        case let .failure(exit): return exit
+        }
+        defer { compute.finish() }
+        try send(.ready(credit: options.credit))
+        while true {
+            if let reason = stop.stopReason { return .interrupted(reason) }
+            for (result, step, version) in compute.takeResults() {
+                try send(.result(result.payload(step: step, version: version)), step: step, version: version)
+                try send(.ready(credit: 1), step: step, version: version)
+            }
+            if let failure = compute.failure { 
+                _ = try? send(.error(code: WireErrorCode.failed.rawValue, message: failure))
+                return .badMessage(failure)
+            }
+            if let frames = try socket.receive(timeoutMilliseconds: 10) {
+                lastHeard = MonotonicClock.now()
+                let (header, message) = try decode(frames)
+                switch message {
+                case let .parameters(p): compute.enqueue(.parameters(p))
+                case let .task(t):
+                    guard header.runID == runID else { return .badMessage("task for run \(header.runID), joined \(runID)") }
+                    compute.enqueue(.task(t))
+                case .heartbeat: break
+                case let .shutdown(reason): return .shutdown(reason: reason)
+                case let .error(code, text): return .refused(code: code, message: text)
+                default: return .badMessage("unexpected \(message.kind)")
+                }
+            }
+            let now = MonotonicClock.now()
+            if now - lastHeard > options.coordinatorTimeout { return .coordinatorLost(endpoint: endpoint, seconds: now - lastHeard) }
+            if now - lastSent >= options.heartbeatInterval { try send(.heartbeat) }
+        }
+    }
+
+    private func awaitWelcome() throws -> Result<ComputeThread, WorkerExit> {
+        while true {
+            if let reason = stop.stopReason { return .failure(.interrupted(reason)) }
+            if let frames = try socket.receive(timeoutMilliseconds: 100) {
+                lastHeard = MonotonicClock.now()
+                let (_, message) = try decode(frames)
+                switch message {
+                case let .welcome(w):
+                    do {
+                        let compute = try ComputeThread(welcome: w)
+                        runID = w.runID
+                        report("joined run \(w.runID): \(compute.summary)")
+                        return .success(compute)
+                    } catch {
+                        let text = "cannot use the run: \(error)"
+                        _ = try? send(.error(code: WireErrorCode.specMismatch.rawValue, message: text))
+                        return .failure(.badMessage(text))
+                    }
+                case let .error(code, text): return .failure(.refused(code: code, message: text))
+                case let .shutdown(reason): return .failure(.shutdown(reason: reason))
+                default: continue
+                }
+            }
+            let silent = MonotonicClock.now() - lastHeard
+            if silent > options.coordinatorTimeout { return .failure(.coordinatorLost(endpoint: endpoint, seconds: silent)) }
+        }
+    }
+
+    private func decode(_ frames: [[UInt8]]) throws -> (WireHeader, WireMessage) {
+        do { return try WireCodec.decode(frames) } catch {
+            throw WorkerExit.badMessage("\(error)")
+        }
+    }
+
+    private func send(_ message: WireMessage, step: Int = 0, version: Int = 0) throws {
+        try socket.send(frames: WireCodec.encode(message, runID: runID, step: UInt64(step), parameterVersion: UInt64(version)))
+        lastSent = MonotonicClock.now()
+    }
+}

@@ -1,1 +1,0 @@
-print("distill-worker: not built yet")

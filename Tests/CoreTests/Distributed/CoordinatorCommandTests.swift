@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// `distill-coordinator train --local-workers N` as a user runs it: real processes, signals.
+final class CoordinatorCommandTests: XCTestCase {
+    private var harness: ProcessHarness!
+    override func setUp() { harness = ProcessHarness() }
+    override func tearDown() { harness.cleanUp() }
+
+    private func workerPIDs(of coordinator: Process) -> [Int32] {
+        let children = (try? String(contentsOfFile: "/proc/\(coordinator.processIdentifier)/task/\(coordinator.processIdentifier)/children",
+                                    encoding: .utf8)) ?? ""
+        return children.split(separator: " ").compactMap { Int32($0) }
+    }
+
+    func testLocalModeMatchesSingleProcess() throws {
+        let common = ["--set", "data.train_size=256", "--set", "data.test_size=64", "--set", "train.batch_size=32",
+                      "--set", "train.steps=5", "--set", "train.shards=4", "--set", "model.spec=hinton-student"]
+        let local = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/local", "--local-workers", "2"] + common,
+                                      label: "local")
+        XCTAssertEqual(harness.wait(local, timeout: 120), 0, harness.output("local"))
+        let single = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/single"] + common, label: "single")
+        XCTAssertEqual(harness.wait(single, timeout: 120), 0, harness.output("single"))
+        let a = try TrainingSummary.read(harness.scratch + "/local/summary.json")
+        let b = try TrainingSummary.read(harness.scratch + "/single/summary.json")
+        XCTAssertEqual(a.paramsSHA256, b.paramsSHA256)
+        XCTAssertTrue(harness.output("local").contains("with 2 local workers"), harness.output("local"))
+    }
+
+    func testSIGTERMStopsWorkersAndLeavesAConsistentFolder() throws {
+        let out = harness.scratch + "/stopped"
+        let coordinator = try harness.start("distill-coordinator", [
+            "train", "--out", out, "--local-workers", "2", "--set", "data.train_size=512", "--set", "data.test_size=64",
+            "--set", "train.batch_size=32", "--set", "train.steps=100000", "--set", "train.log_every=1", "--set", "model.spec=hinton-student",
+        ], label: "stopped")
+        XCTAssertTrue(harness.eventually(timeout: 60) { harness.output("stopped").contains("step      3") }, harness.output("stopped"))
+        let workers = workerPIDs(of: coordinator)
+        XCTAssertEqual(workers.count, 2)
+        kill(coordinator.processIdentifier, SIGTERM)
+        XCTAssertEqual(harness.wait(coordinator, timeout: 30), 0, harness.output("stopped"))
+        for pid in workers { XCTAssertTrue(harness.eventually(timeout: 10) { kill(pid, 0) != 0 }, "worker \(pid) still alive") }
+        let summary = try TrainingSummary.read(out + "/summary.json")
+        XCTAssertFalse(summary.completed)
+        XCTAssertGreaterThanOrEqual(summary.steps, 3)
+        XCTAssertEqual(try ModelFile.read(out + "/teacher.safetensors").parameters.sha256(), summary.paramsSHA256)
+        XCTAssertTrue(harness.output("stopped").contains("stopped early (received SIGTERM)"), harness.output("stopped"))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// Coordinator in this process, workers as real `distill-worker` processes on loopback TCP.
+final class DistributedTrainingTests: XCTestCase {
+    private var harness: ProcessHarness!
+
+    override func setUp() { harness = ProcessHarness() }
+    override func tearDown() { harness.cleanUp() }
+
+    /// 203 training images in batches of 40: the last batch of each epoch holds 3 images.
+    private let job = ["data.train_size=203", "data.test_size=64", "train.batch_size=40", "train.steps=7",
+                       "train.shards=3", "model.spec=seed-student", "train.log_every=7", "seed=9"]
+
+    private func singleProcess() throws -> TrainingSummary {
+        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: 2)
+        let pool = LocalShardPool(executors: [try setup.makeExecutor(), try setup.makeExecutor()])
+        let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: harness.scratch + "/single"))
+        trainer.report = { _ in }
+        return try trainer.run()
+    }
+
+    private func distributed(workers: Int, label: String) throws -> (TrainingSummary, CoordinatorServer.Statistics) {
+        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: workers)
+        let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
+        var options = CoordinatorServer.Options()
+        options.minWorkers = workers
+        let server = try CoordinatorServer(
+            endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: nil,
+            parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
+            options: options, stop: StopFlag())
+        server.report = { _ in }
+        let procs = try (0..<workers).map { i in
+            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "20"],
+                              label: "\(label)-\(i)")
+        }
+        let pool = LocalShardPool(executors: [try setup.makeExecutor()])
+        let trainer = try Trainer(setup: setup, backend: server, evaluator: pool, output: try RunOutput(directory: harness.scratch + "/" + label))
+        trainer.report = { _ in }
+        let summary = try trainer.run()
+        server.shutdown(reason: "test finished")
+        for (i, p) in procs.enumerated() {
+            XCTAssertEqual(harness.wait(p, timeout: 10), 0, harness.output("\(label)-\(i)"))
+        }
+        return (summary, server.statistics)
+    }
+
+    func testOneTwoAndThreeWorkersGiveTheSingleProcessParameters() throws {
+        let reference = try singleProcess()
+        for workers in [1, 2, 3] {
+            let (summary, statistics) = try distributed(workers: workers, label: "w\(workers)")
+            XCTAssertEqual(summary.steps, 7)
+            XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "\(workers) workers, 3 shards, uneven last batch")
+            XCTAssertEqual(summary.testAccuracy, reference.testAccuracy)
+            XCTAssertEqual(statistics.joined, workers)
+            XCTAssertEqual(statistics.droppedResults, 0)
+            XCTAssertGreaterThan(statistics.bytesReceived, 7 * 3 * 769_162 * 4, "every shard returns its gradients")
+        }
+    }
+}

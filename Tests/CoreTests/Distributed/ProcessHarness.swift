@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// Runs the package's executables as real processes for the distributed tests, with
+/// captured output and bounded waits; everything started is killed in `cleanUp`.
+final class ProcessHarness {
+    private var processes: [Process] = []
+    let scratch: String
+
+    init() {
+        scratch = NSTemporaryDirectory() + "/distill-test-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    /// Path of a product built beside the test binary.
+    static func executable(_ name: String) -> String { LocalWorkers.siblingExecutable(name) }
+
+    /// Starts `executable` with `arguments`; stdout and stderr go to files under `scratch`.
+    @discardableResult
+    func start(_ executable: String, _ arguments: [String], label: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ProcessHarness.executable(executable))
+        p.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        p.environment = environment
+        _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).out", contents: nil)
+        _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).err", contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: "\(scratch)/\(label).out")
+        p.standardError = FileHandle(forWritingAtPath: "\(scratch)/\(label).err")
+        try p.run()
+        processes.append(p)
+        return p
+    }
+
+    /// What a process started as `label` wrote to stdout and stderr.
+    func output(_ label: String) -> String {
+        ((try? String(contentsOfFile: "\(scratch)/\(label).out", encoding: .utf8)) ?? "")
+            + ((try? String(contentsOfFile: "\(scratch)/\(label).err", encoding: .utf8)) ?? "")
+    }
+
+    /// Waits up to `timeout` seconds for `p` to exit; returns its status, or nil (and kills it) on timeout.
+    func wait(_ p: Process, timeout: Double) -> Int32? {
+        let deadline = MonotonicClock.now() + timeout
+        while p.isRunning, MonotonicClock.now() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit(); return nil }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// Polls `condition` every 20 ms for up to `timeout` seconds.
+    func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = MonotonicClock.now() + timeout
+        while MonotonicClock.now() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
+    }
+
+    func cleanUp() {
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for p in processes { p.waitUntilExit() }
+        processes.removeAll()
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+}
