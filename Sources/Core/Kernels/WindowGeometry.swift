@@ -1,0 +1,47 @@
+/// The geometry of a square sliding window over an `[H, W, C]` sample: the shared arithmetic of
+/// `Conv2D`, `MaxPool2D`, `AvgPool2D`, im2col/col2im and their reference kernels.
+struct WindowGeometry: Equatable {
+    /// Input height, width and channels.
+    let height: Int, width: Int, channels: Int
+    /// Window side and step, in input pixels.
+    let kernel: Int, stride: Int
+    /// Padded rows above and columns left of the input (TensorFlow: the smaller half).
+    let padTop: Int, padLeft: Int
+    /// Output height and width.
+    let outHeight: Int, outWidth: Int
+
+    /// Geometry for a per-sample input shape `[H, W, C]`.
+    init(inputShape: [Int], kernel: Int, stride: Int, padding: Padding) {
+        precondition(inputShape.count == 3, "window layers need an [H, W, C] input shape, got \(inputShape)")
+        precondition(kernel >= 1 && stride >= 1, "kernel \(kernel) and stride \(stride) must be positive")
+        height = inputShape[0]
+        width = inputShape[1]
+        channels = inputShape[2]
+        self.kernel = kernel
+        self.stride = stride
+        padTop = padding.paddingBefore(input: height, kernel: kernel, stride: stride)
+        padLeft = padding.paddingBefore(input: width, kernel: kernel, stride: stride)
+        outHeight = padding.outputSize(input: height, kernel: kernel, stride: stride)
+        outWidth = padding.outputSize(input: width, kernel: kernel, stride: stride)
+        precondition(outHeight > 0 && outWidth > 0, "window \(kernel) does not fit input \(inputShape) with \(padding) padding")
+    }
+
+    /// Elements of one input sample, `H·W·C`.
+    var inputCount: Int { height * width * channels }
+    /// Output pixels of one sample, `OH·OW`.
+    var outputPixels: Int { outHeight * outWidth }
+    /// Length of one im2col row, `k·k·C` (the kernel's fan-in).
+    var patchCount: Int { kernel * kernel * channels }
+
+    /// The input rows `lo..<hi` covered by output row `oh` (padding excluded).
+    @inline(__always) func rows(_ oh: Int) -> (first: Int, lo: Int, hi: Int) {
+        let first = oh * stride - padTop
+        return (first, Swift.max(first, 0), Swift.min(first + kernel, height))
+    }
+
+    /// The input columns `lo..<hi` covered by output column `ow` (padding excluded).
+    @inline(__always) func columns(_ ow: Int) -> (first: Int, lo: Int, hi: Int) {
+        let first = ow * stride - padLeft
+        return (first, Swift.max(first, 0), Swift.min(first + kernel, width))
+    }
+}
