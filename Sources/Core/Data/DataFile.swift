@@ -17,6 +17,16 @@ enum DataFile {
         return try gunzip(raw, file: path)
     }
 
+    /// The product of `dimensions` as a byte count for `file`, or `DataError.shapeMismatch`
+    /// when it overflows (a corrupt header must not trap).
+    static func product(_ dimensions: [Int], file: String) throws -> Int {
+        try dimensions.reduce(1) { total, d in
+            let (p, overflow) = total.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataError.shapeMismatch(file: file, detail: "dimensions \(dimensions) overflow") }
+            return p
+        }
+    }
+
     /// The undecoded bytes of the file at `path`.
     private static func readRaw(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY)

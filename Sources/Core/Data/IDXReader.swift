@@ -47,14 +47,14 @@ private struct IDXFile {
         dimensions = (0..<rank).map { d in
             bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
         }
-        let recordBytes = dimensions.dropFirst().reduce(1, *)
+        let total = try DataFile.product(dimensions, file: path)
+        let recordBytes = try DataFile.product(Array(dimensions.dropFirst()), file: path)
         let available = bytes.count - headerBytes
-        guard available >= dimensions[0] * recordBytes else {
+        guard available >= total else {
             throw DataError.truncated(file: path, offset: bytes.count, expected: recordBytes, record: available / recordBytes)
         }
-        guard available == dimensions[0] * recordBytes else {
-            throw DataError.shapeMismatch(
-                file: path, detail: "\(available - dimensions[0] * recordBytes) bytes after \(dimensions[0]) records")
+        guard available == total else {
+            throw DataError.shapeMismatch(file: path, detail: "\(available - total) bytes after \(dimensions[0]) records")
         }
         payload = Array(bytes[headerBytes...])
     }

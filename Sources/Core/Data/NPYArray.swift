@@ -67,8 +67,8 @@ struct NPYArray {
         }
         self.element = element
         shape = header.shape
-        let needed = shape.reduce(1, *) * element.size
-        let recordBytes = shape.dropFirst().reduce(element.size, *)
+        let needed = try DataFile.product(shape + [element.size], file: path)
+        let recordBytes = try DataFile.product(shape.dropFirst() + [element.size], file: path)
         let available = bytes.count - dataStart
         guard available >= needed else {
             throw DataError.truncated(file: path, offset: bytes.count, expected: recordBytes, record: available / max(recordBytes, 1))

@@ -8,9 +8,9 @@ import Glibc
 /// function of `KeyedRandom(seed: s, 3, i)`; its label is `i mod 10`. To make the task hard but
 /// learnable each image has: a textured, graded background; one main shape with random position,
 /// size (6.5–12 px radius at 32 px), rotation (limited to ±17° for stripes and ±(45°±14°) for the
-/// diagonal bar), aspect (0.8–1.25) and colour at a random contrast (40–130 RGB units, so some
-/// are faint); 0–3 smaller distractor shapes of any class behind it (0.28–0.45 of its size); in
-/// 35 % of images an occluding rectangle over part of it; and Gaussian pixel noise of σ 4–28.
+/// diagonal bar), aspect (0.8–1.25) and colour at a random contrast (50–140 RGB units, so some
+/// are faint); 0–2 smaller distractor shapes of any class behind it (0.25–0.4 of its size); in
+/// 30 % of images an occluding rectangle over part of it; and Gaussian pixel noise of σ 4–22.
 public enum SyntheticShapes {
     /// Class names, indexed by label.
     public static let classNames = [
@@ -58,22 +58,22 @@ public enum SyntheticShapes {
         let main = glyph(kind, radius: unit * (6.5 + 5.5 * mainRandom.uniform(10)), over: base,
                          random: mainRandom, height: height, width: width)
 
-        let distractors = random.index(2, below: 4)
+        let distractors = random.index(2, below: 3)
         for d in 0..<distractors {
             let r = random.child(10 + UInt64(d))
-            let radius = max(main.radius * (0.28 + 0.17 * r.uniform(10)), 2.5 * unit)
+            let radius = max(main.radius * (0.25 + 0.15 * r.uniform(10)), 2.5 * unit)
             glyph(ShapeGlyph.Kind(rawValue: r.index(11, below: 10))!, radius: radius, over: base, random: r,
                   height: height, width: width).paint(on: canvas, height: height, width: width)
         }
         main.paint(on: canvas, height: height, width: width)
 
         let occluder = random.child(3)
-        if occluder.uniform(0) < 0.35 {
+        if occluder.uniform(0) < 0.3 {
             let colour = occluder.uniform(1) < 0.5 ? base : randomColour(occluder, base: base)
             ShapeGlyph(kind: .square,
                        centerX: main.centerX + main.radius * (1.8 * occluder.uniform(2) - 0.9),
                        centerY: main.centerY + main.radius * (1.8 * occluder.uniform(3) - 0.9),
-                       radius: main.radius * (0.35 + 0.35 * occluder.uniform(4)), angle: 2 * .pi * occluder.uniform(5),
+                       radius: main.radius * (0.3 + 0.3 * occluder.uniform(4)), angle: 2 * .pi * occluder.uniform(5),
                        stretch: 0.6 + 0.8 * occluder.uniform(6), red: colour.0, green: colour.1, blue: colour.2)
                 .paint(on: canvas, height: height, width: width)
         }
@@ -100,9 +100,10 @@ public enum SyntheticShapes {
             red: colour.0, green: colour.1, blue: colour.2)
     }
 
-    /// A colour 40–130 RGB units from `base` in a random direction (counters 5…8), reflected when clipping would bring it closer than 30.
+    /// A colour 50–140 RGB units from `base` in a random direction (counters 5…8), reflected when clipping
+    /// would leave it less than 40 (summed over channels) from `base`.
     private static func randomColour(_ random: KeyedRandom, base: (Float, Float, Float)) -> (Float, Float, Float) {
-        let contrast = 40 + 90 * random.uniform(5)
+        let contrast = 50 + 90 * random.uniform(5)
         var dr = random.normal(6), dg = random.normal(7), db = random.normal(8)
         let norm = max((dr * dr + dg * dg + db * db).squareRoot(), 1e-3)
         dr *= contrast / norm; dg *= contrast / norm; db *= contrast / norm
@@ -111,7 +112,7 @@ public enum SyntheticShapes {
         }
         let forward = clip(1)
         let reach = abs(forward.0 - base.0) + abs(forward.1 - base.1) + abs(forward.2 - base.2)
-        return reach >= 30 ? forward : clip(-1)
+        return reach >= 40 ? forward : clip(-1)
     }
 
     /// Fills `canvas` with `base` plus a linear gradient (±40) and a low-frequency product of
@@ -140,10 +141,10 @@ public enum SyntheticShapes {
         }
     }
 
-    /// Adds Gaussian-like noise of σ 4–28 (the sum of four random bytes, standardised: two values
+    /// Adds Gaussian-like noise of σ 4–22 (the sum of four random bytes, standardised: two values
     /// per 64-bit draw) and rounds into bytes, clamped to 0…255.
     private static func quantise(_ canvas: UnsafeMutablePointer<Float>, noise: KeyedRandom, count: Int, into image: UnsafeMutablePointer<UInt8>) {
-        let sigma = (4 + 24 * noise.uniform(0)) / 147.8  // sd of a sum of four bytes = √(4·(256² − 1)/12)
+        let sigma = (4 + 18 * noise.uniform(0)) / 147.8  // sd of a sum of four bytes = √(4·(256² − 1)/12)
         var i = 0
         var counter: UInt64 = 1
         while i < count {

@@ -91,6 +91,16 @@ final class IDXReaderTests: XCTestCase {
         ) { try IDXReader.read(images: images, labels: dir.write("labels", labelFile)) }
     }
 
+    func testOverflowingDimensionsDoNotTrap() {
+        let dir = ScratchDirectory()
+        let huge = bigEndian(0xFFFF_FFFF)
+        let images = dir.write("images", [0, 0, 8, 3] + huge + huge + huge)
+        assertDataError(
+            .shapeMismatch(file: images, detail: "dimensions [4294967295, 4294967295, 4294967295] overflow"),
+            message: "\(images): shape mismatch: dimensions [4294967295, 4294967295, 4294967295] overflow"
+        ) { try IDXReader.read(images: images, labels: dir.write("labels", labelFile)) }
+    }
+
     /// The genuine Fashion-MNIST from the Debian package `dataset-fashion-mnist`.
     func testFashionMNIST() throws {
         let dir = "/usr/share/datasets/fashion-mnist"
