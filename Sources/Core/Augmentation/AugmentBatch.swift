@@ -1,0 +1,23 @@
+/// Random-stream coordinate of augmentation, as in `KeyedRandom(seed:, 1, epoch, sample)`.
+public let augmentationStream: UInt64 = 1
+
+/// Writes the augmented images of `dataset` at `indices` into `output`, NHWC, in the order of
+/// `indices` (`[indices.count, H, W, C]` bytes).
+///
+/// Sample `i` is augmented with `KeyedRandom(seed: seed, 1, epoch, i)`, so an augmented sample is
+/// the same whichever process computes it and whichever batch it falls in.
+public func augmentBatch(
+    dataset: Dataset, indices: [Int], augmentation: Augmentation, seed: UInt64, epoch: Int,
+    into output: UnsafeMutableBufferPointer<UInt8>
+) {
+    let bytes = dataset.imageBytes
+    precondition(output.count >= indices.count * bytes, "output holds \(output.count) bytes, batch needs \(indices.count * bytes)")
+    let augmenter = Augmenter(augmentation, height: dataset.height, width: dataset.width, channels: dataset.channels)
+    dataset.images.withUnsafeBufferPointer { images in
+        for (slot, sample) in indices.enumerated() {
+            augmenter.apply(
+                source: images.baseAddress! + sample * bytes, destination: output.baseAddress! + slot * bytes,
+                random: KeyedRandom(seed: seed, augmentationStream, UInt64(epoch), UInt64(sample)))
+        }
+    }
+}

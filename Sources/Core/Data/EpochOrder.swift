@@ -1,0 +1,21 @@
+/// The order in which an epoch visits a data set.
+public enum EpochOrder {
+    /// Random-stream coordinate of epoch shuffling, as in `KeyedRandom(seed:, 2, epoch)`.
+    public static let stream: UInt64 = 2
+
+    /// A permutation of `0..<count` for `epoch`: Fisher–Yates where step `i` (from `count − 1`
+    /// down to 1) swaps `i` with `KeyedRandom(seed: seed, 2, epoch).index(i, below: i + 1)`.
+    /// Every process computes the same order from the same (seed, epoch).
+    public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+        let random = KeyedRandom(seed: seed, stream, UInt64(epoch))
+        var order = Array(0..<count)
+        order.withUnsafeMutableBufferPointer { p in
+            var i = count - 1
+            while i > 0 {
+                p.swapAt(i, random.index(UInt64(i), below: i + 1))
+                i -= 1
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,61 @@
+/// Reads MNIST-style IDX files (MNIST, Fashion-MNIST), raw or gzip-compressed.
+///
+/// Layout: a 4-byte magic `00 00 08 nd` (unsigned bytes, `nd` dimensions), `nd` big-endian
+/// UInt32 dimensions, then the bytes. Images are `0x00000803` `[N, rows, cols]`, labels
+/// `0x00000801` `[N]`. Gzip is recognised by its magic bytes `1f 8b`, not by the file name.
+public enum IDXReader {
+    /// Magic of an unsigned-byte image file with three dimensions.
+    static let imageMagic: [UInt8] = [0, 0, 8, 3]
+    /// Magic of an unsigned-byte label file with one dimension.
+    static let labelMagic: [UInt8] = [0, 0, 8, 1]
+
+    /// Reads an image file and a label file into a one-channel data set.
+    /// - Parameter classes: labels must lie in `0..<classes` (10 for MNIST and Fashion-MNIST).
+    /// - Throws: `DataError.io`, `.gzip`, `.badMagic`, `.truncated`, `.countMismatch`, `.labelOutOfRange`.
+    public static func read(images: String, labels: String, classes: Int = 10) throws -> Dataset {
+        let imageFile = try IDXFile(path: images, magic: imageMagic)
+        let labelFile = try IDXFile(path: labels, magic: labelMagic)
+        let count = imageFile.dimensions[0]
+        guard labelFile.dimensions[0] == count else {
+            throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelFile.dimensions[0])
+        }
+        return try Dataset(
+            images: imageFile.payload, labels: labelFile.payload.map { Int32($0) },
+            height: imageFile.dimensions[1], width: imageFile.dimensions[2], channels: 1, classes: classes, source: labels)
+    }
+}
+
+/// One decoded IDX file of unsigned bytes: its dimensions and its payload.
+private struct IDXFile {
+    let dimensions: [Int]
+    let payload: [UInt8]
+
+    /// Reads `path` and checks its magic and that the payload holds every record.
+    init(path: String, magic: [UInt8]) throws {
+        let bytes = try DataFile.contents(of: path)
+        let rank = Int(magic[3])
+        let headerBytes = 4 + 4 * rank
+        guard bytes.count >= 4 else {
+            throw DataError.truncated(file: path, offset: bytes.count, expected: headerBytes, record: nil)
+        }
+        guard Array(bytes[0..<4]) == magic else {
+            throw DataError.badMagic(file: path, found: Array(bytes[0..<4]), expected: magic)
+        }
+        guard bytes.count >= headerBytes else {
+            throw DataError.truncated(file: path, offset: bytes.count, expected: headerBytes, record: nil)
+        }
+        dimensions = (0..<rank).map { d in
+            bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
+        }
+        let total = try DataFile.product(dimensions, file: path)
+        let recordBytes = try DataFile.product(Array(dimensions.dropFirst()), file: path)
+        let available = bytes.count - headerBytes
+        guard available >= total else {
+            throw DataError.truncated(file: path, offset: bytes.count, expected: recordBytes, record: available / recordBytes)
+        }
+        guard available == total else {
+            throw DataError.shapeMismatch(file: path, detail: "\(available - total) bytes after \(dimensions[0]) records")
+        }
+        payload = Array(bytes[headerBytes...])
+    }
+}

@@ -1,0 +1,68 @@
+/// Per-channel standardisation of byte images: `y = (x/255 − mean[c]) / std[c]`.
+public struct Normalization: Codable, Sendable, Equatable {
+    /// Per-channel mean of `x/255`.
+    public var mean: [Float]
+    /// Per-channel standard deviation of `x/255` (population form; 1 for a constant channel).
+    public var std: [Float]
+
+    /// A normalisation with the given per-channel statistics (equal counts, every std > 0).
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count && std.allSatisfy { $0 > 0 }, "bad normalisation \(mean) / \(std)")
+        self.mean = mean
+        self.std = std
+    }
+
+    /// The per-channel mean and standard deviation of `x/255` over every pixel of `dataset`.
+    /// Sums are exact integers, the final moments Double. A channel with zero spread gets std 1.
+    public static func fit(_ dataset: Dataset) -> Normalization {
+        let c = dataset.channels
+        var sum = [UInt64](repeating: 0, count: c)
+        var squares = [UInt64](repeating: 0, count: c)
+        dataset.images.withUnsafeBufferPointer { x in
+            // x: [N, H, W, C]
+            var i = 0
+            while i < x.count {
+                for k in 0..<c {
+                    let v = UInt64(x[i + k])
+                    sum[k] &+= v
+                    squares[k] &+= v * v
+                }
+                i += c
+            }
+        }
+        let n = Double(dataset.count * dataset.height * dataset.width)
+        var mean = [Float](repeating: 0, count: c)
+        var std = [Float](repeating: 1, count: c)
+        for k in 0..<c where n > 0 {
+            let m = Double(sum[k]) / n
+            let variance = max(Double(squares[k]) / n - m * m, 0)
+            mean[k] = Float(m / 255)
+            if variance > 0 { std[k] = Float(variance.squareRoot() / 255) }
+        }
+        return Normalization(mean: mean, std: std)
+    }
+
+    /// Writes `(x/255 − mean[c]) / std[c]` for `count` NHWC byte images into `output`.
+    /// - Parameters:
+    ///   - imageBytes: bytes per image (`H·W·channels`); `channels` must equal `mean.count`.
+    public func apply(
+        _ images: UnsafePointer<UInt8>, count: Int, imageBytes: Int, channels: Int, into output: UnsafeMutablePointer<Float>
+    ) {
+        // images: [N, H, W, C] bytes -> output: [N, H, W, C] floats
+        precondition(channels == mean.count && imageBytes % channels == 0, "normalisation for \(mean.count) channels, data has \(channels)")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * channels) { coefficients in
+            let scale = coefficients.baseAddress!
+            let shift = scale + channels
+            for k in 0..<channels {
+                scale[k] = 1 / (255 * std[k])
+                shift[k] = -mean[k] / std[k]
+            }
+            let total = count * imageBytes
+            var i = 0
+            while i < total {
+                for k in 0..<channels { output[i + k] = Float(images[i + k]) * scale[k] + shift[k] }
+                i += channels
+            }
+        }
+    }
+}
