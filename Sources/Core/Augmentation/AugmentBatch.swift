@@ -1,6 +1,3 @@
-/// Random-stream coordinate of augmentation, as in `KeyedRandom(seed:, 1, epoch, sample)`.
-public let augmentationStream: UInt64 = 1
-
 /// Writes the augmented images of `dataset` at `indices` into `output`, NHWC, in the order of
 /// `indices` (`[indices.count, H, W, C]` bytes).
 ///
@@ -17,7 +14,7 @@ public func augmentBatch(
         for (slot, sample) in indices.enumerated() {
             augmenter.apply(
                 source: images.baseAddress! + sample * bytes, destination: output.baseAddress! + slot * bytes,
-                random: KeyedRandom(seed: seed, augmentationStream, UInt64(epoch), UInt64(sample)))
+                random: KeyedRandom(seed: seed, RandomStream.augmentation, UInt64(epoch), UInt64(sample)))
         }
     }
 }

@@ -1,13 +1,10 @@
 /// The order in which an epoch visits a data set.
 public enum EpochOrder {
-    /// Random-stream coordinate of epoch shuffling, as in `KeyedRandom(seed:, 2, epoch)`.
-    public static let stream: UInt64 = 2
-
     /// A permutation of `0..<count` for `epoch`: Fisher–Yates where step `i` (from `count − 1`
     /// down to 1) swaps `i` with `KeyedRandom(seed: seed, 2, epoch).index(i, below: i + 1)`.
     /// Every process computes the same order from the same (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        let random = KeyedRandom(seed: seed, stream, UInt64(epoch))
+        let random = KeyedRandom(seed: seed, RandomStream.order, UInt64(epoch))
         var order = Array(0..<count)
         order.withUnsafeMutableBufferPointer { p in
             var i = count - 1

@@ -25,8 +25,6 @@ public final class CoordinatorServer: ShardBackend {
         public var lost = 0
         public var reassignedShards = 0
         public var droppedResults = 0
-        public var bytesSent = 0
-        public var bytesReceived = 0
     }
 
     private struct Peer {
@@ -53,6 +51,7 @@ public final class CoordinatorServer: ShardBackend {
     public let endpoint: String
     /// Counters since start.
     public private(set) var statistics = Statistics()
+    private var cost = NetworkCost()
     /// Receives one human line per membership event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -77,6 +76,8 @@ public final class CoordinatorServer: ShardBackend {
             teacherParameters: teacher.map { FloatArray(Array($0.values[0..<$0.layout.parameterCount])) } ?? .empty,
             teacherState: teacher.map { FloatArray(Array($0.state[0..<$0.layout.stateCount])) } ?? .empty)
     }
+
+    public var networkCost: NetworkCost? { cost }
 
     /// Number of workers currently connected.
     public var workerCount: Int { peers.count }
@@ -131,9 +132,11 @@ public final class CoordinatorServer: ShardBackend {
     private func handle(_ frames: [[UInt8]], step: Int, version: Int, assigned: inout [Int: [UInt8]],
                         results: inout [Int: ShardResult], expected: [Int: ShardTask]) throws {
         guard let id = frames.first, frames.count > 1 else { return }
-        statistics.bytesReceived += frames.reduce(0) { $0 + $1.count }
+        cost.bytesReceived += frames.reduce(0) { $0 + $1.count }
         let header: WireHeader
         let message: WireMessage
+        let started = MonotonicClock.now()
+        defer { cost.serializationSeconds += MonotonicClock.now() - started }
         do {
             (header, message) = try WireCodec.decode(Array(frames.dropFirst()))
         } catch let error as WireError {
@@ -270,9 +273,11 @@ public final class CoordinatorServer: ShardBackend {
     private func forget(_ id: [UInt8]) { peers[id] = nil }
 
     private func send(_ message: WireMessage, to id: [UInt8], step: Int = 0, version: Int = 0) throws {
+        let started = MonotonicClock.now()
+        defer { cost.serializationSeconds += MonotonicClock.now() - started }
         let frames = [id] + WireCodec.encode(message, runID: run.runID, step: UInt64(step), parameterVersion: UInt64(version))
         try socket.send(frames: frames)
-        statistics.bytesSent += frames.reduce(0) { $0 + $1.count }
+        cost.bytesSent += frames.reduce(0) { $0 + $1.count }
         peers[id]?.lastSent = MonotonicClock.now()
     }
 }

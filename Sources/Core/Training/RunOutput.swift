@@ -35,9 +35,18 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var shards: Int
     /// False when the run was stopped (signal) before its last step.
     public var completed: Bool
+    /// Fraction of the step time spent outside the shard backend: batch drawing, augmentation,
+    /// sharding, reduction, optimiser and (distributed) serialisation of tasks.
+    public var coordinatorOverheadFraction: Double
+    /// Network bytes per step (distributed runs only).
+    public var bytesSentPerStep: Double?
+    public var bytesReceivedPerStep: Double?
 
     enum CodingKeys: String, CodingKey {
         case steps, epochs, shards, completed
+        case coordinatorOverheadFraction = "coordinator_overhead_fraction"
+        case bytesSentPerStep = "bytes_sent_per_step"
+        case bytesReceivedPerStep = "bytes_received_per_step"
         case trainLoss = "train_loss"
         case testAccuracy = "test_accuracy"
         case teacherTestAccuracy = "teacher_test_accuracy"

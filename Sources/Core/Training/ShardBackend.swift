@@ -6,6 +6,21 @@ public protocol ShardBackend: AnyObject {
     /// Computes `tasks` for global step `step` with the student at `parameters`
     /// (version `parameterVersion`) and returns one result per task, in any order.
     func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult]
+    /// Network traffic and serialisation work so far, or nil for an in-process backend.
+    var networkCost: NetworkCost? { get }
+}
+
+extension ShardBackend {
+    public var networkCost: NetworkCost? { nil }
+}
+
+/// Cumulative network cost of a distributed backend.
+public struct NetworkCost: Sendable, Equatable {
+    public var bytesSent = 0
+    public var bytesReceived = 0
+    /// Seconds the coordinator spent encoding, decoding and handing frames to the socket.
+    public var serializationSeconds = 0.0
+    public init() {}
 }
 
 /// Computes shards on `threads` threads of this process, one ``ShardExecutor`` each, with one

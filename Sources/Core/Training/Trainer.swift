@@ -15,6 +15,8 @@ public final class Trainer {
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     private var batchImages: [UInt8]
     private var order: (epoch: Int, indices: [Int]) = (-1, [])
+    /// Seconds spent inside the backend (computing or waiting for shards) since the start.
+    private var shardSeconds = 0.0
     /// Prints one human line per log step and evaluation.
     public var report: (String) -> Void = { print($0) }
     /// Asked before every step; returning true stops the run cleanly after the current step.
@@ -53,7 +55,9 @@ public final class Trainer {
         let tasks = ShardPlan(batchSize: indices.count, shards: s.shards)
             .tasks(images: Array(batchImages[0..<(indices.count * s.train.imageBytes)]), labels: labels,
                    height: s.train.height, width: s.train.width, channels: s.train.channels)
+        let waitStarted = MonotonicClock.now()
         let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
+        shardSeconds += MonotonicClock.now() - waitStarted
         let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
         optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: schedule.rate(atStep: step))
         reduction.batchStatistics.withUnsafeBufferPointer { master.applyBatchStatistics($0.baseAddress!) }
@@ -68,6 +72,7 @@ public final class Trainer {
         let teacherAccuracy = s.teacher.map { _ in evaluator.evaluate(s.test, batchSize: evalBatch, teacher: true).accuracy }
         if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
         try output.begin(setup: s)
+        let costAtStart = backend.networkCost ?? NetworkCost()
         var window = LossSums.zero
         var windowSeconds = 0.0
         var totalSeconds = 0.0
@@ -113,7 +118,11 @@ public final class Trainer {
             testAccuracy: final.accuracy, teacherTestAccuracy: teacherAccuracy,
             samplesPerSecond: totalSeconds > 0 ? Double(totalSamples) / totalSeconds : 0,
             paramsSHA256: s.student.sha256(), teacherParamsSHA256: teacherHash,
-            shards: s.shards, completed: step == s.totalSteps)
+            shards: s.shards, completed: step == s.totalSteps,
+            coordinatorOverheadFraction: totalSeconds > 0
+                ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
+            bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step, 1)) },
+            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step, 1)) })
         try output.finish(setup: s, summary: summary)
         return summary
     }
