@@ -69,7 +69,7 @@ public enum SyntheticShapes {
 
         let occluder = random.child(3)
         if occluder.uniform(0) < 0.3 {
-            let colour = occluder.uniform(1) < 0.5 ? base : randomColour(occluder, base: base)
+            let colour = occluder.uniform(1) < 0.5 ? base : randomColour(occluder.child(0), base: base)
             ShapeGlyph(kind: .square,
                        centerX: main.centerX + main.radius * (1.8 * occluder.uniform(2) - 0.9),
                        centerY: main.centerY + main.radius * (1.8 * occluder.uniform(3) - 0.9),
@@ -100,7 +100,7 @@ public enum SyntheticShapes {
             red: colour.0, green: colour.1, blue: colour.2)
     }
 
-    /// A colour 50–140 RGB units from `base` in a random direction (counters 5…8), reflected when clipping
+    /// A colour 50–140 RGB units from `base` in a random direction (`uniform(5)`, `normal(6…8)`), reflected when clipping
     /// would leave it less than 40 (summed over channels) from `base`.
     private static func randomColour(_ random: KeyedRandom, base: (Float, Float, Float)) -> (Float, Float, Float) {
         let contrast = 50 + 90 * random.uniform(5)
