@@ -8,15 +8,16 @@ out=runs/demo
 config=examples/demo.yaml
 mkdir -p "$out"
 coordinator() { "$bin/distill-coordinator" "$@"; }
+train() { coordinator train --local-workers 2 "$@"; }
 
 echo "== 1/3 teacher"
-coordinator train --config "$config" --out "$out/teacher" \
-    --set model.spec=examples/demo-teacher.yaml --set model.role=teacher --set train.epochs=${DEMO_TEACHER_EPOCHS:-4}
+train --config "$config" --out "$out/teacher" \
+    --set model.spec=examples/demo-teacher.yaml --set model.role=teacher
 echo "== 2/3 student alone"
-coordinator train --config "$config" --out "$out/student-alone" \
+train --config "$config" --out "$out/student-alone" \
     --set model.spec=examples/demo-student.yaml --set model.role=student
 echo "== 3/3 distilled student"
-coordinator train --config "$config" --out "$out/distilled" \
+train --config "$config" --out "$out/distilled" \
     --set model.spec=examples/demo-student.yaml --set teacher.checkpoint="$out/teacher"
 
 echo

@@ -17,8 +17,6 @@ public enum SyntheticShapes {
         "disc", "square", "triangle", "cross", "ring",
         "horizontal stripes", "vertical stripes", "diagonal bar", "two dots", "frame",
     ]
-    /// Random-stream coordinate of the generator, as in `KeyedRandom(seed:, 3, index)`.
-    public static let stream: UInt64 = 3
 
     /// Samples `firstIndex ..< firstIndex + count` of seed `seed`, `height × width × 3`.
     /// A sample does not depend on `count` or on the other samples.
@@ -47,7 +45,7 @@ public enum SyntheticShapes {
     static func render(
         seed: UInt64, sample: Int, height: Int, width: Int, canvas: UnsafeMutablePointer<Float>, into image: UnsafeMutablePointer<UInt8>
     ) {
-        let random = KeyedRandom(seed: seed, stream, UInt64(sample))
+        let random = KeyedRandom(seed: seed, RandomStream.synthetic, UInt64(sample))
         let unit = Float(min(height, width)) / 32
         let background = random.child(0)
         let base = (20 + 215 * background.uniform(0), 20 + 215 * background.uniform(1), 20 + 215 * background.uniform(2))
@@ -55,20 +53,20 @@ public enum SyntheticShapes {
 
         let mainRandom = random.child(1)
         let kind = ShapeGlyph.Kind(rawValue: Int(label(ofSample: sample)))!
-        let main = glyph(kind, radius: unit * (6.5 + 5.5 * mainRandom.uniform(10)), over: base,
+        let main = glyph(kind, radius: unit * (8 + 4 * mainRandom.uniform(10)), over: base,
                          random: mainRandom, height: height, width: width)
 
-        let distractors = random.index(2, below: 3)
+        let distractors = random.uniform(5) < 0.3 ? 1 : 0
         for d in 0..<distractors {
             let r = random.child(10 + UInt64(d))
-            let radius = max(main.radius * (0.25 + 0.15 * r.uniform(10)), 2.5 * unit)
+            let radius = max(main.radius * (0.2 + 0.1 * r.uniform(10)), 2 * unit)
             glyph(ShapeGlyph.Kind(rawValue: r.index(11, below: 10))!, radius: radius, over: base, random: r,
                   height: height, width: width).paint(on: canvas, height: height, width: width)
         }
         main.paint(on: canvas, height: height, width: width)
 
         let occluder = random.child(3)
-        if occluder.uniform(0) < 0.3 {
+        if occluder.uniform(0) < 0.1 {
             let colour = occluder.uniform(1) < 0.5 ? base : randomColour(occluder.child(0), base: base)
             ShapeGlyph(kind: .square,
                        centerX: main.centerX + main.radius * (1.8 * occluder.uniform(2) - 0.9),
@@ -103,7 +101,7 @@ public enum SyntheticShapes {
     /// A colour 50–140 RGB units from `base` in a random direction (`uniform(5)`, `normal(6…8)`), reflected when clipping
     /// would leave it less than 40 (summed over channels) from `base`.
     private static func randomColour(_ random: KeyedRandom, base: (Float, Float, Float)) -> (Float, Float, Float) {
-        let contrast = 50 + 90 * random.uniform(5)
+        let contrast = 110 + 90 * random.uniform(5)
         var dr = random.normal(6), dg = random.normal(7), db = random.normal(8)
         let norm = max((dr * dr + dg * dg + db * db).squareRoot(), 1e-3)
         dr *= contrast / norm; dg *= contrast / norm; db *= contrast / norm
@@ -120,8 +118,8 @@ public enum SyntheticShapes {
     private static func paintBackground(
         _ base: (Float, Float, Float), random: KeyedRandom, height: Int, width: Int, canvas: UnsafeMutablePointer<Float>
     ) {
-        let gx = 80 * (random.uniform(3) - 0.5) / Float(width), gy = 80 * (random.uniform(4) - 0.5) / Float(height)
-        let amplitude = 25 * random.uniform(5)
+        let gx = 50 * (random.uniform(3) - 0.5) / Float(width), gy = 50 * (random.uniform(4) - 0.5) / Float(height)
+        let amplitude = 15 * random.uniform(5)
         let fx = 2 * Float.pi / (10 + 30 * random.uniform(6)), fy = 2 * Float.pi / (10 + 30 * random.uniform(7))
         let phaseX = 2 * Float.pi * random.uniform(8), phaseY = 2 * Float.pi * random.uniform(9)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { column in
@@ -144,7 +142,7 @@ public enum SyntheticShapes {
     /// Adds Gaussian-like noise of σ 4–22 (the sum of four random bytes, standardised: two values
     /// per 64-bit draw) and rounds into bytes, clamped to 0…255.
     private static func quantise(_ canvas: UnsafeMutablePointer<Float>, noise: KeyedRandom, count: Int, into image: UnsafeMutablePointer<UInt8>) {
-        let sigma = (4 + 18 * noise.uniform(0)) / 147.8  // sd of a sum of four bytes = √(4·(256² − 1)/12)
+        let sigma = (3 + 11 * noise.uniform(0)) / 147.8  // sd of a sum of four bytes = √(4·(256² − 1)/12)
         var i = 0
         var counter: UInt64 = 1
         while i < count {

@@ -52,6 +52,7 @@ public final class CoordinatorServer: ShardBackend {
     /// Counters since start.
     public private(set) var statistics = Statistics()
     private var cost = NetworkCost()
+    private var encodedParameters: (version: Int, frames: [[UInt8]])?
     /// Receives one human line per membership event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -215,28 +216,31 @@ public final class CoordinatorServer: ShardBackend {
         assigned[payload.shardIndex] = nil
     }
 
+    /// Hands pending shards to workers with credit, always to the one with the fewest shards
+    /// outstanding (ties: earliest joined), so credit beyond one only prefetches.
     private func dispatch(_ pending: inout [ShardTask], step: Int, epoch: Int, version: Int, parameters: ModelParameters,
                           assigned: inout [Int: [UInt8]]) throws {
-        for id in peers.values.sorted(by: { $0.order < $1.order }).map(\.id) {
-            while let peer = peers[id], peer.credit > 0, !pending.isEmpty {
-                let task = pending.removeFirst()
-                do {
-                    if peer.version != version {
-                        try send(.parameters(ParametersPayload(
-                            version: UInt64(version), parameters: Array(parameters.values[0..<parameters.layout.parameterCount]),
-                            state: Array(parameters.state[0..<parameters.layout.stateCount]))), to: id, step: step, version: version)
-                        peers[id]?.version = version
-                    }
-                    try send(.task(TaskPayload(step: UInt64(step), parameterVersion: UInt64(version), epoch: epoch, shards: [task])),
-                             to: id, step: step, version: version)
-                    peers[id]?.credit -= 1
-                    assigned[task.shardIndex] = id
-                } catch let error as ZMQError {
-                    // Its other outstanding shards are reassigned as orphans by the caller.
-                    report("worker \(peer.name) unreachable (\(error)); dropping it")
-                    pending.insert(task, at: 0)
-                    forget(id)
+        while !pending.isEmpty {
+            var outstanding: [[UInt8]: Int] = [:]
+            for owner in assigned.values { outstanding[owner, default: 0] += 1 }
+            guard let peer = peers.values.filter({ $0.credit > 0 })
+                .min(by: { (outstanding[$0.id] ?? 0, $0.order) < (outstanding[$1.id] ?? 0, $1.order) }) else { return }
+            let id = peer.id
+            let task = pending.removeFirst()
+            do {
+                if peer.version != version {
+                    try sendParameters(parameters, version: version, step: step, to: id)
+                    peers[id]?.version = version
                 }
+                try send(.task(TaskPayload(step: UInt64(step), parameterVersion: UInt64(version), epoch: epoch, shards: [task])),
+                         to: id, step: step, version: version)
+                peers[id]?.credit -= 1
+                assigned[task.shardIndex] = id
+            } catch let error as ZMQError {
+                // Its other outstanding shards are reassigned as orphans by the caller.
+                report("worker \(peer.name) unreachable (\(error)); dropping it")
+                pending.insert(task, at: 0)
+                forget(id)
             }
         }
     }
@@ -275,9 +279,26 @@ public final class CoordinatorServer: ShardBackend {
     private func send(_ message: WireMessage, to id: [UInt8], step: Int = 0, version: Int = 0) throws {
         let started = MonotonicClock.now()
         defer { cost.serializationSeconds += MonotonicClock.now() - started }
-        let frames = [id] + WireCodec.encode(message, runID: run.runID, step: UInt64(step), parameterVersion: UInt64(version))
-        try socket.send(frames: frames)
-        cost.bytesSent += frames.reduce(0) { $0 + $1.count }
+        try send(frames: WireCodec.encode(message, runID: run.runID, step: UInt64(step), parameterVersion: UInt64(version)), to: id)
+    }
+
+    /// Sends the parameters of `version`, encoding them once per version however many workers need them.
+    private func sendParameters(_ parameters: ModelParameters, version: Int, step: Int, to id: [UInt8]) throws {
+        let started = MonotonicClock.now()
+        defer { cost.serializationSeconds += MonotonicClock.now() - started }
+        if encodedParameters?.version != version {
+            let payload = ParametersPayload(
+                version: UInt64(version), parameters: Array(parameters.values[0..<parameters.layout.parameterCount]),
+                state: Array(parameters.state[0..<parameters.layout.stateCount]))
+            encodedParameters = (version, WireCodec.encode(.parameters(payload), runID: run.runID, step: UInt64(step), parameterVersion: UInt64(version)))
+        }
+        try send(frames: encodedParameters!.frames, to: id)
+    }
+
+    private func send(frames: [[UInt8]], to id: [UInt8]) throws {
+        let all = [id] + frames
+        try socket.send(frames: all)
+        cost.bytesSent += all.reduce(0) { $0 + $1.count }
         peers[id]?.lastSent = MonotonicClock.now()
     }
 }

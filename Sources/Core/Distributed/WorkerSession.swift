@@ -92,7 +92,8 @@ public final class WorkerSession {
                 _ = try? send(.error(code: WireErrorCode.failed.rawValue, message: failure))
                 return .badMessage(failure)
             }
-            if let frames = try socket.receive(timeoutMilliseconds: 10) {
+            // A short poll: a finished result waits at most 1 ms before it is sent.
+            if let frames = try socket.receive(timeoutMilliseconds: 1) {
                 lastHeard = MonotonicClock.now()
                 let (header, message) = try decode(frames)
                 switch message {

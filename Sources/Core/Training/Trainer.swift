@@ -16,7 +16,7 @@ public final class Trainer {
     private var batchImages: [UInt8]
     private var order: (epoch: Int, indices: [Int]) = (-1, [])
     /// Seconds spent inside the backend (computing or waiting for shards) since the start.
-    private var shardSeconds = 0.0
+    public private(set) var shardSeconds = 0.0
     /// Prints one human line per log step and evaluation.
     public var report: (String) -> Void = { print($0) }
     /// Asked before every step; returning true stops the run cleanly after the current step.
