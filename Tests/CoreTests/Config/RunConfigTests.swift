@@ -57,3 +57,14 @@ final class RunConfigTests: XCTestCase {
         XCTAssertNotEqual(RunConfig().hash, config.hash)
     }
 }
+
+final class ConfigDocumentationTests: XCTestCase {
+    func testConfigDocListsEveryKeyWithItsDefault() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
+        for key in ConfigSchema.keys {
+            XCTAssertTrue(doc.contains("| `\(key.name)` |"), "docs/CONFIG.md does not document \(key.name)")
+        }
+    }
+}

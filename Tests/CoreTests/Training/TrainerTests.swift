@@ -26,9 +26,9 @@ final class TrainerTests: XCTestCase {
 
     func testShortTrainingBeatsChanceAndDistillationKeepsTheTeacher() throws {
         let teacherDir = scratch + "/teacher"
-        let teacher = try train(small + ["train.steps=300", "model.spec=seed-student"], out: teacherDir)
+        let teacher = try train(small + ["train.steps=300", "model.spec=seed-student", "data.train_size=4000"], out: teacherDir)
         XCTAssertEqual(teacher.steps, 300)
-        XCTAssertGreaterThan(teacher.testAccuracy, 0.3, "10 classes: chance is 0.1")
+        XCTAssertGreaterThan(teacher.testAccuracy, 0.25, "10 classes: chance is 0.1")
         for file in ["config.yaml", "teacher.safetensors", "teacher.yaml", "metrics.jsonl", "summary.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: teacherDir + "/" + file), file)
         }
