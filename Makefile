@@ -1,7 +1,5 @@
 # Distill: the two set-up commands are `make demo` and `make test` (see README.md).
 SWIFT ?= swift
-# Tests run optimised (the numerical and end-to-end tests train real models) with @testable imports.
-TEST_FLAGS = -c release -Xswiftc -enable-testing
 BIN = .build/release
 
 .PHONY: deps build test demo bench clean
@@ -12,9 +10,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
+# Tests run optimised (the numerical and end-to-end tests train real models) with @testable imports.
 test: deps
-	$(SWIFT) build --build-tests $(TEST_FLAGS)
-	$(SWIFT) test --skip-build $(TEST_FLAGS)
+	scripts/test.sh
 
 demo: build
 	scripts/demo.sh $(BIN)
