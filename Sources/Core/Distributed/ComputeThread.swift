@@ -18,6 +18,9 @@ final class ComputeThread: @unchecked Sendable {
     private let student: ModelParameters
     private let inputShape: [Int]
     private var version: UInt64?
+    private let teacher: ModelParameters?
+    /// SHA-256 of the frozen teacher as received in the welcome (empty without a teacher).
+    let teacherSHA256: String
     /// One line describing the run, for the worker's log.
     let summary: String
 
@@ -40,6 +43,8 @@ final class ComputeThread: @unchecked Sendable {
             parameters.state.baseAddress!.update(from: welcome.teacherState.values, count: network.layout.stateCount)
             teacher = (spec, parameters)
         }
+        self.teacher = teacher?.1
+        teacherSHA256 = teacher?.1.sha256() ?? ""
         executor = try ShardExecutor(studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
                                      inputShape: run.inputShape, classes: run.classes, objective: run.objective,
                                      normalization: run.normalization, seed: run.seed)
@@ -50,6 +55,9 @@ final class ComputeThread: @unchecked Sendable {
         thread.name = "distill-compute"
         thread.start()
     }
+
+    /// Whether the frozen teacher still hashes to what the welcome delivered (true without a teacher).
+    var teacherUnchanged: Bool { teacher.map { $0.sha256() == teacherSHA256 } ?? true }
 
     /// Queues a parameter update or a task.
     func enqueue(_ item: Item) {

@@ -80,7 +80,14 @@ public final class WorkerSession {
         case let .success(c): compute = c
         case let .failure(exit): return exit
         }
-        defer { compute.finish() }
+        defer {
+            compute.finish()
+            if !compute.teacherSHA256.isEmpty {
+                report(compute.teacherUnchanged
+                    ? "teacher parameters unchanged (sha256 \(compute.teacherSHA256))"
+                    : "error: teacher parameters changed during the run (welcome sha256 \(compute.teacherSHA256))")
+            }
+        }
         try send(.ready(credit: options.credit))
         while true {
             if let reason = stop.stopReason { return .interrupted(reason) }

@@ -6,12 +6,26 @@ import XCTest
 final class DistributedTrainingTests: XCTestCase {
     private var harness: ProcessHarness!
 
-    override func setUp() { harness = ProcessHarness() }
+    private var teacherSHA256 = ""
+
+    /// A randomly initialised frozen teacher, so the workers run the full KD step.
+    override func setUpWithError() throws {
+        harness = ProcessHarness()
+        let spec = ModelPresets.hintonTeacher
+        let parameters = ModelParameters(layout: try Network(spec: spec, inputShape: [32, 32, 3], classes: 10).layout)
+        parameters.initialize(seed: 5)
+        teacherSHA256 = parameters.sha256()
+        try ModelFile(spec: spec, inputShape: [32, 32, 3], classes: 10, normalization: .unit(channels: 3), role: "teacher",
+                      parameters: parameters).write(to: harness.scratch + "/teacher.safetensors")
+    }
+
     override func tearDown() { harness.cleanUp() }
 
     /// 203 training images in batches of 40: the last batch of each epoch holds 3 images.
-    private let job = ["data.train_size=203", "data.test_size=64", "train.batch_size=40", "train.steps=7",
-                       "train.shards=3", "model.spec=seed-student", "train.log_every=7", "seed=9"]
+    private var job: [String] {
+        ["data.train_size=203", "data.test_size=64", "train.batch_size=40", "train.steps=7", "train.shards=3",
+         "model.spec=seed-student", "train.log_every=7", "seed=9", "teacher.checkpoint=\(harness.scratch)/teacher.safetensors"]
+    }
 
     private func singleProcess() throws -> TrainingSummary {
         let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: 2)
@@ -27,7 +41,7 @@ final class DistributedTrainingTests: XCTestCase {
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let server = try CoordinatorServer(
-            endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: nil,
+            endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: setup.teacher?.parameters,
             parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
             options: options, stop: StopFlag())
         server.report = { _ in }
@@ -42,6 +56,8 @@ final class DistributedTrainingTests: XCTestCase {
         server.shutdown(reason: "test finished")
         for (i, p) in procs.enumerated() {
             XCTAssertEqual(harness.wait(p, timeout: 10), 0, harness.output("\(label)-\(i)"))
+            XCTAssertTrue(harness.output("\(label)-\(i)").contains("teacher parameters unchanged (sha256 \(teacherSHA256))"),
+                          harness.output("\(label)-\(i)"))
         }
         return (summary, server.statistics)
     }
@@ -51,6 +67,7 @@ final class DistributedTrainingTests: XCTestCase {
         for workers in [1, 2, 3] {
             let (summary, statistics) = try distributed(workers: workers, label: "w\(workers)")
             XCTAssertEqual(summary.steps, 7)
+            XCTAssertEqual(summary.teacherParamsSHA256, teacherSHA256)
             XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "\(workers) workers, 3 shards, uneven last batch")
             XCTAssertEqual(summary.testAccuracy, reference.testAccuracy)
             XCTAssertEqual(statistics.joined, workers)
