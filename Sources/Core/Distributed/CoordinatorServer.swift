@@ -25,6 +25,8 @@ public final class CoordinatorServer: ShardBackend {
         public var lost = 0
         public var reassignedShards = 0
         public var droppedResults = 0
+        /// For each lost worker that held shards: seconds from its last message to the reassignment.
+        public var recoverySeconds: [Double] = []
     }
 
     private struct Peer {
@@ -106,7 +108,8 @@ public final class CoordinatorServer: ShardBackend {
             if let frames = try socket.receive(timeoutMilliseconds: 20) {
                 try handle(frames, step: step, version: parameterVersion, assigned: &assigned, results: &results, expected: byIndex)
             }
-            for index in dropSilentPeers(assigned: &assigned) where results[index] == nil {
+            let orphans = dropSilentPeers(assigned: &assigned).filter { results[$0] == nil }
+            for index in orphans {
                 pending.append(byIndex[index]!)
                 statistics.reassignedShards += 1
             }
@@ -249,8 +252,10 @@ public final class CoordinatorServer: ShardBackend {
         let now = MonotonicClock.now()
         var orphaned: [Int] = []
         for peer in peers.values where now - peer.lastHeard > options.peerTimeout {
-            report("worker \(peer.name) silent for \(Int(now - peer.lastHeard)) s; reassigning its shards")
+            let held = assigned.values.filter { $0 == peer.id }.count
+            report("worker \(peer.name) silent for \(String(format: "%.1f", now - peer.lastHeard)) s; reassigning its \(held) shards")
             statistics.lost += 1
+            if held > 0 { statistics.recoverySeconds.append(now - peer.lastHeard) }
             forget(peer.id)
         }
         for (index, owner) in assigned where peers[owner] == nil {

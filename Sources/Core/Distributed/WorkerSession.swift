@@ -40,8 +40,9 @@ public final class WorkerSession {
         public var name: String
         /// Give up after this long without any message from the coordinator.
         public var coordinatorTimeout = 60.0
-        /// Send a heartbeat after this long without sending anything.
-        public var heartbeatInterval = 1.0
+        /// Send a heartbeat after this long without sending anything (a quarter of a second,
+        /// so a coordinator may use a worker timeout as short as one second).
+        public var heartbeatInterval = 0.25
         /// Tasks queued at once (one computing, the rest waiting).
         public var credit = 2
         /// Spec hash this worker insists on (empty: accept the coordinator's models).

@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// A seeded schedule of SIGKILLs against real worker processes: the run must finish with no
+/// lost or repeated step and exactly the parameters of an undisturbed single-process run.
+final class ChaosTests: XCTestCase {
+    private var harness: ProcessHarness!
+    override func setUp() { harness = ProcessHarness() }
+    override func tearDown() { harness.cleanUp() }
+
+    private let job = ["--set", "data.train_size=600", "--set", "data.test_size=64", "--set", "train.batch_size=48",
+                       "--set", "train.steps=40", "--set", "train.shards=4", "--set", "model.spec=seed-student",
+                       "--set", "train.log_every=1", "--set", "seed=3"]
+
+    func testWorkersKilledAtRandomStepsChangeNothing() throws {
+        let reference = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/reference"] + job, label: "reference")
+        XCTAssertEqual(harness.wait(reference, timeout: 300), 0, harness.output("reference"))
+
+        let coordinator = try harness.start("distill-coordinator", [
+            "train", "--out", harness.scratch + "/chaos", "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
+        ] + job, label: "chaos")
+        var endpoint: String?
+        XCTAssertTrue(harness.eventually(timeout: 60) {
+            endpoint = harness.output("chaos").split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
+                .map { String($0.dropFirst("coordinator listening on ".count)) }
+            return endpoint != nil
+        }, harness.output("chaos"))
+        guard let endpoint else { return }
+        var started = 0
+        func startWorker() throws -> Process {
+            started += 1
+            return try harness.start("distill-worker", ["--connect", endpoint, "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
+                                     label: "worker-\(started)")
+        }
+        var workers = [try startWorker(), try startWorker()]
+        let schedule = KeyedRandom(seed: 2024)
+        var kills = 0
+        let deadline = MonotonicClock.now() + 240
+        while coordinator.isRunning, kills < 6, MonotonicClock.now() < deadline {
+            usleep(UInt32(300_000 + schedule.index(UInt64(2 * kills), below: 700_000)))
+            guard coordinator.isRunning else { break }
+            let victim = schedule.index(UInt64(2 * kills + 1), below: workers.count)
+            kill(workers[victim].processIdentifier, SIGKILL)
+            workers[victim].waitUntilExit()
+            kills += 1
+            workers[victim] = try startWorker()
+        }
+        XCTAssertEqual(harness.wait(coordinator, timeout: 240), 0, harness.output("chaos"))
+        XCTAssertGreaterThanOrEqual(kills, 3, "the run ended before the schedule could kill enough workers")
+
+        let a = try TrainingSummary.read(harness.scratch + "/reference/summary.json")
+        let b = try TrainingSummary.read(harness.scratch + "/chaos/summary.json")
+        XCTAssertEqual(b.steps, 40)
+        XCTAssertTrue(b.completed)
+        XCTAssertEqual(b.paramsSHA256, a.paramsSHA256, "\(kills) SIGKILLs must not change a bit")
+        let log = try String(contentsOfFile: harness.scratch + "/chaos/metrics.jsonl", encoding: .utf8)
+        let steps = log.split(separator: "\n").filter { $0.contains(#""kind":"step""#) }.count
+        XCTAssertEqual(steps, 40, "one metrics line per step: none lost, none repeated")
+        print("chaos: \(kills) worker kills survived; coordinator said:\n"
+            + harness.output("chaos").split(separator: "\n").filter { $0.contains("silent for") || $0.contains("recovery") }.joined(separator: "\n"))
+    }
+}
