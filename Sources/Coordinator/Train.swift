@@ -6,13 +6,17 @@ import Foundation
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a teacher, or distil a student from a teacher checkpoint.",
-        discussion: "Configuration keys are listed in docs/CONFIG.md; every key can be overridden with --set.")
+        discussion: "Configuration keys are listed in docs/CONFIG.md; every key can be overridden with --set. "
+            + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml.")
 
     @Option(name: .long, help: "YAML configuration file (omit to use the defaults).")
     var config: String?
 
-    @Option(name: .long, help: "Output folder: config.yaml, metrics.jsonl, summary.json and the weights.")
-    var out: String
+    @Option(name: .long, help: "Output folder: config.yaml, metrics.jsonl, summary.json, checkpoints and the weights.")
+    var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("Continue the run in this folder from its last checkpoint, with its config.yaml.", valueName: "dir"))
+    var resume: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key, e.g. --set train.steps=20 (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
@@ -30,7 +34,18 @@ struct Train: ParsableCommand {
     var workerTimeout: Double = 10
 
     func validate() throws {
-        if out.isEmpty { throw ValidationError("--out needs a folder, e.g. --out runs/teacher") }
+        if let resume {
+            if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
+            if !overrides.isEmpty {
+                throw ValidationError("--set cannot be used with --resume: the configuration is fixed by \(resume)/config.yaml")
+            }
+            if config != nil { throw ValidationError("--config cannot be used with --resume: the run continues with \(resume)/config.yaml") }
+            if let out, URL(fileURLWithPath: out).standardizedFileURL.path != URL(fileURLWithPath: resume).standardizedFileURL.path {
+                throw ValidationError("--out must be the --resume folder \(resume) (a resumed run writes into its own folder); omit --out")
+            }
+        } else if out?.isEmpty ?? true {
+            throw ValidationError("--out needs a folder, e.g. --out runs/teacher (or --resume DIR to continue a run)")
+        }
         if localWorkers < 0 { throw ValidationError("--local-workers must be 0 or more") }
         if minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
         if workerTimeout <= 0 { throw ValidationError("--worker-timeout must be positive") }
@@ -38,12 +53,24 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let runConfig = try RunConfig.load(path: config, overrides: overrides)
+            let folder = resume ?? out!
+            let runConfig = try RunConfig.load(path: resume.map { $0 + "/config.yaml" } ?? config, overrides: overrides)
+            var restored: Checkpoint?
+            if let resume {
+                let (checkpoint, notice) = try Checkpoint.latest(in: resume, config: runConfig)
+                if let notice { print("warning: \(notice)") }
+                restored = checkpoint
+            }
             let stop = StopFlag()
             stop.installSignalHandlers()
             let threads = runConfig.int("train.threads") > 0 ? runConfig.int("train.threads") : ProcessInfoCores.count
             let distributed = bind != nil || localWorkers > 0
-            let setup = try TrainingSetup(config: runConfig, parallelism: distributed ? max(localWorkers, minWorkers) : threads)
+            let setup = try TrainingSetup(config: runConfig, parallelism: distributed ? max(localWorkers, minWorkers) : threads,
+                                          runID: restored?.runID ?? .random(in: 1...UInt64.max))
+            if let restored, restored.step >= setup.totalSteps {
+                print("nothing left to do: \(folder) already holds all \(setup.totalSteps) steps (see \(folder)/summary.json)")
+                return
+            }
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             let backend: ShardBackend
             var server: CoordinatorServer?
@@ -59,7 +86,7 @@ struct Train: ParsableCommand {
                 let endpoint = bind ?? "ipc://\(NSTemporaryDirectory())/distill-\(getpid()).ipc"
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
                 let s = try CoordinatorServer(
-                    endpoint: endpoint, run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)),
+                    endpoint: endpoint, run: RunDescription(setup: setup, runID: setup.runID),
                     teacher: setup.teacher?.parameters, parameterCount: probe.layout.parameterCount,
                     statisticsCount: probe.batchStatisticsCount, options: options, stop: stop)
                 server = s
@@ -73,12 +100,16 @@ struct Train: ParsableCommand {
                 + "\(setup.totalSteps) steps of \(setup.batchSize) in \(setup.shards) shards "
                 + (distributed ? "on workers" : "on \(threads) threads")
                 + (setup.teacher.map { ", distilled from \($0.spec.name) (T=\(setup.objective.temperature), λ=\(setup.objective.alpha))" } ?? ""))
-            let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: out))
+            let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: folder))
+            if let restored {
+                try trainer.restore(from: restored)
+                print("resuming from \(restored.source) at step \(restored.step) (epoch \(restored.epoch))")
+            }
             trainer.shouldStop = { stop.stopReason != nil }
             let summary = try trainer.run()
             if let reason = stop.stopReason { print("stopped early (\(reason)) after \(summary.steps) steps; outputs are consistent") }
             print("done: \(summary.steps) steps, test accuracy \(String(format: "%.2f%%", summary.testAccuracy * 100)), params_sha256 \(summary.paramsSHA256)")
-            print("outputs in \(out)")
+            print("outputs in \(folder)")
         }
     }
 }

@@ -109,6 +109,8 @@ public enum ConfigSchema {
         key("augment.fill", .choice(["nearest", "constant"]), .string("nearest"), "Fill for pixels shifted in."),
         key("augment.fill_value", .int(min: 0), .int(0), "Fill value (0–255) with augment.fill: constant."),
         key("eval.batch_size", .int(min: 1), .int(500), "Images per evaluation batch."),
+        key("checkpoint.every", .int(min: 0), .int(0),
+            "Steps between checkpoints (checkpoint.safetensors in the run folder; 0: only at the end or when stopped)."),
     ]
 
     /// The key called `name`, or nil.

@@ -31,6 +31,14 @@ public enum AtomicFile {
         try syncDirectory(containing: path)
     }
 
+    /// Renames `source` to `destination` (replacing it atomically if it exists) and fsyncs the
+    /// directory so the rename survives a crash; both paths must be in the same directory.
+    /// Throws ``IOError`` naming the failing call and path.
+    public static func move(_ source: String, to destination: String) throws {
+        guard rename(source, destination) == 0 else { throw IOError("rename", path: "\(source) -> \(destination)") }
+        try syncDirectory(containing: destination)
+    }
+
     /// The whole contents of the file at `path`. Throws ``IOError`` naming the failing call and path.
     public static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

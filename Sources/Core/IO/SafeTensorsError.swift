@@ -31,7 +31,8 @@ public struct SafeTensorsError: Error, Equatable, CustomStringConvertible {
         self.problem = problem
     }
 
-    public var description: String {
+    /// What is wrong, without the source.
+    public var detail: String {
         let what: String
         switch problem {
         case let .missingHeaderLength(fileLength):
@@ -55,6 +56,8 @@ public struct SafeTensorsError: Error, Equatable, CustomStringConvertible {
             what = "data section has \(actual) bytes, tensors need \(expected)"
                 + (actual < expected ? " (truncated)" : " (trailing bytes)")
         }
-        return "\(source): \(what)"
+        return what
     }
+
+    public var description: String { "\(source): \(detail)" }
 }

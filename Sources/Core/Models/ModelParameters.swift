@@ -58,9 +58,15 @@ public final class ModelParameters {
     /// SHA-256 (hex) of the trainable values followed by the running statistics, each in
     /// layout order as little-endian float32 bytes. This is `params_sha256` in `summary.json`.
     public func sha256() -> String {
+        ModelParameters.sha256(values: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[0..<layout.parameterCount])),
+                               state: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: state[0..<layout.stateCount])))
+    }
+
+    /// ``sha256()`` of values and running statistics held elsewhere (a checkpoint), as raw float32 bytes.
+    static func sha256(values: UnsafeRawBufferPointer, state: UnsafeRawBufferPointer) -> String {
         var hasher = SHA256Hasher()
-        hasher.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: values[0..<layout.parameterCount])))
-        hasher.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: state[0..<layout.stateCount])))
+        hasher.update(values)
+        hasher.update(state)
         return SHA256.hexString(hasher.finalize())
     }
 }

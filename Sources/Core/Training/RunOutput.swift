@@ -63,7 +63,8 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
 
 /// The output folder of a run (`--out DIR`): `config.yaml`, `metrics.jsonl`, the model
 /// weights (`teacher.safetensors` or `student.safetensors`) with their spec (`.yaml`), and
-/// `summary.json`. Everything but the metrics log is written atomically.
+/// `summary.json`, and the run's checkpoints (see ``Checkpoint``). Everything but the metrics
+/// log is written atomically.
 public final class RunOutput {
     /// The folder.
     public let directory: String
@@ -87,6 +88,26 @@ public final class RunOutput {
         try AtomicFile.write(Array(setup.config.yaml().utf8), to: path("config.yaml"))
         try AtomicFile.write([], to: path("metrics.jsonl"))
         metrics = FileHandle(forWritingAtPath: path("metrics.jsonl"))
+    }
+
+    /// Continues a resumed run after `step` completed steps: keeps `config.yaml` and appends to
+    /// `metrics.jsonl`, first dropping its lines for later steps (written after the checkpoint by
+    /// a run that then crashed) so every step is logged once.
+    public func resume(atStep step: Int) throws {
+        let file = path("metrics.jsonl")
+        let lines = FileSystem.exists(file) ? String(decoding: try AtomicFile.read(file), as: UTF8.self).split(separator: "\n") : []
+        let kept = lines.filter { RunOutput.step(ofLine: $0).map { $0 <= step } ?? true }
+        if kept.count != lines.count || !FileSystem.exists(file) {
+            try AtomicFile.write(Array(kept.map { $0 + "\n" }.joined().utf8), to: file)
+        }
+        metrics = FileHandle(forWritingAtPath: file)
+        metrics?.seekToEndOfFile()
+    }
+
+    /// The `"step"` field of a `metrics.jsonl` line, or nil.
+    private static func step(ofLine line: Substring) -> Int? {
+        guard let field = line.range(of: #""step":"#) else { return nil }
+        return Int(line[field.upperBound...].prefix { $0.isNumber })
     }
 
     /// Appends one JSON line to `metrics.jsonl`.

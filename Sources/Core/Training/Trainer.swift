@@ -3,7 +3,12 @@ import Foundation
 /// The training loop shared by the single-process trainer and the distributed coordinator:
 /// draw the global batch, augment it (keyed), cut it into shards, have a ``ShardBackend``
 /// compute them, reduce in shard order, apply the optimiser step once, update the BatchNorm
-/// running statistics, log and evaluate.
+/// running statistics, log, evaluate and checkpoint.
+///
+/// A run writes a ``Checkpoint`` every `checkpoint.every` steps and when it ends (completed or
+/// stopped); ``restore(from:)`` continues from one with bit-identical results. On resume the
+/// loss window restarts (the first metric line after it averages fewer steps); the log,
+/// evaluation and checkpoint cadences stay on the global step.
 public final class Trainer {
     public let setup: TrainingSetup
     private let backend: ShardBackend
@@ -21,6 +26,8 @@ public final class Trainer {
     public var report: (String) -> Void = { print($0) }
     /// Asked before every step; returning true stops the run cleanly after the current step.
     public var shouldStop: () -> Bool = { false }
+    /// The global step ``run()`` starts at: 0, or the step of the restored checkpoint.
+    public private(set) var startStep = 0
 
     /// A trainer writing into `output`, computing shards with `backend` and evaluating with `evaluator`.
     public init(setup: TrainingSetup, backend: ShardBackend, evaluator: LocalShardPool, output: RunOutput) throws {
@@ -64,14 +71,50 @@ public final class Trainer {
         return reduction.loss
     }
 
-    /// Runs every step, evaluates, writes the outputs and returns the summary.
+    /// Continues from `checkpoint`: sets the student values and statistics, the optimiser state
+    /// and ``startStep``. Checks first, changing nothing when it throws ``CheckpointError``: the
+    /// configuration hash, the run id (make the setup with `runID: checkpoint.runID`), the
+    /// parameter, statistics and steps-per-epoch counts, the optimiser kind and buffers, and that
+    /// the step lies within the run.
+    public func restore(from checkpoint: Checkpoint) throws {
+        let s = setup
+        func incompatible(_ reason: String) -> CheckpointError { CheckpointError(path: checkpoint.source, problem: .incompatible(reason)) }
+        try checkpoint.check(config: s.config)
+        guard checkpoint.runID == s.runID else { throw incompatible("run id \(checkpoint.runID), this run has \(s.runID)") }
+        let layout = s.student.layout
+        guard checkpoint.values.count == layout.parameterCount else {
+            throw incompatible("\(checkpoint.values.count) parameters, the model has \(layout.parameterCount)")
+        }
+        guard checkpoint.state.count == layout.stateCount else {
+            throw incompatible("\(checkpoint.state.count) running statistics, the model has \(layout.stateCount)")
+        }
+        guard checkpoint.stepsPerEpoch == s.stepsPerEpoch else {
+            throw incompatible("\(checkpoint.stepsPerEpoch) steps per epoch, the data gives \(s.stepsPerEpoch)")
+        }
+        guard checkpoint.step <= s.totalSteps else { throw incompatible("step \(checkpoint.step) is past the run's \(s.totalSteps) steps") }
+        do { try optimizer.restore(checkpoint.optimizer) } catch let error as OptimizerError { throw incompatible(error.description) }
+        checkpoint.values.withUnsafeBufferPointer { s.student.values.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        checkpoint.state.withUnsafeBufferPointer { s.student.state.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        startStep = checkpoint.step
+    }
+
+    /// A checkpoint of the run after `step` completed steps.
+    public func checkpoint(atStep step: Int) -> Checkpoint {
+        let s = setup
+        return Checkpoint(step: step, stepsPerEpoch: s.stepsPerEpoch, runID: s.runID, configSHA256: s.config.hash,
+                          values: Array(s.student.values[0..<s.student.layout.parameterCount]),
+                          state: Array(s.student.state[0..<s.student.layout.stateCount]), optimizer: optimizer.state)
+    }
+
+    /// Runs every step from ``startStep``, evaluates, checkpoints, writes the outputs and returns
+    /// the summary (its step count is the global one; speeds and bytes cover this session only).
     public func run() throws -> TrainingSummary {
         let s = setup
         let evalBatch = s.config.int("eval.batch_size")
         let teacherHash = s.teacher?.parameters.sha256()
         let teacherAccuracy = s.teacher.map { _ in evaluator.evaluate(s.test, batchSize: evalBatch, teacher: true).accuracy }
         if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
-        try output.begin(setup: s)
+        if startStep == 0 { try output.begin(setup: s) } else { try output.resume(atStep: startStep) }
         let costAtStart = backend.networkCost ?? NetworkCost()
         var window = LossSums.zero
         var windowSeconds = 0.0
@@ -79,8 +122,10 @@ public final class Trainer {
         var totalSamples = 0
         var lastLoss = 0.0
         var evaluation: Evaluation?
-        var step = 0
+        var step = startStep
+        var checkpointed = startStep
         let evalEvery = s.config.int("train.eval_every")
+        let checkpointEvery = s.config.int("checkpoint.every")
         while step < s.totalSteps, !shouldStop() {
             let started = MonotonicClock.now()
             let loss: LossSums
@@ -108,6 +153,11 @@ public final class Trainer {
                 try output.append(#"{"kind":"eval","step":\#(step),"epoch":\#(epoch),"test_accuracy":\#(e.accuracy),"test_loss":\#(e.loss)}"#)
                 report("eval  step \(step)  epoch \(epoch)  test accuracy \(percent(e.accuracy))  test loss \(fmt(e.loss))")
             }
+            // The last step's checkpoint follows the outputs, so a final checkpoint implies complete outputs.
+            if checkpointEvery > 0, step % checkpointEvery == 0, step < s.totalSteps {
+                try checkpoint(atStep: step).write(inDirectory: output.directory)
+                checkpointed = step
+            }
         }
         if let teacherHash, let t = s.teacher, t.parameters.sha256() != teacherHash {
             throw TrainingError.teacherChanged(expected: teacherHash, found: t.parameters.sha256())
@@ -121,9 +171,10 @@ public final class Trainer {
             shards: s.shards, completed: step == s.totalSteps,
             coordinatorOverheadFraction: totalSeconds > 0
                 ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
-            bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step, 1)) },
-            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step, 1)) })
+            bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
+            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) })
         try output.finish(setup: s, summary: summary)
+        if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
         return summary
     }
 }

@@ -20,10 +20,14 @@ public final class TrainingSetup {
     public let role: String
     /// Micro-shards per batch, fixed for the run.
     public let shards: Int
+    /// Identifies the run to workers; a resumed run keeps the one in its checkpoint.
+    public let runID: UInt64
 
-    /// Loads data and models. `parallelism` (threads or workers) picks the default shard count.
-    public init(config: RunConfig, parallelism: Int) throws {
+    /// Loads data and models. `parallelism` (threads or workers) picks the default shard count;
+    /// `runID` is random for a new run and ``Checkpoint/runID`` for a resumed one.
+    public init(config: RunConfig, parallelism: Int, runID: UInt64 = .random(in: 1...UInt64.max)) throws {
         self.config = config
+        self.runID = runID
         (train, test) = try DataSource.load(config)
         inputShape = [train.height, train.width, train.channels]
         classes = max(train.classes, test.classes)
