@@ -109,6 +109,13 @@ struct Train: ParsableCommand {
             let summary = try trainer.run()
             if let reason = stop.stopReason { print("stopped early (\(reason)) after \(summary.steps) steps; outputs are consistent") }
             print("done: \(summary.steps) steps, test accuracy \(String(format: "%.2f%%", summary.testAccuracy * 100)), params_sha256 \(summary.paramsSHA256)")
+            if let server {
+                let st = server.statistics
+                let median = st.recoverySeconds.sorted().dropFirst(st.recoverySeconds.count / 2).first
+                print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused; \(st.reassignedShards) shards reassigned, "
+                    + "\(st.droppedResults) stale results dropped"
+                    + (median.map { String(format: "; median recovery %.2f s over %d losses", $0, st.recoverySeconds.count) } ?? ""))
+            }
             print("outputs in \(folder)")
         }
     }
