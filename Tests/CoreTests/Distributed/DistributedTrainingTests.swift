@@ -62,9 +62,9 @@ final class DistributedTrainingTests: XCTestCase {
         return (summary, server.statistics)
     }
 
-    func testOneTwoAndThreeWorkersGiveTheSingleProcessParameters() throws {
+    func testOneToFourWorkersGiveTheSingleProcessParameters() throws {
         let reference = try singleProcess()
-        for workers in [1, 2, 3] {
+        for workers in [1, 2, 3, 4] {
             let (summary, statistics) = try distributed(workers: workers, label: "w\(workers)")
             XCTAssertEqual(summary.steps, 7)
             XCTAssertEqual(summary.teacherParamsSHA256, teacherSHA256)

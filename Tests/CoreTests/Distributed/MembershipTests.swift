@@ -65,6 +65,52 @@ final class MembershipTests: XCTestCase {
         XCTAssertEqual(server.statistics.droppedResults, 1)
     }
 
+    func testStaleResultIsDroppedAndCountedWithoutDroppingTheWorker() throws {
+        let (server, _) = try makeServer()
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(context: context, kind: .dealer)
+        try dealer.connect(server.endpoint)
+        let empty = ModelParameters(layout: ParameterLayout(layers: [], typeNames: []))
+        try dealer.send(frames: WireCodec.encode(.join(JoinPayload(workerName: "late", threads: 1)), runID: 0, step: 0, parameterVersion: 0))
+        var welcomed = false
+        XCTAssertTrue(ProcessHarness().eventually(timeout: 5) {
+            _ = try? server.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: empty, tasks: [])
+            if let frames = try? dealer.receive(timeoutMilliseconds: 10), case .welcome? = try? WireCodec.decode(frames).message { welcomed = true }
+            return welcomed
+        })
+        let stale = ResultPayload(step: 2, parameterVersion: 2, shardIndex: 0, count: 1, lossTotal: 0, lossHard: 0, lossSoft: 0,
+                                  correct: 0, batchStatistics: [], gradients: [0], computeSeconds: 0)
+        try dealer.send(frames: WireCodec.encode(.result(stale), runID: 4242, step: 2, parameterVersion: 2))
+        XCTAssertTrue(ProcessHarness().eventually(timeout: 5) {
+            _ = try? server.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: empty, tasks: [])
+            return server.statistics.droppedResults == 1
+        })
+        XCTAssertEqual(server.workerCount, 1, "a late result is not a reason to drop the worker")
+        XCTAssertEqual(server.statistics.refused, 0)
+    }
+
+    func testCoordinatorWaitsForMinimumWorkersAndSaysSo() throws {
+        var options = CoordinatorServer.Options()
+        options.minWorkers = 2
+        options.waitingReportInterval = 0.2
+        let stop = StopFlag()
+        let (server, setup) = try makeServer(options, stop: stop)
+        var lines: [String] = []
+        server.report = { lines.append($0) }
+        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "only", "--coordinator-timeout", "10"],
+                                       label: "only")
+        let task = ShardPlan(batchSize: 4, shards: 1).tasks(images: [UInt8](repeating: 7, count: 4 * setup.train.imageBytes),
+                                                           labels: [0, 1, 2, 3], height: 32, width: 32, channels: 3)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { stop.stop("test over") }
+        XCTAssertThrowsError(try server.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: setup.student, tasks: task)) { error in
+            XCTAssertTrue(error is RunInterrupted, "\(error)")
+        }
+        XCTAssertEqual(server.workerCount, 1)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("waiting for workers: 1 connected, 2 needed") }, lines.joined(separator: "\n"))
+        server.shutdown(reason: "test over")
+        XCTAssertEqual(harness.wait(worker, timeout: 10), 0, harness.output("only"))
+    }
+
     func testWorkerExpectingOtherModelsIsRefusedOnBothSides() throws {
         let (server, _) = try makeServer()
         let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "picky", "--student", "seed-student",
