@@ -10,7 +10,7 @@ final class ChaosTests: XCTestCase {
     override func tearDown() { harness.cleanUp() }
 
     private let job = ["--set", "data.train_size=600", "--set", "data.test_size=64", "--set", "train.batch_size=48",
-                       "--set", "train.steps=40", "--set", "train.shards=4", "--set", "model.spec=seed-student",
+                       "--set", "train.steps=120", "--set", "train.shards=4", "--set", "model.spec=seed-student",
                        "--set", "train.log_every=1", "--set", "seed=3", "--set", "checkpoint.every=4"]
 
     /// Waits for a coordinator started as `label` to print its endpoint.
@@ -69,12 +69,12 @@ final class ChaosTests: XCTestCase {
 
         let a = try TrainingSummary.read(harness.scratch + "/reference/summary.json")
         let b = try TrainingSummary.read(out + "/summary.json")
-        XCTAssertEqual(b.steps, 40)
+        XCTAssertEqual(b.steps, 120)
         XCTAssertTrue(b.completed)
         XCTAssertEqual(b.paramsSHA256, a.paramsSHA256, "\(kills) worker SIGKILLs and a coordinator SIGKILL must not change a bit")
         let log = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8)
         let steps = log.split(separator: "\n").filter { $0.contains(#""kind":"step""#) }.count
-        XCTAssertEqual(steps, 40, "one metrics line per step: none lost, none repeated")
+        XCTAssertEqual(steps, 120, "one metrics line per step: none lost, none repeated")
         print("chaos: \(kills) worker kills and 1 coordinator kill survived; coordinators said:\n"
             + (harness.output("chaos") + harness.output("resumed")).split(separator: "\n")
                 .filter { $0.contains("silent for") || $0.contains("workers:") || $0.contains("resuming") }.joined(separator: "\n"))
