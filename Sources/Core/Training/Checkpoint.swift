@@ -36,6 +36,9 @@ public struct Checkpoint {
     public var runID: UInt64
     /// ``RunConfig/hash`` of the run's configuration.
     public var configSHA256: String
+    /// `sha256()` of the frozen teacher's parameters ("" without a teacher): the configuration
+    /// names the teacher's file, this pins its contents.
+    public var teacherSHA256: String
     /// Student trainable values, `parameterCount` of them.
     public var values: [Float]
     /// Student BatchNorm running statistics, `stateCount` of them.
@@ -44,11 +47,13 @@ public struct Checkpoint {
     /// The file it was read from ("" when built in memory); names it in errors.
     public var source = ""
 
-    public init(step: Int, stepsPerEpoch: Int, runID: UInt64, configSHA256: String, values: [Float], state: [Float], optimizer: OptimizerState) {
+    public init(step: Int, stepsPerEpoch: Int, runID: UInt64, configSHA256: String, teacherSHA256: String,
+                values: [Float], state: [Float], optimizer: OptimizerState) {
         self.step = step
         self.stepsPerEpoch = stepsPerEpoch
         self.runID = runID
         self.configSHA256 = configSHA256
+        self.teacherSHA256 = teacherSHA256
         self.values = values
         self.state = state
         self.optimizer = optimizer
@@ -80,6 +85,7 @@ public struct Checkpoint {
             "step": String(step), "epoch": String(epoch), "steps_per_epoch": String(stepsPerEpoch),
             "optimizer_kind": optimizer.kind, "optimizer_step": String(optimizer.step),
             "config_sha256": configSHA256, "params_sha256": paramsSHA256, "run_id": String(runID),
+            "teacher_sha256": teacherSHA256,
         ]
         file.metadata["payload_sha256"] = Checkpoint.payloadSHA256(file)
         return file.encoded()
@@ -120,7 +126,8 @@ public struct Checkpoint {
         guard let runID = UInt64(runText) else { throw fail(.malformed("metadata field 'run_id' = '\(runText)' is not a UInt64")) }
         var checkpoint = Checkpoint(
             step: try count("step"), stepsPerEpoch: try count("steps_per_epoch", minimum: 1), runID: runID,
-            configSHA256: try text("config_sha256"), values: try tensor("student.values"), state: try tensor("student.state"),
+            configSHA256: try text("config_sha256"), teacherSHA256: try text("teacher_sha256"),
+            values: try tensor("student.values"), state: try tensor("student.state"),
             optimizer: OptimizerState(kind: try text("optimizer_kind"), step: try count("optimizer_step"), buffers: [:]))
         for (name, values) in tensors {
             guard name.hasPrefix("optimizer.") else { throw fail(.malformed("unexpected tensor '\(name)'")) }

@@ -18,6 +18,8 @@ public final class Trainer {
     private let optimizer: Optimizer
     private let schedule: LearningRateSchedule
     private let meanGradient: UnsafeMutableBufferPointer<Float>
+    /// SHA-256 of the frozen teacher at start ("" without one): checked at the end, stored in checkpoints.
+    private let teacherSHA256: String
     private var batchImages: [UInt8]
     private var order: (epoch: Int, indices: [Int]) = (-1, [])
     /// Seconds spent inside the backend (computing or waiting for shards) since the start.
@@ -39,6 +41,7 @@ public final class Trainer {
         master.bind(setup.student, gradients: nil)
         (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges)
         meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
+        teacherSHA256 = setup.teacher?.parameters.sha256() ?? ""
         batchImages = [UInt8](repeating: 0, count: setup.batchSize * setup.train.imageBytes)
     }
 
@@ -81,6 +84,10 @@ public final class Trainer {
         func incompatible(_ reason: String) -> CheckpointError { CheckpointError(path: checkpoint.source, problem: .incompatible(reason)) }
         try checkpoint.check(config: s.config)
         guard checkpoint.runID == s.runID else { throw incompatible("run id \(checkpoint.runID), this run has \(s.runID)") }
+        guard checkpoint.teacherSHA256 == teacherSHA256 else {
+            throw incompatible("the teacher's weights changed since the checkpoint (sha256 \(checkpoint.teacherSHA256.prefix(12))…, "
+                + "now \(teacherSHA256.prefix(12))…)")
+        }
         let layout = s.student.layout
         guard checkpoint.values.count == layout.parameterCount else {
             throw incompatible("\(checkpoint.values.count) parameters, the model has \(layout.parameterCount)")
@@ -102,6 +109,7 @@ public final class Trainer {
     public func checkpoint(atStep step: Int) -> Checkpoint {
         let s = setup
         return Checkpoint(step: step, stepsPerEpoch: s.stepsPerEpoch, runID: s.runID, configSHA256: s.config.hash,
+                          teacherSHA256: teacherSHA256,
                           values: Array(s.student.values[0..<s.student.layout.parameterCount]),
                           state: Array(s.student.state[0..<s.student.layout.stateCount]), optimizer: optimizer.state)
     }
@@ -111,7 +119,7 @@ public final class Trainer {
     public func run() throws -> TrainingSummary {
         let s = setup
         let evalBatch = s.config.int("eval.batch_size")
-        let teacherHash = s.teacher?.parameters.sha256()
+        let teacherHash = s.teacher == nil ? nil : teacherSHA256
         let teacherAccuracy = s.teacher.map { _ in evaluator.evaluate(s.test, batchSize: evalBatch, teacher: true).accuracy }
         if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
         if startStep == 0 { try output.begin(setup: s) } else { try output.resume(atStep: startStep) }

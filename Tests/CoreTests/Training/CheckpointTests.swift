@@ -62,7 +62,7 @@ final class CheckpointTests: XCTestCase {
 
     func testRoundTripKeepsEveryFieldAndBit() throws {
         let values: [Float] = [1.5, -2, .leastNonzeroMagnitude, -0.0, .greatestFiniteMagnitude, 3e-8]
-        let original = Checkpoint(step: 9, stepsPerEpoch: 4, runID: .max, configSHA256: RunConfig().hash,
+        let original = Checkpoint(step: 9, stepsPerEpoch: 4, runID: .max, configSHA256: RunConfig().hash, teacherSHA256: "t",
                                   values: values, state: [],
                                   optimizer: OptimizerState(kind: "Adam", step: 9, buffers: ["firstMoment": values.map { $0 / 3 },
                                                                                              "secondMoment": values.map { $0 * $0 }]))
@@ -73,6 +73,7 @@ final class CheckpointTests: XCTestCase {
         let read = try Checkpoint.read(path)
         XCTAssertEqual(read.source, path)
         XCTAssertEqual(read.step, 9)
+        XCTAssertEqual(read.teacherSHA256, "t")
         XCTAssertEqual(read.epoch, 2)
         XCTAssertEqual(read.stepsPerEpoch, 4)
         XCTAssertEqual(read.runID, .max)
@@ -175,7 +176,10 @@ final class CheckpointTests: XCTestCase {
         otherRun.runID &+= 1
         var otherOptimizer = good
         otherOptimizer.optimizer.kind = "SGD"
-        for (bad, message) in [(shorter, "parameters, the model has"), (otherRun, "run id"), (otherOptimizer, "optimizer state is for SGD, expected Adam")] {
+        var otherTeacher = good
+        otherTeacher.teacherSHA256 = "0123456789abcdef"
+        for (bad, message) in [(shorter, "parameters, the model has"), (otherRun, "run id"), (otherOptimizer, "optimizer state is for SGD, expected Adam"),
+                               (otherTeacher, "the teacher's weights changed since the checkpoint (sha256 0123456789ab…, now …)")] {
             XCTAssertThrowsError(try t.restore(from: bad)) { error in
                 XCTAssertTrue("\(error)".contains("checkpoint does not fit this run: ") && "\(error)".contains(message), "\(error)")
             }
