@@ -85,7 +85,7 @@ public enum ConfigSchema {
         key("train.epochs", .int(min: 1), .int(10), "Epochs to train (when train.steps is 0)."),
         key("train.steps", .int(min: 0), .int(0), "Optimiser steps to train; takes precedence over train.epochs (0: use epochs)."),
         key("train.batch_size", .int(min: 1), .int(128), "Global batch size (all shards together)."),
-        key("train.shards", .int(min: 0), .int(0), "Micro-shards per batch, fixed for the run (0: 2 per worker or thread)."),
+        key("train.shards", .int(min: 0), .int(0), "Micro-shards per batch, fixed for the run (0: one per thread, or per worker: max(--local-workers, --min-workers)). Results depend on it, not on the worker count."),
         key("train.threads", .int(min: 0), .int(0), "Compute threads of the single-process trainer (0: one per core)."),
         key("train.log_every", .int(min: 1), .int(50), "Steps between metric lines."),
         key("train.eval_every", .int(min: 0), .int(0), "Steps between evaluations (0: at the end of every epoch)."),
