@@ -26,7 +26,6 @@ public final class TrainingSetup {
     /// Loads data and models. `parallelism` (threads or workers) picks the default shard count;
     /// `runID` is random for a new run and ``Checkpoint/runID`` for a resumed one.
     public init(config: RunConfig, parallelism: Int, runID: UInt64 = .random(in: 1...UInt64.max)) throws {
-        self.config = config
         self.runID = runID
         (train, test) = try DataSource.load(config)
         inputShape = [train.height, train.width, train.channels]
@@ -59,6 +58,10 @@ public final class TrainingSetup {
             horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
         let configured = config.int("train.shards")
         shards = configured > 0 ? configured : max(parallelism, 1)
+        // The shard count decides the results, so the resolved configuration records it.
+        var resolved = config
+        try resolved.set("train.shards", text: String(shards), source: "resolved configuration")
+        self.config = resolved
     }
 
     /// Optimiser steps in one epoch (the last batch of an epoch may be smaller).

@@ -65,6 +65,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotEqual(other.paramsSHA256, first.paramsSHA256)
     }
 
+    func testResolvedConfigurationRecordsTheShardCount() throws {
+        let config = try RunConfig.load(path: nil, overrides: ["data.train_size=100", "data.test_size=10"])
+        XCTAssertEqual(config.int("train.shards"), 0)
+        let setup = try TrainingSetup(config: config, parallelism: 3)
+        XCTAssertEqual(setup.shards, 3)
+        XCTAssertEqual(setup.config.int("train.shards"), 3, "config.yaml must reproduce the run on any machine")
+        XCTAssertTrue(setup.config.yaml().contains("  shards: 3\n"))
+    }
+
     func testEpochsAndStepsPrecedence() throws {
         let config = try RunConfig.load(path: nil, overrides: ["data.train_size=100", "data.test_size=10", "train.batch_size=30", "train.epochs=2"])
         let setup = try TrainingSetup(config: config, parallelism: 1)
