@@ -63,7 +63,7 @@ struct KDStep: ParsableCommand {
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             let single = try measure(setup: setup, backend: pool, pool: pool)
             let teacherBatch = try setup.train.prefix(batch)
-            var started = MonotonicClock.now()
+            let started = MonotonicClock.now()
             for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
             let teacherSeconds = MonotonicClock.now() - started
             var local: [(workers: Int, result: Measurement)] = []

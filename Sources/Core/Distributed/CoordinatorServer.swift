@@ -114,7 +114,7 @@ public final class CoordinatorServer: ShardBackend {
                 statistics.reassignedShards += 1
             }
             pending.sort { $0.shardIndex < $1.shardIndex }
-            try heartbeatIdlePeers()
+            heartbeatIdlePeers()
         }
         return tasks.map { results[$0.shardIndex]! }
     }
@@ -241,9 +241,8 @@ public final class CoordinatorServer: ShardBackend {
                 assigned[task.shardIndex] = id
             } catch let error as ZMQError {
                 // Its other outstanding shards are reassigned as orphans by the caller.
-                report("worker \(peer.name) unreachable (\(error)); dropping it")
                 pending.insert(task, at: 0)
-                forget(id)
+                dropUnreachable(peer, error)
             }
         }
     }
@@ -265,11 +264,19 @@ public final class CoordinatorServer: ShardBackend {
         return orphaned.sorted()
     }
 
-    private func heartbeatIdlePeers() throws {
+    private func heartbeatIdlePeers() {
         let now = MonotonicClock.now()
         for peer in peers.values where now - peer.lastSent >= options.heartbeatInterval {
-            do { try send(.heartbeat, to: peer.id) } catch { forget(peer.id) }
+            do { try send(.heartbeat, to: peer.id) } catch let error as ZMQError { dropUnreachable(peer, error) }
         }
+    }
+
+    /// Forgets a worker whose connection is gone (a send failed); the caller's orphan sweep
+    /// requeues any shards it held.
+    private func dropUnreachable(_ peer: Peer, _ error: ZMQError) {
+        report("worker \(peer.name) unreachable (\(error)); dropping it")
+        statistics.lost += 1
+        forget(peer.id)
     }
 
     private func refuse(_ id: [UInt8], code: WireErrorCode, _ text: String) {

@@ -77,6 +77,6 @@ final class ChaosTests: XCTestCase {
         XCTAssertEqual(steps, 120, "one metrics line per step: none lost, none repeated")
         print("chaos: \(kills) worker kills and 1 coordinator kill survived; coordinators said:\n"
             + (harness.output("chaos") + harness.output("resumed")).split(separator: "\n")
-                .filter { $0.contains("silent for") || $0.contains("workers:") || $0.contains("resuming") }.joined(separator: "\n"))
+                .filter { $0.contains("silent for") || $0.contains("unreachable") || $0.contains("workers:") || $0.contains("resuming") }.joined(separator: "\n"))
     }
 }
