@@ -114,7 +114,7 @@ public final class CoordinatorServer: ShardBackend {
                 statistics.reassignedShards += 1
             }
             pending.sort { $0.shardIndex < $1.shardIndex }
-            heartbeatIdlePeers()
+            try heartbeatIdlePeers()
         }
         return tasks.map { results[$0.shardIndex]! }
     }
@@ -264,7 +264,7 @@ public final class CoordinatorServer: ShardBackend {
         return orphaned.sorted()
     }
 
-    private func heartbeatIdlePeers() {
+    private func heartbeatIdlePeers() throws {
         let now = MonotonicClock.now()
         for peer in peers.values where now - peer.lastSent >= options.heartbeatInterval {
             do { try send(.heartbeat, to: peer.id) } catch let error as ZMQError { dropUnreachable(peer, error) }
