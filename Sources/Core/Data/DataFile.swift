@@ -27,26 +27,11 @@ enum DataFile {
         }
     }
 
-    /// The undecoded bytes of the file at `path`.
+    /// The undecoded bytes of the file at `path` (read as ``AtomicFile`` reads every file).
     private static func readRaw(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw DataError.io(file: path, message: "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DataError.io(file: path, message: "cannot stat: \(String(cString: strerror(errno)))") }
-        let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let reason = n == 0 ? "file shrank while reading" : String(cString: strerror(errno))
-                throw DataError.io(file: path, message: "read failed at byte \(done): \(reason)")
-            }
-            done += n
+        do { return try AtomicFile.read(path) } catch let error as IOError {
+            throw DataError.io(file: path, message: "cannot \(error.operation): \(error.reason)")
         }
-        return bytes
     }
 
     /// Inflates one or more concatenated gzip members.

@@ -1,29 +1,18 @@
 /// Average pooling over square windows of an NHWC tensor, channel by channel. With `.same`
 /// padding a border window averages only its in-bounds elements (TensorFlow semantics).
 public final class AvgPool2D: Layer {
-    public let inputShape: [Int]
-    public let outputShape: [Int]
-    /// Side of the square window.
-    public let poolSize: Int
-    /// Step between windows.
-    public let stride: Int
-    /// Border treatment.
-    public let padding: Padding
-
-    private let geometry: WindowGeometry
+    /// Window size, stride and padding.
+    public let window: PoolingWindow
+    public var inputShape: [Int] { window.inputShape }
+    public var outputShape: [Int] { window.outputShape }
+    private var geometry: WindowGeometry { window.geometry }
     private let y = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
 
     /// Pools `poolSize × poolSize` windows every `stride` pixels (default `poolSize`) of an
     /// `[H, W, C]` input; output `[H', W', C]`.
     public init(inputShape: [Int], poolSize: Int, stride: Int? = nil, padding: Padding = .valid) {
-        let stride = stride ?? poolSize
-        geometry = WindowGeometry(inputShape: inputShape, kernel: poolSize, stride: stride, padding: padding)
-        self.inputShape = inputShape
-        self.outputShape = [geometry.outHeight, geometry.outWidth, geometry.channels]
-        self.poolSize = poolSize
-        self.stride = stride
-        self.padding = padding
+        window = PoolingWindow(inputShape: inputShape, size: poolSize, stride: stride, padding: padding)
     }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {

@@ -5,16 +5,11 @@
 /// sample (`Int32`, the first maximum in row-major window order on ties); backward routes each
 /// output gradient to that element.
 public final class MaxPool2D: Layer {
-    public let inputShape: [Int]
-    public let outputShape: [Int]
-    /// Side of the square window.
-    public let poolSize: Int
-    /// Step between windows.
-    public let stride: Int
-    /// Border treatment.
-    public let padding: Padding
-
-    private let geometry: WindowGeometry
+    /// Window size, stride and padding.
+    public let window: PoolingWindow
+    public var inputShape: [Int] { window.inputShape }
+    public var outputShape: [Int] { window.outputShape }
+    private var geometry: WindowGeometry { window.geometry }
     private let y = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
     private var argmax: UnsafeMutableBufferPointer<Int32> = .allocate(capacity: 0)
@@ -22,13 +17,7 @@ public final class MaxPool2D: Layer {
     /// Pools `poolSize × poolSize` windows every `stride` pixels (default `poolSize`) of an
     /// `[H, W, C]` input; output `[H', W', C]`.
     public init(inputShape: [Int], poolSize: Int, stride: Int? = nil, padding: Padding = .valid) {
-        let stride = stride ?? poolSize
-        geometry = WindowGeometry(inputShape: inputShape, kernel: poolSize, stride: stride, padding: padding)
-        self.inputShape = inputShape
-        self.outputShape = [geometry.outHeight, geometry.outWidth, geometry.channels]
-        self.poolSize = poolSize
-        self.stride = stride
-        self.padding = padding
+        window = PoolingWindow(inputShape: inputShape, size: poolSize, stride: stride, padding: padding)
     }
 
     deinit { argmax.deallocate() }

@@ -9,8 +9,8 @@ final class PoolingTests: XCTestCase {
         XCTAssertEqual(MaxPool2D(inputShape: [7, 5, 3], poolSize: 2, padding: .same).outputShape, [4, 3, 3])
         XCTAssertEqual(AvgPool2D(inputShape: [7, 5, 3], poolSize: 3, stride: 1).outputShape, [5, 3, 3])
         XCTAssertEqual(AvgPool2D(inputShape: [7, 5, 3], poolSize: 3, stride: 2, padding: .same).outputShape, [4, 3, 3])
-        XCTAssertEqual(MaxPool2D(inputShape: [8, 8, 4], poolSize: 3, stride: 2).stride, 2)
-        XCTAssertEqual(AvgPool2D(inputShape: [8, 8, 4], poolSize: 3).stride, 3)
+        XCTAssertEqual(MaxPool2D(inputShape: [8, 8, 4], poolSize: 3, stride: 2).window.stride, 2)
+        XCTAssertEqual(AvgPool2D(inputShape: [8, 8, 4], poolSize: 3).window.stride, 3)
         XCTAssertEqual(GlobalAvgPool(inputShape: [7, 5, 6]).outputShape, [6])
     }
 
@@ -36,7 +36,7 @@ final class PoolingTests: XCTestCase {
     func testMaxPoolMatchesReference() {
         for (pool, stride, padding) in windowConfigurations {
             let layer = MaxPool2D(inputShape: [7, 5, 3], poolSize: pool, stride: stride, padding: padding)
-            checkAgainstReference(layer, geometry: WindowGeometry(inputShape: [7, 5, 3], kernel: pool, stride: layer.stride,
+            checkAgainstReference(layer, geometry: WindowGeometry(inputShape: [7, 5, 3], kernel: pool, stride: layer.window.stride,
                                                                   padding: padding), reference: PoolingReference.maxPool)
         }
     }
@@ -44,7 +44,7 @@ final class PoolingTests: XCTestCase {
     func testAvgPoolMatchesReference() {
         for (pool, stride, padding) in windowConfigurations {
             let layer = AvgPool2D(inputShape: [7, 5, 3], poolSize: pool, stride: stride, padding: padding)
-            checkAgainstReference(layer, geometry: WindowGeometry(inputShape: [7, 5, 3], kernel: pool, stride: layer.stride,
+            checkAgainstReference(layer, geometry: WindowGeometry(inputShape: [7, 5, 3], kernel: pool, stride: layer.window.stride,
                                                                   padding: padding), reference: PoolingReference.avgPool)
         }
     }
