@@ -3,20 +3,21 @@ import XCTest
 
 final class BasicBlockTests: XCTestCase {
     func testIdentityShortcutGradients() {
-        // Float forward through BatchNorm and two ReLUs: h = 1e-3 keeps perturbations from crossing
-        // ReLU kinks; gradients below 2e-2 are compared in absolute terms (Float rounding of the
-        // loss is ~5e-4 at this h). Relative error ≤ 2e-2.
+        // Float forward through BatchNorm and two ReLUs. The numeric error is Float rounding of the
+        // loss divided by h (it grows as 1/h below h = 3e-3, and the rounding depends on the CPU's
+        // sgemm kernel) plus ReLU kinks crossed above it: h = 3e-3 sits between the two. Gradients
+        // below 2e-2 are compared in absolute terms. Relative error ≤ 2e-2.
         let block = BasicBlock(inputShape: [4, 4, 3], filters: 3, stride: 1)
         XCTAssertEqual(block.outputShape, [4, 4, 3])
         XCTAssertFalse(block.parameterSpecs.contains { $0.name.hasPrefix("shortcut") })
-        checkLayerGradients(block, batch: 3, h: 1e-3, tolerance: 2e-2, floor: 2e-2)
+        checkLayerGradients(block, batch: 3, h: 3e-3, tolerance: 2e-2, floor: 2e-2)
     }
 
     func testProjectionShortcutGradients() {
         let block = BasicBlock(inputShape: [5, 5, 2], filters: 4, stride: 2)
         XCTAssertEqual(block.outputShape, [3, 3, 4])
         XCTAssertTrue(block.parameterSpecs.contains { $0.name == "shortcut_conv.kernel" && $0.shape == [1, 1, 2, 4] })
-        checkLayerGradients(block, batch: 3, h: 1e-3, tolerance: 2e-2, floor: 2e-2)
+        checkLayerGradients(block, batch: 3, h: 3e-3, tolerance: 2e-2, floor: 2e-2)
     }
 
     func testIdentityBlockAddsTheInput() {
