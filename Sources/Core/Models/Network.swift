@@ -21,8 +21,13 @@ public final class Network {
     /// The parameters the layers point into, kept alive as long as the network.
     public private(set) var parameters: ModelParameters?
 
-    /// Builds the layers; throws ``ModelSpecError`` for a spec that does not fit the input.
+    /// Builds the layers; throws ``ModelSpecError`` for a spec that does not fit the input, an
+    /// input shape that is not `[H, W, C]` of positive sizes, or fewer than one class.
     public init(spec: ModelSpec, inputShape: [Int], classes: Int) throws {
+        guard inputShape.count == 3, classes > 0, LayerFactory.elementCount(inputShape) != nil else {
+            throw ModelSpecError.invalid(source: spec.name, detail: "input shape \(inputShape) with \(classes) classes: "
+                + "expected [H, W, C] of positive sizes (at most \(LayerFactory.maxElements) values) and at least one class")
+        }
         self.spec = spec
         self.inputShape = inputShape
         self.classes = classes
