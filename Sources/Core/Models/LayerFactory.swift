@@ -8,6 +8,10 @@ enum LayerFactory {
     /// Keeps every size product far from `Int` overflow.
     static let maxElements = Int(Int32.max)
 
+    /// Most filters of a convolution or units of a dense layer: 2¹⁶ (layers allocate a few
+    /// workspaces per channel when built, before any file size can be compared).
+    static let maxChannels = 65_536
+
     /// The product of `sizes` when every size is positive and the product is at most
     /// ``maxElements``, else nil.
     static func elementCount(_ sizes: [Int]) -> Int? {
@@ -31,6 +35,9 @@ enum LayerFactory {
         func requirePositive(_ values: Int...) throws {
             guard values.allSatisfy({ $0 > 0 }) else { throw fail("sizes must be positive") }
         }
+        func requireChannels(_ count: Int) throws {
+            guard count <= maxChannels else { throw fail("\(count) filters or units, expected at most \(maxChannels)") }
+        }
         func requireElements(_ sizes: Int...) throws {
             guard elementCount(sizes) != nil else { throw fail("sizes \(sizes) make an array of more than \(maxElements) values") }
         }
@@ -44,7 +51,7 @@ enum LayerFactory {
         }
         switch spec {
         case let .conv2d(filters, kernel, stride, padding, bias):
-            try requireImage(); try requirePositive(filters, kernel, stride); try requireFits(kernel, stride, padding)
+            try requireImage(); try requirePositive(filters, kernel, stride); try requireFits(kernel, stride, padding); try requireChannels(filters)
             // The kernel, one sample's output and one sample's im2col patches (at most H·W rows).
             try requireElements(kernel, kernel, inputShape[2], filters); try requireElements(inputShape[0], inputShape[1], filters)
             try requireElements(inputShape[0], inputShape[1], kernel, kernel, inputShape[2])
@@ -52,7 +59,7 @@ enum LayerFactory {
         case let .dense(units, bias):
             guard inputShape.count == 1 else { throw fail("needs a flat input; add a flatten or globalavgpool layer") }
             let units = units ?? classes
-            try requirePositive(units); try requireElements(inputShape[0], units)
+            try requirePositive(units); try requireChannels(units); try requireElements(inputShape[0], units)
             return Dense(inputFeatures: inputShape[0], units: units, useBias: bias)
         case let .batchNorm(momentum, epsilon):
             try requireFinite(momentum, epsilon)
@@ -80,7 +87,7 @@ enum LayerFactory {
         case .flatten:
             return Flatten(inputShape: inputShape)
         case let .basicBlock(filters, stride):
-            try requireImage(); try requirePositive(filters, stride)
+            try requireImage(); try requirePositive(filters, stride); try requireChannels(filters)
             try requireElements(3, 3, max(inputShape[2], filters), filters)
             try requireElements(inputShape[0], inputShape[1], 3, 3, max(inputShape[2], filters))
             return BasicBlock(inputShape: inputShape, filters: filters, stride: stride)

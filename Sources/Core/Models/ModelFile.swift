@@ -77,10 +77,13 @@ public struct ModelFile {
         guard inputShape.count == 3 else { throw ModelFileError(path: path, detail: "metadata '\(Key.inputShape)' is \(inputShape), expected [H, W, C]") }
         let normalization = Normalization(mean: try floats(Key.mean), std: try floats(Key.std))
         try normalization.validate(channels: inputShape[2], source: path)
-        let network = try Network(spec: spec, inputShape: inputShape, classes: classesValue)
-        // The tensors tile the file's data section (checked by the decoder), so this compares
-        // the spec's sizes with the file's before anything of the spec's size is allocated.
+        // The tensors tile the file's data section (checked by the decoder), so the spec's sizes
+        // are compared with the file's while its layers are built, before its parameters are allocated.
         let stored = st.tensors.reduce(0) { $0 + $1.values.count }
+        let network: Network
+        do { network = try Network(spec: spec, inputShape: inputShape, classes: classesValue, valueLimit: stored) } catch let error as ModelSpecError {
+            throw ModelFileError(path: path, detail: "\(spec.name): \(error)")
+        }
         guard stored == network.layout.parameterCount + network.layout.stateCount else {
             throw ModelFileError(path: path, detail: "the file holds \(stored) values, \(spec.name) needs "
                 + "\(network.layout.parameterCount) parameters + \(network.layout.stateCount) statistics")
