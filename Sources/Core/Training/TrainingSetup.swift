@@ -52,7 +52,10 @@ public final class TrainingSetup {
         }
         let role = config.string("model.role")
         self.role = role == "auto" ? (teacher == nil ? "teacher" : "student") : role
-        let network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
+        let network: Network
+        do { network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes) } catch let error as ModelSpecError {
+            throw ConfigError.invalid(source: "model.spec=\(config.string("model.spec"))", detail: "\(error)")
+        }
         student = ModelParameters(layout: network.layout)
         student.initialize(seed: UInt64(config.int("seed")))
         // ConfigSchema bounds the shifts to [0, 1), pad_crop to 0…1024 and fill_value to 0…255.
