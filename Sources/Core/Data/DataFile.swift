@@ -91,6 +91,15 @@ final class DataFileStream {
         return output
     }
 
+    /// Nil when every byte has been read, else how many are left, as text for an error:
+    /// "2 bytes", or "more than 1048576 bytes" once a whole chunk is left (nothing more is inflated).
+    /// - Throws: `DataError.gzip` for a corrupt or cut-short gzip stream.
+    func remainder() throws -> String? {
+        let extra = try read(upTo: DataFileStream.chunk).count
+        if extra == 0 { return nil }
+        return extra < DataFileStream.chunk ? "\(extra) bytes" : "more than \(extra) bytes"
+    }
+
     /// Inflates up to `max` more bytes (fewer only at the end of the data); concatenated gzip
     /// members are read as one stream.
     private func inflateChunk(max: Int) throws -> [UInt8] {

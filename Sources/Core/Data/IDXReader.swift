@@ -57,10 +57,8 @@ private struct IDXFile {
         guard payload.count == total else {
             throw DataError.truncated(file: path, offset: file.offset, expected: recordBytes, record: payload.count / max(recordBytes, 1))
         }
-        let extra = try file.read(upTo: DataFileStream.chunk).count
-        guard extra == 0 else {
-            let amount = extra < DataFileStream.chunk ? "\(extra) bytes" : "more than \(extra) bytes"
-            throw DataError.shapeMismatch(file: path, detail: "\(amount) after \(dimensions[0]) records")
+        if let extra = try file.remainder() {
+            throw DataError.shapeMismatch(file: path, detail: "\(extra) after \(dimensions[0]) records")
         }
     }
 }
