@@ -2,10 +2,10 @@ import Foundation
 import XCTest
 @testable import Core
 
-/// `distill-coordinator train` given configuration, spec and data values that used to trap,
-/// be clamped or allocate what a file claims: each is one `error:` line naming the key, file or
-/// layer and what is allowed, exit status 1, and nothing written (the `--out` folder is not created).
-final class TrainInputErrorCommandTests: XCTestCase {
+/// `distill-coordinator train` (and `evaluate`) given configuration, spec and data values that used
+/// to trap, be clamped or allocate what a file claims: each is one `error:` line naming the key, file
+/// or layer and what is allowed, exit status 1, and nothing written (the `--out` folder is not created).
+final class InputErrorCommandTests: XCTestCase {
     private var harness: ProcessHarness!
     override func setUp() { harness = ProcessHarness() }
     override func tearDown() { harness.cleanUp() }
@@ -117,5 +117,19 @@ final class TrainInputErrorCommandTests: XCTestCase {
         let truncated = harness.scratch + "/truncated.safetensors"
         try AtomicFile.write(Array(try AtomicFile.read(zeroStd).prefix(40)), to: truncated)
         try assertRefused(smallData + ["--set", "teacher.checkpoint=\(truncated)"], error: "\(truncated): truncated or corrupt: header length")
+    }
+
+    /// A model with fewer classes than the data's labels would index past its logits.
+    func testEvaluateRefusesLabelsBeyondTheModelsClasses() throws {
+        let spec = ModelSpec(name: "three-classes", layers: [.globalAvgPool, .dense(units: nil, bias: true)])
+        let parameters = ModelParameters(layout: try Network(spec: spec, inputShape: [32, 32, 3], classes: 3).layout)
+        let path = harness.scratch + "/three.safetensors"
+        try ModelFile(spec: spec, inputShape: [32, 32, 3], classes: 3, normalization: .unit(channels: 3),
+                      role: "student", parameters: parameters).write(to: path)
+        let p = try harness.start("distill-coordinator", ["evaluate", "--model", path] + smallData, label: "evaluate")
+        let status = harness.wait(p, timeout: 120)
+        let output = harness.output("evaluate")
+        XCTAssertEqual(status, 64, output)
+        XCTAssertTrue(output.contains("Error: the model has 3 classes, the test split has label 6"), output)
     }
 }
