@@ -28,6 +28,9 @@ struct Evaluate: ParsableCommand {
             guard [test.height, test.width, test.channels] == file.inputShape else {
                 throw ValidationError("the model expects \(file.inputShape) images, the data set has [\(test.height), \(test.width), \(test.channels)]")
             }
+            if let label = test.labels.first(where: { Int($0) >= file.classes }) {
+                throw ValidationError("the model has \(file.classes) classes, the test split has label \(label)")
+            }
             let threads = self.threads > 0 ? self.threads : ProcessInfoCores.count
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in
                 try ShardExecutor(studentSpec: file.spec, studentParameters: file.parameters, teacher: nil,

@@ -30,7 +30,9 @@ public struct Augmentation: Codable, Sendable, Equatable {
     /// Zero padding on every side before cropping a random window of the original size (pixels, ≥ 0).
     public var padCrop: Int
 
-    /// An augmentation with the given settings; every default is "off".
+    /// An augmentation with the given settings; every default is "off". Requires shifts in
+    /// [0, 1) and `padCrop ≥ 0` (a precondition: the configuration schema bounds these keys and
+    /// the decoder below checks its input).
     public init(widthShift: Float = 0, heightShift: Float = 0, fill: Fill = .nearest, horizontalFlip: Bool = false, padCrop: Int = 0) {
         precondition((0..<1).contains(widthShift) && (0..<1).contains(heightShift) && padCrop >= 0, "bad augmentation settings")
         self.widthShift = widthShift

@@ -50,7 +50,17 @@ public struct RunConfig: Equatable, Sendable {
             try config.merge(yaml: text, source: path)
         }
         for o in overrides { try config.apply(override: o) }
+        try config.validate(source: overrides.isEmpty ? path ?? "defaults" : path.map { "\($0) and --set" } ?? "--set")
         return config
+    }
+
+    /// Checks the rules between keys (``ConfigSchema/rules``); each key's own range is checked
+    /// when it is set. Throws ``ConfigError/badValue`` naming the key, its value and what the
+    /// rule allows; `source` says where the configuration came from.
+    public func validate(source: String) throws {
+        for rule in ConfigSchema.rules where !rule.holds(self) {
+            throw ConfigError.badValue(key: rule.key, value: self[rule.key].description, expected: rule.expectation, source: source)
+        }
     }
 
     /// Merges a YAML document of nested mappings into this configuration.
@@ -96,6 +106,9 @@ public struct RunConfig: Equatable, Sendable {
         guard let schema = ConfigSchema.key(named: key) else { throw ConfigError.unknownKey(key, source: source) }
         values[key] = try schema.type.parse(text, key: key, source: source)
     }
+
+    // The accessors below trap on a key that is not in the schema or a type that does not match
+    // it: both are programming errors (the names are literals in the code), never input.
 
     /// The value of `key` (which must be in the schema).
     public subscript(key: String) -> ConfigValue {
@@ -146,7 +159,7 @@ public struct RunConfig: Equatable, Sendable {
         return out
     }
 
-    private static func render(_ value: ConfigValue) -> String {
+    static func render(_ value: ConfigValue) -> String {
         switch value {
         case let .string(s):
             let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -20,6 +20,12 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case gzip(file: String, offset: Int, message: String)
     /// An image file and a label file that hold different numbers of records.
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    /// A split (`training` or `test`) read from `file` (a file or folder) holds no images.
+    case empty(file: String, split: String)
+    /// Normalisation statistics from `source` (a model file, a run description) that cannot be
+    /// applied: channel counts that differ, or a mean or standard deviation that is not finite
+    /// or a standard deviation ≤ 0.
+    case badNormalization(source: String, detail: String)
 
     public var description: String {
         switch self {
@@ -43,6 +49,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
             return "\(file): gzip error at compressed byte \(grouped(offset)): \(message)"
         case let .countMismatch(images, imageCount, labels, labelCount):
             return "\(images) holds \(grouped(imageCount)) images but \(labels) holds \(grouped(labelCount)) labels"
+        case let .empty(file, split):
+            return "\(file): the \(split) split holds no images"
+        case let .badNormalization(source, detail):
+            return "\(source): invalid normalisation: \(detail)"
         }
     }
 }

@@ -30,32 +30,35 @@ private struct IDXFile {
     let dimensions: [Int]
     let payload: [UInt8]
 
-    /// Reads `path` and checks its magic and that the payload holds every record.
+    /// Reads `path` and checks its magic and that the payload holds every record. The payload is
+    /// inflated no further than the header's dimensions imply: a short gzip file claiming huge
+    /// dimensions fails as truncated after inflating what it holds, and a stream longer than its
+    /// header fails after at most one more chunk.
     init(path: String, magic: [UInt8]) throws {
-        let bytes = try DataFile.contents(of: path)
+        let file = try DataFileStream(path: path)
         let rank = Int(magic[3])
         let headerBytes = 4 + 4 * rank
-        guard bytes.count >= 4 else {
-            throw DataError.truncated(file: path, offset: bytes.count, expected: headerBytes, record: nil)
+        let header = try file.read(upTo: headerBytes)
+        guard header.count >= 4 else {
+            throw DataError.truncated(file: path, offset: header.count, expected: headerBytes, record: nil)
         }
-        guard Array(bytes[0..<4]) == magic else {
-            throw DataError.badMagic(file: path, found: Array(bytes[0..<4]), expected: magic)
+        guard Array(header[0..<4]) == magic else {
+            throw DataError.badMagic(file: path, found: Array(header[0..<4]), expected: magic)
         }
-        guard bytes.count >= headerBytes else {
-            throw DataError.truncated(file: path, offset: bytes.count, expected: headerBytes, record: nil)
+        guard header.count == headerBytes else {
+            throw DataError.truncated(file: path, offset: header.count, expected: headerBytes, record: nil)
         }
         dimensions = (0..<rank).map { d in
-            bytes[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
+            header[(4 + 4 * d)..<(8 + 4 * d)].reduce(0) { $0 << 8 | Int($1) }
         }
         let total = try DataFile.product(dimensions, file: path)
         let recordBytes = try DataFile.product(Array(dimensions.dropFirst()), file: path)
-        let available = bytes.count - headerBytes
-        guard available >= total else {
-            throw DataError.truncated(file: path, offset: bytes.count, expected: recordBytes, record: available / recordBytes)
+        payload = try file.read(upTo: total)
+        guard payload.count == total else {
+            throw DataError.truncated(file: path, offset: file.offset, expected: recordBytes, record: payload.count / max(recordBytes, 1))
         }
-        guard available == total else {
-            throw DataError.shapeMismatch(file: path, detail: "\(available - total) bytes after \(dimensions[0]) records")
+        if let extra = try file.remainder() {
+            throw DataError.shapeMismatch(file: path, detail: "\(extra) after \(dimensions[0]) records")
         }
-        payload = Array(bytes[headerBytes...])
     }
 }

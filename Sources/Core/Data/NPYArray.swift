@@ -30,12 +30,14 @@ struct NPYArray {
     /// Element count.
     var count: Int { shape.reduce(1, *) }
 
-    /// Reads and validates the file at `path`.
+    /// Reads and validates the file at `path`, inflating a gzip file no further than the
+    /// header's shape implies (see ``DataFileStream``).
     /// - Throws: `DataError.badMagic`, `.truncated`, `.unsupported` (version, element type,
     ///   `fortran_order: True`, unparsable header), `.shapeMismatch` for trailing bytes.
     init(path: String) throws {
         file = path
-        let bytes = try DataFile.contents(of: path)
+        let stream = try DataFileStream(path: path)
+        var bytes = try stream.read(upTo: 10)
         guard bytes.count >= 10 else { throw DataError.truncated(file: path, offset: bytes.count, expected: 10, record: nil) }
         guard Array(bytes[0..<6]) == NPYArray.magic else {
             throw DataError.badMagic(file: path, found: Array(bytes[0..<6]), expected: NPYArray.magic)
@@ -48,6 +50,7 @@ struct NPYArray {
             headerStart = 10
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         case 2, 3:
+            bytes += try stream.read(upTo: 2)
             guard bytes.count >= 12 else { throw DataError.truncated(file: path, offset: bytes.count, expected: 12, record: nil) }
             headerStart = 12
             headerLength = (8..<12).reversed().reduce(0) { $0 << 8 | Int(bytes[$1]) }
@@ -55,6 +58,7 @@ struct NPYArray {
             throw DataError.unsupported(file: path, detail: "npy format version \(major).\(bytes[7])")
         }
         let dataStart = headerStart + headerLength
+        bytes += try stream.read(upTo: dataStart - bytes.count)
         guard bytes.count >= dataStart else {
             throw DataError.truncated(file: path, offset: bytes.count, expected: dataStart, record: nil)
         }
@@ -69,14 +73,14 @@ struct NPYArray {
         shape = header.shape
         let needed = try DataFile.product(shape + [element.size], file: path)
         let recordBytes = try DataFile.product(shape.dropFirst() + [element.size], file: path)
-        let available = bytes.count - dataStart
-        guard available >= needed else {
-            throw DataError.truncated(file: path, offset: bytes.count, expected: recordBytes, record: available / max(recordBytes, 1))
+        let payload = try stream.read(upTo: needed)
+        guard payload.count == needed else {
+            throw DataError.truncated(file: path, offset: stream.offset, expected: recordBytes, record: payload.count / max(recordBytes, 1))
         }
-        guard available == needed else {
-            throw DataError.shapeMismatch(file: path, detail: "\(available - needed) bytes after the \(shape) array")
+        if let extra = try stream.remainder() {
+            throw DataError.shapeMismatch(file: path, detail: "\(extra) after the \(shape) array")
         }
-        data = bytes[dataStart...]
+        data = payload[...]
     }
 
     /// Element `i` as a Double (integers are exact below 2^53).

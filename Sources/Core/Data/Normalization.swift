@@ -5,11 +5,26 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// Per-channel standard deviation of `x/255` (population form; 1 for a constant channel).
     public var std: [Float]
 
-    /// A normalisation with the given per-channel statistics (equal counts, every std > 0).
+    /// A normalisation with the given per-channel statistics, unchecked: statistics that come
+    /// from input (a file, a coordinator) must pass ``validate(channels:source:)`` before use.
     public init(mean: [Float], std: [Float]) {
-        precondition(mean.count == std.count && std.allSatisfy { $0 > 0 }, "bad normalisation \(mean) / \(std)")
         self.mean = mean
         self.std = std
+    }
+
+    /// Checks that there are `channels` finite means and finite standard deviations > 0.
+    /// - Throws: `DataError.badNormalization` naming `source`, the channel and the value.
+    public func validate(channels: Int, source: String) throws {
+        guard mean.count == channels, std.count == channels else {
+            throw DataError.badNormalization(source: source, detail: "\(mean.count) means and \(std.count) standard deviations for \(channels) channels")
+        }
+        if let c = mean.firstIndex(where: { !$0.isFinite }) {
+            throw DataError.badNormalization(source: source, detail: "mean[\(c)] = \(mean[c]), expected a finite number")
+        }
+        // 1/(255·std) is the scale `apply` multiplies by: it must be finite too.
+        if let c = std.firstIndex(where: { !($0.isFinite && $0 > 0 && (1 / (255 * $0)).isFinite) }) {
+            throw DataError.badNormalization(source: source, detail: "std[\(c)] = \(std[c]), expected a finite number > 0")
+        }
     }
 
     /// The per-channel mean and standard deviation of `x/255` over every pixel of `dataset`.
@@ -45,6 +60,8 @@ public struct Normalization: Codable, Sendable, Equatable {
     /// Writes `(x/255 − mean[c]) / std[c]` for `count` NHWC byte images into `output`.
     /// - Parameters:
     ///   - imageBytes: bytes per image (`H·W·channels`); `channels` must equal `mean.count`.
+    ///     The statistics must have passed ``validate(channels:source:)`` (a precondition: every
+    ///     caller validates once where the statistics enter, not per image).
     public func apply(
         _ images: UnsafePointer<UInt8>, count: Int, imageBytes: Int, channels: Int, into output: UnsafeMutablePointer<Float>
     ) {

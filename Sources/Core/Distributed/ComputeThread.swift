@@ -117,7 +117,11 @@ final class ComputeThread: @unchecked Sendable {
                         fail("shard \(shard.shardIndex) holds [\(shard.height), \(shard.width), \(shard.channels)] images, the model takes \(inputShape)")
                         return
                     }
-                    let result = executor.run(shard, step: Int(t.step))
+                    let result: ShardResult
+                    do { result = try executor.run(shard, step: Int(t.step)) } catch {
+                        fail("\(error)")
+                        return
+                    }
                     condition.lock()
                     done.append((result, Int(t.step), Int(t.parameterVersion)))
                     condition.unlock()

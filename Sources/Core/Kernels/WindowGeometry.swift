@@ -10,7 +10,8 @@ struct WindowGeometry: Equatable {
     /// Output height and width.
     let outHeight: Int, outWidth: Int
 
-    /// Geometry for a per-sample input shape `[H, W, C]`.
+    /// Geometry for a per-sample input shape `[H, W, C]` (preconditions: `LayerFactory` checks
+    /// the sizes and the fit of every window a spec asks for).
     init(inputShape: [Int], kernel: Int, stride: Int, padding: Padding) {
         precondition(inputShape.count == 3, "window layers need an [H, W, C] input shape, got \(inputShape)")
         precondition(kernel >= 1 && stride >= 1, "kernel \(kernel) and stride \(stride) must be positive")

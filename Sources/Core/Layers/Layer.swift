@@ -68,6 +68,10 @@ public struct ParameterView {
 /// layer, in a model's flat buffers, and are bound with ``bind(parameters:state:)``.
 /// `forward` saves what `backward` needs; `backward` *accumulates* (`+=`) parameter
 /// gradients and returns the gradient with respect to the layer's input.
+///
+/// Layers check their options and shapes with preconditions only: options from a spec are
+/// checked (with errors naming the layer) by `LayerFactory` before a layer is built, and the
+/// shapes they see are those of a ``Network`` fed by a ``ShardExecutor`` that validated its input.
 public protocol Layer: AnyObject {
     /// Per-sample input shape, e.g. `[32, 32, 3]` (HWC) or `[256]`.
     var inputShape: [Int] { get }

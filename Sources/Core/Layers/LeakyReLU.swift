@@ -12,7 +12,8 @@ public final class LeakyReLU: Layer {
     private let output: Tensor
     private let inputGradient: Tensor
 
-    /// A leaky rectifier for per-sample inputs of shape `inputShape` with slope `alpha ≥ 0`.
+    /// A leaky rectifier for per-sample inputs of shape `inputShape` with slope `alpha ≥ 0`
+    /// (a precondition: `LayerFactory` checks the `alpha` of every spec).
     public init(inputShape: [Int], alpha: Float) {
         precondition(alpha >= 0, "LeakyReLU alpha must be >= 0 (backward reads the output sign), got \(alpha)")
         self.inputShape = inputShape

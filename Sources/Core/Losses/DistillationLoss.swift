@@ -14,7 +14,7 @@ import Glibc
 /// `gradientScale · ∂(Σ_i total_i)/∂z_s = gradientScale · [(1−α)(σ(z_s) − onehot(y)) + α·T·(σ(z_s/T) − σ(z_t/T))]`.
 /// `gradientScale = 1/N` gives the gradient of the batch mean.
 /// Requires `temperature > 0`, `0 ≤ alpha ≤ 1` and labels in range (precondition failures otherwise;
-/// data is validated before it gets here).
+/// `ShardExecutor` checks the objective when it is built and every shard's labels before it runs).
 public func distillationLoss(
     studentLogits: Tensor, teacherLogits: Tensor, labels: UnsafeBufferPointer<Int32>,
     temperature: Float, alpha: Float, gradient: Tensor?, gradientScale: Float

@@ -49,7 +49,9 @@ public struct ModelFile {
     }
 
     /// Reads and validates a model file: every array of the spec's layout must be present
-    /// with the right shape.
+    /// with the right shape, the input shape must be `[H, W, C]` and the normalisation valid.
+    /// - Throws: ``SafeTensorsError``, ``ModelFileError``, ``ModelSpecError`` (a spec that does
+    ///   not build), `DataError.badNormalization`; sizes are compared before allocating.
     public static func read(_ path: String) throws -> ModelFile {
         let st = try SafeTensors.decode(try AtomicFile.read(path), source: path)
         func meta(_ key: String) throws -> String {
@@ -57,24 +59,35 @@ public struct ModelFile {
             return v
         }
         func ints(_ key: String) throws -> [Int] {
-            let parts = try meta(key).split(separator: ",").map { Int($0) }
-            guard parts.allSatisfy({ $0 != nil && $0! > 0 }) else { throw ModelFileError(path: path, detail: "metadata '\(key)' is not a list of positive integers") }
-            return parts.map { $0! }
+            let parts = try meta(key).split(separator: ",")
+            let values = parts.compactMap { Int($0) }.filter { $0 > 0 }
+            guard values.count == parts.count else { throw ModelFileError(path: path, detail: "metadata '\(key)' is not a list of positive integers") }
+            return values
         }
         func floats(_ key: String) throws -> [Float] {
-            let parts = try meta(key).split(separator: ",").map { Float($0) }
-            guard parts.allSatisfy({ $0 != nil && $0!.isFinite }) else { throw ModelFileError(path: path, detail: "metadata '\(key)' is not a list of numbers") }
-            return parts.map { $0! }
+            let parts = try meta(key).split(separator: ",")
+            let values = parts.compactMap { Float($0) }.filter(\.isFinite)
+            guard values.count == parts.count else { throw ModelFileError(path: path, detail: "metadata '\(key)' is not a list of numbers") }
+            return values
         }
         guard try meta(Key.format) == "1" else { throw ModelFileError(path: path, detail: "unsupported format version \(st.metadata[Key.format] ?? "")") }
         let spec = try ModelSpec.parse(try meta(Key.spec), source: "\(path) metadata")
         let inputShape = try ints(Key.inputShape)
         guard let classesValue = try ints(Key.classes).first else { throw ModelFileError(path: path, detail: "no class count") }
+        guard inputShape.count == 3 else { throw ModelFileError(path: path, detail: "metadata '\(Key.inputShape)' is \(inputShape), expected [H, W, C]") }
         let normalization = Normalization(mean: try floats(Key.mean), std: try floats(Key.std))
-        guard normalization.mean.count == inputShape.last, normalization.std.count == inputShape.last else {
-            throw ModelFileError(path: path, detail: "normalisation has \(normalization.mean.count) channels, input \(inputShape)")
+        try normalization.validate(channels: inputShape[2], source: path)
+        // The tensors tile the file's data section (checked by the decoder), so the spec's sizes
+        // are compared with the file's while its layers are built, before its parameters are allocated.
+        let stored = st.tensors.reduce(0) { $0 + $1.values.count }
+        let network: Network
+        do { network = try Network(spec: spec, inputShape: inputShape, classes: classesValue, valueLimit: stored) } catch let error as ModelSpecError {
+            throw ModelFileError(path: path, detail: "\(spec.name): \(error)")
         }
-        let network = try Network(spec: spec, inputShape: inputShape, classes: classesValue)
+        guard stored == network.layout.parameterCount + network.layout.stateCount else {
+            throw ModelFileError(path: path, detail: "the file holds \(stored) values, \(spec.name) needs "
+                + "\(network.layout.parameterCount) parameters + \(network.layout.stateCount) statistics")
+        }
         let parameters = ModelParameters(layout: network.layout)
         var byName: [String: (shape: [Int], values: [Float])] = [:]
         for t in st.tensors { byName[t.name] = (t.shape, t.values) }

@@ -60,6 +60,9 @@ public struct ModelSpec: Codable, Equatable, Sendable {
     public func canonicalJSON() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        // Non-finite options (a spec read but not yet built) are written as strings, so that
+        // encoding strings, integers and floats cannot fail.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 

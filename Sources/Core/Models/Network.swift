@@ -21,15 +21,29 @@ public final class Network {
     /// The parameters the layers point into, kept alive as long as the network.
     public private(set) var parameters: ModelParameters?
 
-    /// Builds the layers; throws ``ModelSpecError`` for a spec that does not fit the input.
-    public init(spec: ModelSpec, inputShape: [Int], classes: Int) throws {
+    /// Builds the layers; throws ``ModelSpecError`` for a spec that does not fit the input, an
+    /// input shape that is not `[H, W, C]` of positive sizes, fewer than one class, or layers
+    /// needing more than `valueLimit` parameters and statistics in all. Building a layer
+    /// allocates at most a few times its own parameter count, so a limit taken from a file
+    /// (``ModelFile/read(_:)``) bounds what a spec in that file can make this allocate.
+    public init(spec: ModelSpec, inputShape: [Int], classes: Int, valueLimit: Int = .max) throws {
+        guard inputShape.count == 3, classes > 0, LayerFactory.elementCount(inputShape) != nil else {
+            throw ModelSpecError.invalid(source: spec.name, detail: "input shape \(inputShape) with \(classes) classes: "
+                + "expected [H, W, C] of positive sizes (at most \(LayerFactory.maxElements) values) and at least one class")
+        }
         self.spec = spec
         self.inputShape = inputShape
         self.classes = classes
         var shape = inputShape
         var layers: [Layer] = []
+        var values = 0
         for (index, layerSpec) in spec.layers.enumerated() {
             let layer = try LayerFactory.make(layerSpec, index: index, inputShape: shape, classes: classes)
+            values += (layer.parameterSpecs + layer.stateSpecs).reduce(0) { $0 + $1.count }
+            guard values <= valueLimit else {
+                throw ModelSpecError.badLayer(index: index, type: layerSpec.typeName,
+                                              detail: "layers 0…\(index) hold \(values) values, more than the \(valueLimit) available")
+            }
             layers.append(layer)
             shape = layer.outputShape
         }

@@ -17,6 +17,7 @@ final class AdamUpdate {
 
     init(kind: String, decoupled: Bool, parameterCount: Int, beta1: Float, beta2: Float, epsilon: Float,
          weightDecay: Float, decayMask: [Range<Int>]?) {
+        // The configuration schema bounds optimizer.beta1 and optimizer.beta2 to [0, 1).
         precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "\(kind): betas must lie in [0, 1)")
         self.beta1 = beta1
         self.beta2 = beta2

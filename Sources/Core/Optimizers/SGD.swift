@@ -15,6 +15,7 @@ public final class SGD: Optimizer {
 
     /// `decayMask` lists the index ranges that receive weight decay (typically the kernels);
     /// `nil` decays every element. Ranges must lie in `0..<parameterCount` and not overlap.
+    /// Nesterov needs `momentum > 0` (a precondition: ``ConfigSchema/rules`` checks the configuration).
     public init(parameterCount: Int, momentum: Float = 0, nesterov: Bool = false,
                 weightDecay: Float = 0, decayMask: [Range<Int>]? = nil) {
         precondition(!nesterov || momentum > 0, "SGD: Nesterov needs a positive momentum")

@@ -7,6 +7,7 @@ public enum DataSource {
                                   testImages: "test_images.npy", testLabels: "test_labels.npy")
 
     /// Reads (or generates) both splits and applies `data.limit` to the training split.
+    /// - Throws: the readers' `DataError`s, `DataError.empty` when a split holds no images.
     public static func load(_ config: RunConfig) throws -> (train: Dataset, test: Dataset) {
         let path = config.string("data.path")
         func need(_ what: String) throws {
@@ -38,6 +39,9 @@ public enum DataSource {
             split = (try NPYReader.read(images: file(f.trainImages, gz: false), labels: file(f.trainLabels, gz: false)),
                      try NPYReader.read(images: file(f.testImages, gz: false), labels: file(f.testLabels, gz: false)))
         }
+        let origin = path.isEmpty ? "data.source=\(config.string("data.source"))" : path
+        guard split.train.count > 0 else { throw DataError.empty(file: origin, split: "training") }
+        guard split.test.count > 0 else { throw DataError.empty(file: origin, split: "test") }
         let limit = config.int("data.limit")
         if limit > 0, limit < split.train.count { split.train = try split.train.prefix(limit) }
         guard split.train.height == split.test.height, split.train.width == split.test.width,

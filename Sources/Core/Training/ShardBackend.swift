@@ -30,6 +30,7 @@ public final class LocalShardPool: ShardBackend {
     /// The executors, one per thread.
     public let executors: [ShardExecutor]
 
+    /// A pool of `executors` (at least one: callers build one per thread, and thread counts are ≥ 1).
     public init(executors: [ShardExecutor]) {
         precondition(!executors.isEmpty, "a pool needs at least one executor")
         self.executors = executors
@@ -37,12 +38,13 @@ public final class LocalShardPool: ShardBackend {
     }
 
     public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
+        for task in tasks { try executors[0].validate(task, step: step) }
         let slots = ResultSlots<ShardResult>(count: tasks.count)
         let threads = min(executors.count, tasks.count)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             var i = t
             while i < tasks.count {
-                slots.store(executors[t].run(tasks[i], step: step), at: i)
+                slots.store(executors[t].compute(validated: tasks[i], step: step), at: i)
                 i += threads
             }
         }

@@ -16,14 +16,22 @@ public final class ShardExecutor {
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
 
+    /// Number of classes: labels must lie in `0..<classes`.
+    public let classes: Int
+
     /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
     /// optional frozen `teacher` (spec and parameters).
+    /// - Throws: ``ModelSpecError`` for a spec that does not fit `inputShape` and `classes`,
+    ///   ``ShardExecutorError/badObjective(temperature:alpha:)``, `DataError.badNormalization`.
     public init(
         studentSpec: ModelSpec, studentParameters: ModelParameters,
         teacher: (spec: ModelSpec, parameters: ModelParameters)?,
         inputShape: [Int], classes: Int,
         objective: DistillationObjective, normalization: Normalization, seed: UInt64
     ) throws {
+        guard objective.temperature.isFinite, objective.temperature > 0, (0...1).contains(objective.alpha) else {
+            throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
+        }
         student = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
         gradients = .allocate(capacity: max(student.layout.parameterCount, 1))
         gradients.initialize(repeating: 0)
@@ -35,6 +43,8 @@ public final class ShardExecutor {
         } else {
             self.teacher = nil
         }
+        try normalization.validate(channels: inputShape[2], source: "the run's input normalisation")
+        self.classes = classes
         self.objective = objective
         self.normalization = normalization
         self.seed = seed
@@ -42,11 +52,39 @@ public final class ShardExecutor {
 
     deinit { gradients.deallocate() }
 
-    /// Runs one shard of global step `step` and returns its sums.
+    /// Checks that `task` can be computed for global step `step`: a non-negative step and sample
+    /// offset, at least one sample, images of the model's input shape with exactly `count` of
+    /// them and of their labels, and every label in `0..<classes`.
+    /// - Throws: ``ShardExecutorError/badShard(shard:detail:)`` naming the field and value.
+    public func validate(_ task: ShardTask, step: Int) throws {
+        func fail(_ detail: String) -> ShardExecutorError { .badShard(shard: task.shardIndex, detail: detail) }
+        guard step >= 0 else { throw fail("step \(step) is negative") }
+        guard task.sampleOffset >= 0 else { throw fail("sample offset \(task.sampleOffset) is negative") }
+        guard task.count > 0 else { throw fail("holds \(task.count) samples, expected at least 1") }
+        let shape = [task.height, task.width, task.channels]
+        guard shape == student.inputShape else { throw fail("holds \(shape) images, the model takes \(student.inputShape)") }
+        let (bytes, overflow) = task.count.multipliedReportingOverflow(by: student.inputShape.reduce(1, *))
+        guard !overflow, task.images.count == bytes else {
+            throw fail("holds \(task.images.count) image bytes, \(task.count) images of \(shape) need \(overflow ? "more than Int.max" : String(bytes))")
+        }
+        guard task.labels.count == task.count else { throw fail("holds \(task.labels.count) labels for \(task.count) samples") }
+        if let i = task.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
+            throw fail("label \(task.labels[i]) of sample \(i) is outside 0..<\(classes)")
+        }
+    }
+
+    /// Runs one shard of global step `step` and returns its sums, after ``validate(_:step:)``.
     ///
     /// Dropout masks are keyed by (seed, step, global sample index), so the result does not
     /// depend on which executor, thread or worker runs the shard.
-    public func run(_ task: ShardTask, step: Int) -> ShardResult {
+    public func run(_ task: ShardTask, step: Int) throws -> ShardResult {
+        try validate(task, step: step)
+        return compute(validated: task, step: step)
+    }
+
+    /// ``run(_:step:)`` for a task that passed ``validate(_:step:)`` (the layers and the loss keep
+    /// preconditions only for what it checks).
+    func compute(validated task: ShardTask, step: Int) -> ShardResult {
         let started = MonotonicClock.now()
         loadImages(task.images, count: task.count)
         var loss = LossSums.zero
@@ -78,7 +116,8 @@ public final class ShardExecutor {
     }
 
     /// Inference-mode logits of `network` (the student or the teacher replica) for `count`
-    /// uint8 NHWC images. The result is a workspace of the network.
+    /// uint8 NHWC images of the model's input shape (a precondition: callers pass a ``Dataset``
+    /// whose shape they checked against the model). The result is a workspace of the network.
     public func logits(of network: Network, images: UnsafePointer<UInt8>, count: Int) -> Tensor {
         loadImages(UnsafeBufferPointer(start: images, count: count * student.inputShape.reduce(1, *)), count: count)
         return network.forward(input, mode: .inference)

@@ -25,7 +25,10 @@ public final class TrainingSetup {
 
     /// Loads data and models. `parallelism` (threads or workers) picks the default shard count;
     /// `runID` is random for a new run and ``Checkpoint/runID`` for a resumed one.
+    /// - Throws: ``ConfigError`` (a rule between keys, a teacher that does not fit the data),
+    ///   `DataError`, ``ModelSpecError``, ``ModelFileError``: all before anything is written.
     public init(config: RunConfig, parallelism: Int, runID: UInt64 = .random(in: 1...UInt64.max)) throws {
+        try config.validate(source: "configuration")
         self.runID = runID
         (train, test) = try DataSource.load(config)
         inputShape = [train.height, train.width, train.channels]
@@ -49,12 +52,16 @@ public final class TrainingSetup {
         }
         let role = config.string("model.role")
         self.role = role == "auto" ? (teacher == nil ? "teacher" : "student") : role
-        let network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
+        let network: Network
+        do { network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes) } catch let error as ModelSpecError {
+            throw ConfigError.invalid(source: "model.spec=\(config.string("model.spec"))", detail: "\(error)")
+        }
         student = ModelParameters(layout: network.layout)
         student.initialize(seed: UInt64(config.int("seed")))
+        // ConfigSchema bounds the shifts to [0, 1), pad_crop to 0…1024 and fill_value to 0…255.
         augmentation = Augmentation(
             widthShift: config.float("augment.width_shift"), heightShift: config.float("augment.height_shift"),
-            fill: config.string("augment.fill") == "nearest" ? .nearest : .constant(UInt8(min(config.int("augment.fill_value"), 255))),
+            fill: config.string("augment.fill") == "nearest" ? .nearest : .constant(UInt8(config.int("augment.fill_value"))),
             horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
         let configured = config.int("train.shards")
         shards = configured > 0 ? configured : max(parallelism, 1)

@@ -30,7 +30,7 @@ final class RunConfigTests: XCTestCase {
     func testBadValuesAreNamed() {
         var config = RunConfig()
         XCTAssertThrowsError(try config.apply(override: "train.steps=-1")) { error in
-            XCTAssertEqual("\(error)", "--set: train.steps = '-1' is invalid: expected an integer ≥ 0")
+            XCTAssertEqual("\(error)", "--set: train.steps = '-1' is invalid: expected an integer in 0…1000000000")
         }
         XCTAssertThrowsError(try config.apply(override: "distill.alpha=1.5")) { error in
             XCTAssertTrue("\(error)".contains("distill.alpha"), "\(error)")
@@ -56,13 +56,58 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(again.hash, config.hash)
         XCTAssertNotEqual(RunConfig().hash, config.hash)
     }
+
+    /// The values that used to pass the schema and then trap (or be clamped) are errors naming
+    /// the key and the allowed range.
+    func testValuesOutsideTheirRangeAreNamedWithTheRange() {
+        let cases = [
+            ("augment.width_shift=1", "--set: augment.width_shift = '1' is invalid: expected a number in [0, 1)"),
+            ("augment.height_shift=1.0", "--set: augment.height_shift = '1.0' is invalid: expected a number in [0, 1)"),
+            ("augment.fill_value=300", "--set: augment.fill_value = '300' is invalid: expected an integer in 0…255"),
+            ("train.batch_size=0", "--set: train.batch_size = '0' is invalid: expected an integer in 1…65536"),
+            ("eval.batch_size=0", "--set: eval.batch_size = '0' is invalid: expected an integer in 1…65536"),
+            ("distill.temperature=0", "--set: distill.temperature = '0' is invalid: expected a number in [0.01, 1000]"),
+            ("distill.alpha=-0.5", "--set: distill.alpha = '-0.5' is invalid: expected a number in [0, 1]"),
+            ("optimizer.learning_rate=-0.1", "--set: optimizer.learning_rate = '-0.1' is invalid: expected a number in [0, 10]"),
+            ("optimizer.beta2=1", "--set: optimizer.beta2 = '1' is invalid: expected a number in [0, 1)"),
+            ("optimizer.epsilon=0", "--set: optimizer.epsilon = '0' is invalid: expected a number in (0, 1]"),
+            ("optimizer.momentum=nan", "--set: optimizer.momentum = 'nan' is invalid: expected a number in [0, 1)"),
+            ("augment.pad_crop=100000", "--set: augment.pad_crop = '100000' is invalid: expected an integer in 0…1024"),
+        ]
+        for (override, message) in cases {
+            var config = RunConfig()
+            XCTAssertThrowsError(try config.apply(override: override)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
+    func testRulesBetweenKeysAreCheckedOnceEveryKeyIsSet() throws {
+        // Any order of --set works: the rule is checked after the last one.
+        let fine = try RunConfig.load(path: nil, overrides: ["optimizer.nesterov=true", "optimizer.momentum=0.5"])
+        XCTAssertTrue(fine.bool("optimizer.nesterov"))
+        XCTAssertThrowsError(try RunConfig.load(path: nil, overrides: ["optimizer.name=sgd", "optimizer.nesterov=true", "optimizer.momentum=0"])) {
+            XCTAssertEqual("\($0)", "--set: optimizer.momentum = '0.0' is invalid: expected a number in (0, 1) when optimizer.nesterov is true")
+        }
+        XCTAssertThrowsError(try RunConfig.load(path: nil, overrides: ["train.batch_size=8", "train.shards=9"])) {
+            XCTAssertEqual("\($0)", "--set: train.shards = '9' is invalid: expected at most train.batch_size (0: automatic)")
+        }
+        var direct = RunConfig()
+        try direct.set("optimizer.nesterov", text: "true")
+        try direct.set("optimizer.momentum", text: "0")
+        XCTAssertThrowsError(try TrainingSetup(config: direct, parallelism: 1)) {
+            XCTAssertEqual("\($0)", "configuration: optimizer.momentum = '0.0' is invalid: expected a number in (0, 1) when optimizer.nesterov is true")
+        }
+    }
 }
 
 final class ConfigDocumentationTests: XCTestCase {
-    func testConfigDocListsEveryKeyWithItsDefault() throws {
+    /// docs/CONFIG.md holds exactly the table the schema renders: every key with its default,
+    /// its allowed values and its meaning, then the rules between keys.
+    func testConfigDocHoldsTheSchemaTable() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let doc = try String(contentsOf: root.appendingPathComponent("docs/CONFIG.md"), encoding: .utf8)
+        let table = ConfigSchema.markdownTable()
+        XCTAssertTrue(doc.contains(table), "docs/CONFIG.md must contain the table ConfigSchema.markdownTable() renders:\n\(table)")
         for key in ConfigSchema.keys {
             XCTAssertTrue(doc.contains("| `\(key.name)` |"), "docs/CONFIG.md does not document \(key.name)")
         }

@@ -22,12 +22,21 @@ final class ScratchDirectory {
         return file
     }
 
-    /// Writes `bytes` gzip-compressed (through zlib's gzwrite) to `name` and returns the full path.
+    /// Writes `bytes` gzip-compressed (through zlib's gzwrite) to `name` and returns the full path;
+    /// `zeros` more zero bytes follow them, written 1 MiB at a time (a decompression bomb needs no
+    /// big buffer to be made).
     @discardableResult
-    func writeGzip(_ name: String, _ bytes: [UInt8]) -> String {
+    func writeGzip(_ name: String, _ bytes: [UInt8], zeros: Int = 0) -> String {
         let file = path + "/" + name
         let handle = gzopen(file, "wb")!
         XCTAssertEqual(bytes.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32($0.count)) }, Int32(bytes.count))
+        let block = [UInt8](repeating: 0, count: 1 << 20)
+        var left = zeros
+        while left > 0 {
+            let n = min(left, block.count)
+            XCTAssertEqual(block.withUnsafeBytes { gzwrite(handle, $0.baseAddress, UInt32(n)) }, Int32(n))
+            left -= n
+        }
         XCTAssertEqual(gzclose(handle), Z_OK)
         return file
     }
@@ -74,3 +83,10 @@ func littleEndian<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
 
 /// Little-endian bytes of Float32 values.
 func littleEndian(_ values: [Float]) -> [UInt8] { littleEndian(values.map(\.bitPattern)) }
+
+/// The process's peak resident set size so far, in bytes (`getrusage`; Linux reports KiB).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss * 1024
+}

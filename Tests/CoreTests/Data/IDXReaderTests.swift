@@ -101,6 +101,46 @@ final class IDXReaderTests: XCTestCase {
         ) { try IDXReader.read(images: images, labels: dir.write("labels", labelFile)) }
     }
 
+    /// A gzip file is inflated only as far as the IDX header's dimensions reach, in chunks:
+    /// neither the header nor the gzip trailer's size field can make the reader allocate what
+    /// they claim. (Zero-filled allocations are touched when Swift initialises them, so the
+    /// peak RSS would show a claimed 4 GiB or 2⁶² bytes; 64 MiB leaves room for the test itself.)
+    func testGzipClaimingHugeSizesIsRejectedWithoutAllocatingThem() throws {
+        let dir = ScratchDirectory()
+        let peakBefore = peakResidentBytes()
+        // 20 bytes: an empty gzip member whose trailer claims 4 GiB − 1 of content.
+        var empty = try Array(Data(contentsOf: URL(fileURLWithPath: dir.writeGzip("empty.gz", []))))
+        XCTAssertEqual(empty.count, 20)
+        empty.replaceSubrange(16..<20, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let claimsTrailer = dir.write("claims-4GiB.gz", empty)
+        XCTAssertThrowsError(try IDXReader.read(images: claimsTrailer, labels: dir.write("l", labelFile))) { error in
+            guard case let .gzip(file, _, message)? = error as? DataError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, claimsTrailer)
+            XCTAssertEqual(message, "incorrect length check")
+        }
+        // A valid gzip holding a header that claims 2^20 images of 2^21 × 2^21 (2^62 bytes) and 100 bytes.
+        let claimsHeader = dir.writeGzip("claims-2^62.gz", [0, 0, 8, 3] + bigEndian(1 << 20) + bigEndian(1 << 21) + bigEndian(1 << 21)
+            + [UInt8](repeating: 7, count: 100))
+        assertDataError(
+            .truncated(file: claimsHeader, offset: 116, expected: 1 << 42, record: 0),
+            message: "\(claimsHeader): record 0 truncated at byte 116 (need 4,398,046,511,104 bytes per record)"
+        ) { try IDXReader.read(images: claimsHeader, labels: dir.write("labels", labelFile)) }
+        XCTAssertLessThan(peakResidentBytes() - peakBefore, 64 << 20, "peak RSS grew by \(peakResidentBytes() - peakBefore) bytes")
+    }
+
+    /// A decompression bomb (256 MiB of zeros after three 28×28 images, a few hundred KiB of gzip)
+    /// is rejected after inflating at most one chunk (1 MiB) past what the header announces.
+    func testGzipBombLongerThanItsHeaderIsRejected() throws {
+        let dir = ScratchDirectory()
+        let bomb = dir.writeGzip("bomb.gz", imageFile, zeros: 256 << 20)
+        let peakBefore = peakResidentBytes()
+        assertDataError(
+            .shapeMismatch(file: bomb, detail: "more than 1048576 bytes after 3 records"),
+            message: "\(bomb): shape mismatch: more than 1048576 bytes after 3 records"
+        ) { try IDXReader.read(images: bomb, labels: dir.write("labels", labelFile)) }
+        XCTAssertLessThan(peakResidentBytes() - peakBefore, 64 << 20, "peak RSS grew by \(peakResidentBytes() - peakBefore) bytes")
+    }
+
     /// The genuine Fashion-MNIST from the Debian package `dataset-fashion-mnist`.
     func testFashionMNIST() throws {
         let dir = "/usr/share/datasets/fashion-mnist"

@@ -123,4 +123,21 @@ final class NPYReaderTests: XCTestCase {
             .unsupported(file: bigEndianFloats, detail: "element type '>f4'"), message: "\(bigEndianFloats): unsupported: element type '>f4'"
         ) { try NPYReader.read(images: bigEndianFloats, labels: labels) }
     }
+
+    /// A gzip `.npy` is inflated no further than its shape implies plus one chunk: a bomb after
+    /// the array, or a shape claiming far more than the file holds, is an error, not an allocation.
+    func testGzipIsBoundedByTheHeaderShape() throws {
+        let dir = ScratchDirectory()
+        let labels = dir.write("labels.npy", npyFile(descr: "|u1", shape: [2], payload: [0, 1]))
+        let bomb = dir.writeGzip("bomb.npy", npyFile(descr: "|u1", shape: [2, 2, 2], payload: [UInt8](repeating: 5, count: 8)), zeros: 64 << 20)
+        assertDataError(
+            .shapeMismatch(file: bomb, detail: "more than 1048576 bytes after the [2, 2, 2] array"),
+            message: "\(bomb): shape mismatch: more than 1048576 bytes after the [2, 2, 2] array"
+        ) { try NPYReader.read(images: bomb, labels: labels) }
+        let claims = dir.writeGzip("claims.npy", npyFile(descr: "|u1", shape: [1 << 20, 1 << 20, 1 << 20], payload: [1, 2, 3]))
+        assertDataError(
+            .truncated(file: claims, offset: 131, expected: 1 << 40, record: 0),
+            message: "\(claims): record 0 truncated at byte 131 (need 1,099,511,627,776 bytes per record)"
+        ) { try NPYReader.read(images: claims, labels: labels) }
+    }
 }

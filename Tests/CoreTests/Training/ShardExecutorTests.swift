@@ -46,8 +46,8 @@ final class ShardExecutorTests: XCTestCase {
         // 1e-2 compared in absolute terms.
         let (executor, student, _) = try makeTinyExecutor(alpha: 0.5, temperature: 2)
         let task = tinyTask()
-        let analytic = executor.run(task, step: 4).gradients
-        GradientCheck.check("tiny student", f: { executor.run(task, step: 4).loss.total },
+        let analytic = try executor.run(task, step: 4).gradients
+        GradientCheck.check("tiny student", f: { executor.compute(validated: task, step: 4).loss.total },
                             x: student.values.baseAddress!, analytic: analytic,
                             indices: GradientCheck.sampleIndices(count: student.layout.parameterCount, limit: 120),
                             h: 3e-3, tolerance: 2e-2, floor: 1e-2)
@@ -56,9 +56,9 @@ final class ShardExecutorTests: XCTestCase {
     func testResultIsTheSameWhicheverExecutorRunsIt() throws {
         let a = try makeTinyExecutor(), b = try makeTinyExecutor()
         let task = tinyTask(shardIndex: 2, sampleOffset: 10)
-        let ra = a.executor.run(task, step: 7)
-        _ = b.executor.run(tinyTask(seed: 99), step: 3)  // a different history must not matter
-        let rb = b.executor.run(task, step: 7)
+        let ra = try a.executor.run(task, step: 7)
+        _ = try b.executor.run(tinyTask(seed: 99), step: 3)  // a different history must not matter
+        let rb = try b.executor.run(task, step: 7)
         XCTAssertEqual(ra.gradients, rb.gradients)
         XCTAssertEqual(ra.loss, rb.loss)
         XCTAssertEqual(ra.batchStatistics, rb.batchStatistics)
@@ -67,13 +67,13 @@ final class ShardExecutorTests: XCTestCase {
     func testDropoutKeyDependsOnStep() throws {
         let (executor, _, _) = try makeTinyExecutor()
         let task = tinyTask()
-        XCTAssertNotEqual(executor.run(task, step: 1).gradients, executor.run(task, step: 2).gradients)
+        XCTAssertNotEqual(try executor.run(task, step: 1).gradients, try executor.run(task, step: 2).gradients)
     }
 
     func testTeacherIsFrozenAndUnchanged() throws {
         let (executor, _, teacher) = try makeTinyExecutor()
         let before = Array(teacher.values) + Array(teacher.state)
-        for step in 0..<20 { _ = executor.run(tinyTask(seed: UInt64(step)), step: step) }
+        for step in 0..<20 { _ = try executor.run(tinyTask(seed: UInt64(step)), step: step) }
         XCTAssertEqual(Array(teacher.values) + Array(teacher.state), before)
     }
 
@@ -83,16 +83,85 @@ final class ShardExecutorTests: XCTestCase {
             studentSpec: tinyStudent, studentParameters: kd.student, teacher: nil, inputShape: [6, 6, 2], classes: 3,
             objective: .plain, normalization: Normalization(mean: [0.5, 0.4], std: [0.25, 0.3]), seed: 11)
         let task = tinyTask()
-        let a = kd.executor.run(task, step: 0), b = plain.run(task, step: 0)
+        let a = try kd.executor.run(task, step: 0), b = try plain.run(task, step: 0)
         XCTAssertEqual(a.gradients, b.gradients)
         XCTAssertEqual(a.loss.total, b.loss.total)
     }
 
     func testBatchStatisticsAreThoseOfTheShard() throws {
         let (executor, _, _) = try makeTinyExecutor()
-        let r = executor.run(tinyTask(), step: 0)
+        let r = try executor.run(tinyTask(), step: 0)
         XCTAssertEqual(r.batchStatistics.count, 2 * 4 + 2 * 8)
         XCTAssertTrue(r.batchStatistics[4..<8].allSatisfy { $0 >= 0 }, "variances are non-negative")
         XCTAssertEqual(r.count, 5)
+    }
+
+    // A coordinator is not trusted: what it sends is checked before it indexes memory, with an
+    // error naming the shard and the field (release builds have no preconditions).
+
+    func testLabelOutsideTheClassesIsRejected() throws {
+        let (executor, _, _) = try makeTinyExecutor()
+        let good = tinyTask(shardIndex: 4)
+        for label: Int32 in [3, -1, .max] {
+            var labels = good.labels
+            labels[2] = label
+            let task = ShardTask(shardIndex: 4, sampleOffset: 0, count: good.count, height: 6, width: 6, channels: 2,
+                                 images: good.images, labels: labels)
+            XCTAssertThrowsError(try executor.run(task, step: 0)) { error in
+                XCTAssertEqual(error as? ShardExecutorError, .badShard(shard: 4, detail: "label \(label) of sample 2 is outside 0..<3"))
+            }
+        }
+    }
+
+    func testShardsThatDoNotFitTheModelAreRejected() throws {
+        let (executor, _, _) = try makeTinyExecutor()
+        let wrongShape = ShardTask(shardIndex: 1, sampleOffset: 0, count: 2, height: 6, width: 12, channels: 1,
+                                   images: [UInt8](repeating: 0, count: 144), labels: [0, 1])
+        let empty = ShardTask(shardIndex: 2, sampleOffset: 0, count: 0, height: 6, width: 6, channels: 2, images: [], labels: [])
+        let negativeOffset = tinyTask(shardIndex: 3, sampleOffset: -5)
+        let cases: [(ShardTask, Int, String)] = [
+            (wrongShape, 0, "shard 1: holds [6, 12, 1] images, the model takes [6, 6, 2]"),
+            (empty, 0, "shard 2: holds 0 samples, expected at least 1"),
+            (negativeOffset, 0, "shard 3: sample offset -5 is negative"),
+            (tinyTask(), -1, "shard 0: step -1 is negative"),
+        ]
+        for (task, step, message) in cases {
+            XCTAssertThrowsError(try executor.run(task, step: step)) { XCTAssertEqual("\($0)", message) }
+        }
+    }
+
+    func testLocalPoolRejectsABadShardBeforeComputingAny() throws {
+        let (executor, _, _) = try makeTinyExecutor()
+        let pool = LocalShardPool(executors: [executor])
+        let bad = ShardTask(shardIndex: 1, sampleOffset: 5, count: 1, height: 6, width: 6, channels: 2,
+                            images: [UInt8](repeating: 0, count: 72), labels: [7])
+        XCTAssertThrowsError(try pool.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: executor.student.parameters!,
+                                              tasks: [tinyTask(), bad])) { error in
+            XCTAssertEqual(error as? ShardExecutorError, .badShard(shard: 1, detail: "label 7 of sample 0 is outside 0..<3"))
+        }
+    }
+
+    func testRunDescriptionValuesOutOfRangeAreRejected() throws {
+        let inputShape = [6, 6, 2]
+        let student = ModelParameters(layout: try Network(spec: tinyStudent, inputShape: inputShape, classes: 3).layout)
+        func make(_ objective: DistillationObjective, _ normalization: Normalization) throws -> ShardExecutor {
+            try ShardExecutor(studentSpec: tinyStudent, studentParameters: student, teacher: nil, inputShape: inputShape, classes: 3,
+                              objective: objective, normalization: normalization, seed: 1)
+        }
+        let good = Normalization(mean: [0.5, 0.4], std: [0.25, 0.3])
+        for std: [Float] in [[0.25, 0], [0.25, -1], [.nan, 0.3], [.infinity, 0.3], [.leastNonzeroMagnitude, 0.3], [0.25]] {
+            XCTAssertThrowsError(try make(.plain, Normalization(mean: [0.5, 0.4], std: std))) { error in
+                guard case .badNormalization? = error as? DataError else { return XCTFail("\(error)") }
+            }
+        }
+        for (t, a): (Float, Float) in [(0, 0.5), (-1, 0.5), (.nan, 0.5), (.infinity, 0.5), (2, -0.1), (2, 1.5), (2, .nan)] {
+            XCTAssertThrowsError(try make(DistillationObjective(temperature: t, alpha: a), good)) { error in
+                XCTAssertTrue(error is ShardExecutorError, "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try ShardExecutor(studentSpec: tinyStudent, studentParameters: student, teacher: nil, inputShape: [6, 6], classes: 3,
+                                               objective: .plain, normalization: good, seed: 1)) { error in
+            XCTAssertTrue(error is ModelSpecError, "\(error)")
+        }
     }
 }
