@@ -16,14 +16,15 @@ enum LayerFactory {
             }
         }
         switch spec {
-        case let .conv2d(filters, kernel, stride, padding, bias):
+        case let .conv2d(filters, kernel, stride, padding, bias, weightInit):
             try requireImage(); try requirePositive(filters, kernel, stride); try requireFits(kernel, stride, padding)
-            return Conv2D(inputShape: inputShape, filters: filters, kernelSize: kernel, stride: stride, padding: padding, useBias: bias)
-        case let .dense(units, bias):
+            return Conv2D(inputShape: inputShape, filters: filters, kernelSize: kernel, stride: stride, padding: padding, useBias: bias,
+                          weightInit: weightInit ?? .standard)
+        case let .dense(units, bias, weightInit):
             guard inputShape.count == 1 else { throw fail("needs a flat input; add a flatten or globalavgpool layer") }
             let units = units ?? classes
             try requirePositive(units)
-            return Dense(inputFeatures: inputShape[0], units: units, useBias: bias)
+            return Dense(inputFeatures: inputShape[0], units: units, useBias: bias, weightInit: weightInit ?? .standard)
         case let .batchNorm(momentum, epsilon):
             guard (0..<1).contains(momentum), epsilon > 0 else { throw fail("momentum must be in [0, 1) and epsilon > 0") }
             return BatchNorm(inputShape: inputShape, momentum: momentum, epsilon: epsilon)
@@ -45,9 +46,9 @@ enum LayerFactory {
             return Dropout(inputShape: inputShape, rate: rate, keyIndex: UInt64(index))
         case .flatten:
             return Flatten(inputShape: inputShape)
-        case let .basicBlock(filters, stride):
+        case let .basicBlock(filters, stride, weightInit):
             try requireImage(); try requirePositive(filters, stride)
-            return BasicBlock(inputShape: inputShape, filters: filters, stride: stride)
+            return BasicBlock(inputShape: inputShape, filters: filters, stride: stride, weightInit: weightInit ?? .standard)
         }
     }
 
