@@ -155,7 +155,6 @@ public final class Trainer {
             let loss: LossSums
             do { loss = try trainStep(step) } catch is RunInterrupted { break } catch let refused as Divergence {
                 divergence = refused
-                report("stopped: \(refused)")
                 break
             }
             let elapsed = MonotonicClock.now() - started
