@@ -7,7 +7,10 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a teacher, or distil a student from a teacher checkpoint.",
         discussion: "Configuration keys are listed in docs/CONFIG.md; every key can be overridden with --set. "
-            + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml.")
+            + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml. "
+            + "Exit status: 0 when the run completed or was stopped by a signal, 1 on an error, "
+            + "\(Divergence.exitStatus) when a step diverged (non-finite loss or gradient, or a loss above "
+            + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json.")
 
     @Option(name: .long, help: "YAML configuration file (omit to use the defaults).")
     var config: String?
@@ -107,6 +110,11 @@ struct Train: ParsableCommand {
             }
             trainer.shouldStop = { stop.stopReason != nil }
             let summary = try trainer.run()
+            if let divergence = trainer.divergence {
+                FileHandle.standardError.write(Data("error: \(divergence)\n".utf8))
+                print("stopped after \(summary.steps) steps (\(divergence.stopReason.rawValue)); outputs in \(folder) are consistent")
+                throw ExitCode(Divergence.exitStatus)
+            }
             if let reason = stop.stopReason { print("stopped early (\(reason)) after \(summary.steps) steps; outputs are consistent") }
             print("done: \(summary.steps) steps, test accuracy \(String(format: "%.2f%%", summary.testAccuracy * 100)), params_sha256 \(summary.paramsSHA256)")
             if let server {

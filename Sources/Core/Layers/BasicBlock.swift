@@ -15,16 +15,17 @@ public final class BasicBlock: LayerContainer {
     private let sum = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
 
-    /// A block mapping `inputShape` ([H, W, C]) to `[H/stride, W/stride, filters]`.
-    public init(inputShape: [Int], filters: Int, stride: Int = 1) {
+    /// A block mapping `inputShape` ([H, W, C]) to `[H/stride, W/stride, filters]`, its
+    /// convolutions initialised by `weightInit` (BatchNorm: γ = 1, β = 0).
+    public init(inputShape: [Int], filters: Int, stride: Int = 1, weightInit: WeightInit = .standard) {
         self.inputShape = inputShape
-        conv1 = Conv2D(inputShape: inputShape, filters: filters, kernelSize: 3, stride: stride, padding: .same, useBias: false)
+        conv1 = Conv2D(inputShape: inputShape, filters: filters, kernelSize: 3, stride: stride, padding: .same, useBias: false, weightInit: weightInit)
         bn1 = BatchNorm(inputShape: conv1.outputShape)
         relu1 = ReLU(inputShape: conv1.outputShape)
-        conv2 = Conv2D(inputShape: conv1.outputShape, filters: filters, kernelSize: 3, stride: 1, padding: .same, useBias: false)
+        conv2 = Conv2D(inputShape: conv1.outputShape, filters: filters, kernelSize: 3, stride: 1, padding: .same, useBias: false, weightInit: weightInit)
         bn2 = BatchNorm(inputShape: conv2.outputShape)
         if stride != 1 || inputShape[2] != filters {
-            let conv = Conv2D(inputShape: inputShape, filters: filters, kernelSize: 1, stride: stride, padding: .same, useBias: false)
+            let conv = Conv2D(inputShape: inputShape, filters: filters, kernelSize: 1, stride: stride, padding: .same, useBias: false, weightInit: weightInit)
             projection = (conv, BatchNorm(inputShape: conv.outputShape))
         } else {
             projection = nil

@@ -19,6 +19,8 @@ public final class Conv2D: Layer {
     public let padding: Padding
     /// Whether a `bias` of shape `[Cout]` is added.
     public let useBias: Bool
+    /// How the kernel and bias are initialised (fan-in `k·k·Cin`, fan-out `k·k·Cout`).
+    public let weightInit: WeightInit
     /// When false (the network's first layer), `backward` skips the input gradient and returns zeros.
     public var computesInputGradient: Bool = true
 
@@ -38,7 +40,7 @@ public final class Conv2D: Layer {
     /// channels and a `kernelSize × kernelSize` window. Output shape `[H', W', filters]` with
     /// `H' = padding.outputSize(input: H, kernel: kernelSize, stride: stride)`.
     public init(inputShape: [Int], filters: Int, kernelSize: Int, stride: Int = 1,
-                padding: Padding = .same, useBias: Bool = true) {
+                padding: Padding = .same, useBias: Bool = true, weightInit: WeightInit = .standard) {
         precondition(filters >= 1, "Conv2D needs at least one filter")
         geometry = WindowGeometry(inputShape: inputShape, kernel: kernelSize, stride: stride, padding: padding)
         self.inputShape = inputShape
@@ -48,14 +50,15 @@ public final class Conv2D: Layer {
         self.stride = stride
         self.padding = padding
         self.useBias = useBias
+        self.weightInit = weightInit
     }
 
-    /// `kernel [k, k, Cin, Cout]` (Glorot uniform) and, with `useBias`, `bias [Cout]` (zeros).
+    /// `kernel [k, k, Cin, Cout]` and, with `useBias`, `bias [Cout]`, initialised by ``weightInit``.
     public var parameterSpecs: [ParameterSpec] {
         let k = kernelSize, cin = geometry.channels
         var specs = [ParameterSpec(name: "kernel", shape: [k, k, cin, filters],
-                                   initializer: .glorotUniform(fanIn: k * k * cin, fanOut: k * k * filters))]
-        if useBias { specs.append(ParameterSpec(name: "bias", shape: [filters], initializer: .zeros)) }
+                                   initializer: weightInit.kernel(fanIn: k * k * cin, fanOut: k * k * filters))]
+        if useBias { specs.append(ParameterSpec(name: "bias", shape: [filters], initializer: weightInit.bias(fanIn: k * k * cin))) }
         return specs
     }
 

@@ -1,8 +1,8 @@
 /// A fully connected layer: `y = x · W + b`.
 ///
 /// Per-sample shapes: input `[inputFeatures]`, output `[units]` (put a ``Flatten`` in front
-/// of image tensors). Parameters, in binding order: `kernel` `[inputFeatures, units]`
-/// (Glorot uniform, as Keras) and, when `useBias`, `bias` `[units]` (zeros).
+/// of image tensors). Parameters, in binding order: `kernel` `[inputFeatures, units]` and, when
+/// `useBias`, `bias` `[units]`, initialised by ``weightInit`` (fan-in `inputFeatures`, fan-out `units`).
 /// Both passes are single `BLAS.gemm` calls on the whole batch.
 public final class Dense: Layer {
     /// Features per input sample.
@@ -11,6 +11,8 @@ public final class Dense: Layer {
     public let units: Int
     /// Whether the layer adds a bias.
     public let useBias: Bool
+    /// How ``kernel`` and ``bias`` are initialised.
+    public let weightInit: WeightInit
     /// When false, ``backward(_:)`` skips `dx = dy · Wᵀ` (for a first layer, whose input
     /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
     public var computesInputGradient: Bool = true
@@ -20,9 +22,9 @@ public final class Dense: Layer {
 
     public var parameterSpecs: [ParameterSpec] {
         let kernel = ParameterSpec(name: "kernel", shape: [inputFeatures, units],
-                                   initializer: .glorotUniform(fanIn: inputFeatures, fanOut: units))
+                                   initializer: weightInit.kernel(fanIn: inputFeatures, fanOut: units))
         guard useBias else { return [kernel] }
-        return [kernel, ParameterSpec(name: "bias", shape: [units], initializer: .zeros)]
+        return [kernel, ParameterSpec(name: "bias", shape: [units], initializer: weightInit.bias(fanIn: inputFeatures))]
     }
 
     private var kernel: ParameterView?
@@ -33,11 +35,12 @@ public final class Dense: Layer {
     private let inputGradient: Tensor
 
     /// A layer mapping `inputFeatures` features to `units` features.
-    public init(inputFeatures: Int, units: Int, useBias: Bool = true) {
+    public init(inputFeatures: Int, units: Int, useBias: Bool = true, weightInit: WeightInit = .standard) {
         precondition(inputFeatures > 0 && units > 0, "Dense needs positive sizes, got \(inputFeatures) -> \(units)")
         self.inputFeatures = inputFeatures
         self.units = units
         self.useBias = useBias
+        self.weightInit = weightInit
         output = Tensor(shape: [0, units])
         inputGradient = Tensor(shape: [0, inputFeatures])
     }

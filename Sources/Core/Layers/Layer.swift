@@ -33,16 +33,6 @@ public struct ParameterSpec: Sendable, Equatable {
     public var count: Int { shape.reduce(1, *) }
 }
 
-/// How a parameter array is initialised.
-public enum Initializer: Sendable, Equatable {
-    case zeros
-    case ones
-    /// Glorot (Xavier) uniform over fan-in + fan-out, as Keras' default for kernels.
-    case glorotUniform(fanIn: Int, fanOut: Int)
-    /// He (Kaiming) normal over fan-in, for ReLU networks.
-    case heNormal(fanIn: Int)
-}
-
 /// A contiguous slice of a model's flat parameter (and gradient) buffers owned by one array.
 ///
 /// Gradients are `nil` for frozen models (the teacher): no backward pass ever runs there.

@@ -50,17 +50,18 @@ enum LayerFactory {
             }
         }
         switch spec {
-        case let .conv2d(filters, kernel, stride, padding, bias):
+        case let .conv2d(filters, kernel, stride, padding, bias, weightInit):
             try requireImage(); try requirePositive(filters, kernel, stride); try requireFits(kernel, stride, padding); try requireChannels(filters)
             // The kernel, one sample's output and one sample's im2col patches (at most H·W rows).
             try requireElements(kernel, kernel, inputShape[2], filters); try requireElements(inputShape[0], inputShape[1], filters)
             try requireElements(inputShape[0], inputShape[1], kernel, kernel, inputShape[2])
-            return Conv2D(inputShape: inputShape, filters: filters, kernelSize: kernel, stride: stride, padding: padding, useBias: bias)
-        case let .dense(units, bias):
+            return Conv2D(inputShape: inputShape, filters: filters, kernelSize: kernel, stride: stride, padding: padding, useBias: bias,
+                          weightInit: weightInit ?? .standard)
+        case let .dense(units, bias, weightInit):
             guard inputShape.count == 1 else { throw fail("needs a flat input; add a flatten or globalavgpool layer") }
             let units = units ?? classes
             try requirePositive(units); try requireChannels(units); try requireElements(inputShape[0], units)
-            return Dense(inputFeatures: inputShape[0], units: units, useBias: bias)
+            return Dense(inputFeatures: inputShape[0], units: units, useBias: bias, weightInit: weightInit ?? .standard)
         case let .batchNorm(momentum, epsilon):
             try requireFinite(momentum, epsilon)
             guard (0..<1).contains(momentum), epsilon > 0 else { throw fail("momentum must be in [0, 1) and epsilon > 0") }
@@ -86,11 +87,11 @@ enum LayerFactory {
             return Dropout(inputShape: inputShape, rate: rate, keyIndex: UInt64(index))
         case .flatten:
             return Flatten(inputShape: inputShape)
-        case let .basicBlock(filters, stride):
+        case let .basicBlock(filters, stride, weightInit):
             try requireImage(); try requirePositive(filters, stride); try requireChannels(filters)
             try requireElements(3, 3, max(inputShape[2], filters), filters)
             try requireElements(inputShape[0], inputShape[1], 3, 3, max(inputShape[2], filters))
-            return BasicBlock(inputShape: inputShape, filters: filters, stride: stride)
+            return BasicBlock(inputShape: inputShape, filters: filters, stride: stride, weightInit: weightInit ?? .standard)
         }
     }
 

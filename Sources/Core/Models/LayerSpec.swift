@@ -1,10 +1,13 @@
 /// One layer of a ``ModelSpec``. In YAML/JSON a layer is a mapping with a `type` key and
 /// the type's options; options left out take the defaults shown (Keras' defaults).
+///
+/// Layers with weights take `init` (a ``WeightInit`` name); left out (nil), the layer uses the
+/// model's default (`model.init`, see ``ModelSpec/withDefaultInit(_:)``).
 public enum LayerSpec: Equatable, Sendable {
-    /// `conv2d`: `filters`, `kernel` (3), `stride` (1), `padding` (`same`), `bias` (true).
-    case conv2d(filters: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool)
-    /// `dense`: `units` (left out: the data set's class count), `bias` (true).
-    case dense(units: Int?, bias: Bool)
+    /// `conv2d`: `filters`, `kernel` (3), `stride` (1), `padding` (`same`), `bias` (true), `init`.
+    case conv2d(filters: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool, weightInit: WeightInit? = nil)
+    /// `dense`: `units` (left out: the data set's class count), `bias` (true), `init`.
+    case dense(units: Int?, bias: Bool, weightInit: WeightInit? = nil)
     /// `batchnorm`: `momentum` (0.99, Keras convention), `epsilon` (0.001).
     case batchNorm(momentum: Float, epsilon: Float)
     /// `relu`.
@@ -21,8 +24,8 @@ public enum LayerSpec: Equatable, Sendable {
     case dropout(rate: Float)
     /// `flatten`.
     case flatten
-    /// `basicblock`: residual block of two 3×3 conv+BN; `filters`, `stride` (1).
-    case basicBlock(filters: Int, stride: Int)
+    /// `basicblock`: residual block of two 3×3 conv+BN; `filters`, `stride` (1), `init` (its convolutions).
+    case basicBlock(filters: Int, stride: Int, weightInit: WeightInit? = nil)
 
     /// The `type` string of this layer.
     public var typeName: String {
@@ -40,6 +43,25 @@ public enum LayerSpec: Equatable, Sendable {
         case .basicBlock: return "basicblock"
         }
     }
+
+    /// The initialisation this layer names, or nil (no weights, or the model's default).
+    public var weightInit: WeightInit? {
+        switch self {
+        case let .conv2d(_, _, _, _, _, weightInit), let .dense(_, _, weightInit), let .basicBlock(_, _, weightInit): return weightInit
+        default: return nil
+        }
+    }
+
+    /// This layer with `init` set to `default` when it has weights and names no initialisation.
+    public func withDefaultInit(_ default: WeightInit) -> LayerSpec {
+        switch self {
+        case let .conv2d(filters, kernel, stride, padding, bias, weightInit):
+            return .conv2d(filters: filters, kernel: kernel, stride: stride, padding: padding, bias: bias, weightInit: weightInit ?? `default`)
+        case let .dense(units, bias, weightInit): return .dense(units: units, bias: bias, weightInit: weightInit ?? `default`)
+        case let .basicBlock(filters, stride, weightInit): return .basicBlock(filters: filters, stride: stride, weightInit: weightInit ?? `default`)
+        default: return self
+        }
+    }
 }
 
 extension LayerSpec: Codable {
@@ -52,13 +74,13 @@ extension LayerSpec: Codable {
     }
 
     private static let allowedKeys: [String: Set<String>] = [
-        "conv2d": ["filters", "kernel", "stride", "padding", "bias"],
-        "dense": ["units", "bias"],
+        "conv2d": ["filters", "kernel", "stride", "padding", "bias", "init"],
+        "dense": ["units", "bias", "init"],
         "batchnorm": ["momentum", "epsilon"],
         "relu": [], "leakyrelu": ["alpha"],
         "maxpool2d": ["size", "stride", "padding"], "avgpool2d": ["size", "stride", "padding"],
         "globalavgpool": [], "dropout": ["rate"], "flatten": [],
-        "basicblock": ["filters", "stride"],
+        "basicblock": ["filters", "stride", "init"],
     ]
 
     public init(from decoder: Decoder) throws {
@@ -80,13 +102,23 @@ extension LayerSpec: Codable {
         }
         func float(_ k: String, _ d: Float) throws -> Float { try c.decodeIfPresent(Float.self, forKey: Key(k)) ?? d }
         func padding(_ d: Padding) throws -> Padding { try c.decodeIfPresent(Padding.self, forKey: Key("padding")) ?? d }
+        func weightInit() throws -> WeightInit? {
+            guard let name = try c.decodeIfPresent(String.self, forKey: Key("init")) else { return nil }
+            guard let scheme = WeightInit(rawValue: name) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: Key("init"), in: c,
+                    debugDescription: "unknown init '\(name)' for \(type) (known: \(WeightInit.names.joined(separator: ", ")))")
+            }
+            return scheme
+        }
         switch type {
         case "conv2d":
             self = .conv2d(filters: try int("filters"), kernel: try int("kernel", 3), stride: try int("stride", 1),
-                           padding: try padding(.same), bias: try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true)
+                           padding: try padding(.same), bias: try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true,
+                           weightInit: try weightInit())
         case "dense":
             self = .dense(units: try c.decodeIfPresent(Int.self, forKey: Key("units")),
-                          bias: try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true)
+                          bias: try c.decodeIfPresent(Bool.self, forKey: Key("bias")) ?? true, weightInit: try weightInit())
         case "batchnorm": self = .batchNorm(momentum: try float("momentum", 0.99), epsilon: try float("epsilon", 1e-3))
         case "relu": self = .relu
         case "leakyrelu": self = .leakyReLU(alpha: try float("alpha", 0.3))
@@ -97,7 +129,7 @@ extension LayerSpec: Codable {
         case "globalavgpool": self = .globalAvgPool
         case "dropout": self = .dropout(rate: try float("rate", 0.5))
         case "flatten": self = .flatten
-        default: self = .basicBlock(filters: try int("filters"), stride: try int("stride", 1))
+        default: self = .basicBlock(filters: try int("filters"), stride: try int("stride", 1), weightInit: try weightInit())
         }
     }
 
@@ -105,11 +137,11 @@ extension LayerSpec: Codable {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(typeName, forKey: Key("type"))
         switch self {
-        case let .conv2d(filters, kernel, stride, padding, bias):
+        case let .conv2d(filters, kernel, stride, padding, bias, _):
             try c.encode(filters, forKey: Key("filters")); try c.encode(kernel, forKey: Key("kernel"))
             try c.encode(stride, forKey: Key("stride")); try c.encode(padding, forKey: Key("padding"))
             try c.encode(bias, forKey: Key("bias"))
-        case let .dense(units, bias):
+        case let .dense(units, bias, _):
             try c.encodeIfPresent(units, forKey: Key("units")); try c.encode(bias, forKey: Key("bias"))
         case let .batchNorm(momentum, epsilon):
             try c.encode(momentum, forKey: Key("momentum")); try c.encode(epsilon, forKey: Key("epsilon"))
@@ -118,9 +150,10 @@ extension LayerSpec: Codable {
             try c.encode(size, forKey: Key("size")); try c.encodeIfPresent(stride, forKey: Key("stride"))
             try c.encode(padding, forKey: Key("padding"))
         case let .dropout(rate): try c.encode(rate, forKey: Key("rate"))
-        case let .basicBlock(filters, stride):
+        case let .basicBlock(filters, stride, _):
             try c.encode(filters, forKey: Key("filters")); try c.encode(stride, forKey: Key("stride"))
         case .relu, .globalAvgPool, .flatten: break
         }
+        try c.encodeIfPresent(weightInit?.rawValue, forKey: Key("init"))
     }
 }

@@ -31,17 +31,7 @@ public final class ModelParameters {
             for (index, entry) in entries.enumerated() {
                 let random = KeyedRandom(seed: seed, RandomStream.initialization, stream, UInt64(index))
                 let base = buffer.baseAddress! + entry.offset
-                for i in 0..<entry.count {
-                    switch entry.initializer {
-                    case .zeros: base[i] = 0
-                    case .ones: base[i] = 1
-                    case let .glorotUniform(fanIn, fanOut):
-                        let limit = (6 / Float(fanIn + fanOut)).squareRoot()
-                        base[i] = (random.uniform(UInt64(i)) * 2 - 1) * limit
-                    case let .heNormal(fanIn):
-                        base[i] = random.normal(UInt64(i)) * (2 / Float(fanIn)).squareRoot()
-                    }
-                }
+                for i in 0..<entry.count { base[i] = entry.initializer.value(i, random: random) }
             }
         }
         fill(layout.parameters, values, stream: 0)

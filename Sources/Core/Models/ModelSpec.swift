@@ -56,6 +56,12 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         return try parse(text, source: nameOrPath)
     }
 
+    /// This spec with every layer that has weights and names no `init` set to `default`:
+    /// the spec a run trains, so its saved spec says how each layer was initialised.
+    public func withDefaultInit(_ default: WeightInit) -> ModelSpec {
+        ModelSpec(name: name, layers: layers.map { $0.withDefaultInit(`default`) })
+    }
+
     /// Canonical JSON (sorted keys), used for hashing and for the wire.
     public func canonicalJSON() -> String {
         let encoder = JSONEncoder()

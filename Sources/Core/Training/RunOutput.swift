@@ -7,11 +7,22 @@ public struct StepMetrics {
     public var loss: LossSums
     public var learningRate: Float
     public var samplesPerSecond: Double
+    /// Fraction of the steps since the last line whose mean gradient was clipped.
+    public var clippedFraction: Double
 
-    /// One `metrics.jsonl` line (`"kind":"step"`; losses and accuracy are means over the steps since the last line).
+    public init(step: Int, epoch: Int, loss: LossSums, learningRate: Float, samplesPerSecond: Double, clippedFraction: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.learningRate = learningRate
+        self.samplesPerSecond = samplesPerSecond
+        self.clippedFraction = clippedFraction
+    }
+
+    /// One `metrics.jsonl` line (`"kind":"step"`; losses, accuracy and `clipped_fraction` are over the steps since the last line).
     public var json: String {
         let n = Double(max(loss.count, 1))
-        return #"{"kind":"step","step":\#(step),"epoch":\#(epoch),"loss":\#(loss.total / n),"hard_loss":\#(loss.hard / n),"soft_loss":\#(loss.soft / n),"train_accuracy":\#(Double(loss.correct) / n),"learning_rate":\#(learningRate),"samples_per_s":\#(samplesPerSecond)}"#
+        return #"{"kind":"step","step":\#(step),"epoch":\#(epoch),"loss":\#(loss.total / n),"hard_loss":\#(loss.hard / n),"soft_loss":\#(loss.soft / n),"train_accuracy":\#(Double(loss.correct) / n),"learning_rate":\#(learningRate),"samples_per_s":\#(samplesPerSecond),"clipped_fraction":\#(clippedFraction)}"#
     }
 
     /// One line for people.
@@ -33,7 +44,7 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var paramsSHA256: String
     public var teacherParamsSHA256: String?
     public var shards: Int
-    /// False when the run was stopped (signal) before its last step.
+    /// False when the run was stopped (signal, divergence) before its last step.
     public var completed: Bool
     /// Fraction of the step time spent outside the shard backend: batch drawing, augmentation,
     /// sharding, reduction, optimiser and (distributed) serialisation of tasks.
@@ -42,7 +53,15 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var bytesSentPerStep: Double?
     public var bytesReceivedPerStep: Double?
 
+    // MARK: Training health: how the run ended and how often it clipped
+    /// Why the run ended (absent in folders written before it existed).
+    public var stoppedReason: StopReason?
+    /// Fraction of this session's steps whose mean gradient was clipped (0 with clipping off).
+    public var clippedFraction: Double?
+
     enum CodingKeys: String, CodingKey {
+        case stoppedReason = "stopped_reason"
+        case clippedFraction = "clipped_fraction"
         case steps, epochs, shards, completed
         case coordinatorOverheadFraction = "coordinator_overhead_fraction"
         case bytesSentPerStep = "bytes_sent_per_step"

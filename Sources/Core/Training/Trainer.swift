@@ -2,8 +2,10 @@ import Foundation
 
 /// The training loop shared by the single-process trainer and the distributed coordinator:
 /// draw the global batch, augment it (keyed), cut it into shards, have a ``ShardBackend``
-/// compute them, reduce in shard order, apply the optimiser step once, update the BatchNorm
-/// running statistics, log, evaluate and checkpoint.
+/// compute them, reduce in shard order, clip the mean gradient (``GradientClipping``), check the
+/// step (``DivergenceGuard``), apply the optimiser step once, update the BatchNorm running
+/// statistics, log, evaluate and checkpoint. A step the guard refuses is never applied: the run
+/// stops with ``divergence`` set and writes its outputs with the parameters of the last good step.
 ///
 /// A run writes a ``Checkpoint`` every `checkpoint.every` steps and when it ends (completed or
 /// stopped); ``restore(from:)`` continues from one with bit-identical results. On resume the
@@ -30,6 +32,12 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
     /// The global step ``run()`` starts at: 0, or the step of the restored checkpoint.
     public private(set) var startStep = 0
+    private let clipping: GradientClipping
+    private var divergenceGuard: DivergenceGuard
+    /// Steps of this session whose mean gradient was clipped.
+    public private(set) var clippedSteps = 0
+    /// The refused step that stopped ``run()``, or nil.
+    public private(set) var divergence: Divergence?
 
     /// A trainer writing into `output`, computing shards with `backend` and evaluating with `evaluator`.
     public init(setup: TrainingSetup, backend: ShardBackend, evaluator: LocalShardPool, output: RunOutput) throws {
@@ -43,11 +51,14 @@ public final class Trainer {
         meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
         teacherSHA256 = setup.teacher?.parameters.sha256() ?? ""
         batchImages = [UInt8](repeating: 0, count: setup.batchSize * setup.train.imageBytes)
+        clipping = GradientClipping(config: setup.config)
+        divergenceGuard = DivergenceGuard(config: setup.config)
     }
 
     deinit { meanGradient.deallocate() }
 
-    /// Runs one optimiser step (global step `step`, 0-based) and returns its loss sums.
+    /// Runs one optimiser step (global step `step`, 0-based) and returns its loss sums. Throws
+    /// ``Divergence``, changing no parameter, statistic or optimiser state, when the guard refuses it.
     @discardableResult
     public func trainStep(_ step: Int) throws -> LossSums {
         let s = setup
@@ -69,6 +80,9 @@ public final class Trainer {
         let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
         shardSeconds += MonotonicClock.now() - waitStarted
         let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
+        let clip = clipping.apply(to: meanGradient)
+        try divergenceGuard.check(step: step + 1, loss: reduction.loss.total / Double(max(reduction.loss.count, 1)), gradientNorm: clip.norm)
+        if clip.clipped { clippedSteps += 1 }
         optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: schedule.rate(atStep: step))
         reduction.batchStatistics.withUnsafeBufferPointer { master.applyBatchStatistics($0.baseAddress!) }
         return reduction.loss
@@ -129,7 +143,9 @@ public final class Trainer {
         var totalSeconds = 0.0
         var totalSamples = 0
         var lastLoss = 0.0
-        var evaluation: Evaluation?
+        var evaluation: (step: Int, result: Evaluation)?
+        var windowClipped = 0
+        var windowStart = startStep
         var step = startStep
         var checkpointed = startStep
         let evalEvery = s.config.int("train.eval_every")
@@ -137,7 +153,10 @@ public final class Trainer {
         while step < s.totalSteps, !shouldStop() {
             let started = MonotonicClock.now()
             let loss: LossSums
-            do { loss = try trainStep(step) } catch is RunInterrupted { break }
+            do { loss = try trainStep(step) } catch is RunInterrupted { break } catch let refused as Divergence {
+                divergence = refused
+                break
+            }
             let elapsed = MonotonicClock.now() - started
             step += 1
             window = window + loss
@@ -146,17 +165,21 @@ public final class Trainer {
             totalSamples += loss.count
             if step % s.config.int("train.log_every") == 0 || step == s.totalSteps {
                 lastLoss = window.total / Double(window.count)
+                let stepsInWindow = clippedSteps - windowClipped
                 let line = StepMetrics(step: step, epoch: (step - 1) / s.stepsPerEpoch, loss: window,
                                        learningRate: schedule.rate(atStep: step - 1),
-                                       samplesPerSecond: Double(window.count) / windowSeconds)
+                                       samplesPerSecond: Double(window.count) / windowSeconds,
+                                       clippedFraction: Double(stepsInWindow) / Double(max(step - windowStart, 1)))
                 try output.append(line.json)
                 report(line.human)
                 window = .zero
                 windowSeconds = 0
+                windowClipped = clippedSteps
+                windowStart = step
             }
             if (evalEvery > 0 && step % evalEvery == 0) || (evalEvery == 0 && step % s.stepsPerEpoch == 0) || step == s.totalSteps {
                 let e = evaluator.evaluate(s.test, batchSize: evalBatch)
-                evaluation = e
+                evaluation = (step, e)
                 let epoch = (step - 1) / s.stepsPerEpoch
                 try output.append(#"{"kind":"eval","step":\#(step),"epoch":\#(epoch),"test_accuracy":\#(e.accuracy),"test_loss":\#(e.loss)}"#)
                 report("eval  step \(step)  epoch \(epoch)  test accuracy \(percent(e.accuracy))  test loss \(fmt(e.loss))")
@@ -170,7 +193,8 @@ public final class Trainer {
         if let teacherHash, let t = s.teacher, t.parameters.sha256() != teacherHash {
             throw TrainingError.teacherChanged(expected: teacherHash, found: t.parameters.sha256())
         }
-        let final = evaluation ?? evaluator.evaluate(s.test, batchSize: evalBatch)
+        // A stopped run is evaluated on the parameters it keeps.
+        let final = evaluation.flatMap { $0.step == step ? $0.result : nil } ?? evaluator.evaluate(s.test, batchSize: evalBatch)
         let summary = TrainingSummary(
             steps: step, epochs: Double(step) / Double(s.stepsPerEpoch), trainLoss: lastLoss,
             testAccuracy: final.accuracy, teacherTestAccuracy: teacherAccuracy,
@@ -180,7 +204,9 @@ public final class Trainer {
             coordinatorOverheadFraction: totalSeconds > 0
                 ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
             bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
-            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) })
+            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
+            stoppedReason: divergence?.stopReason ?? (step == s.totalSteps ? .completed : .interrupted),
+            clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)))
         try output.finish(setup: s, summary: summary)
         if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
         return summary

@@ -34,6 +34,7 @@ public final class TrainingSetup {
         inputShape = [train.height, train.width, train.channels]
         classes = max(train.classes, test.classes)
         studentSpec = try ModelSpec.load(config.string("model.spec"))
+            .withDefaultInit(WeightInit(rawValue: config.string("model.init")) ?? .standard)
         let checkpoint = config.string("teacher.checkpoint")
         if checkpoint.isEmpty {
             teacher = nil

@@ -27,16 +27,16 @@ final class DistributedTrainingTests: XCTestCase {
          "model.spec=seed-student", "train.log_every=7", "seed=9", "teacher.checkpoint=\(harness.scratch)/teacher.safetensors"]
     }
 
-    private func singleProcess() throws -> TrainingSummary {
-        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: 2)
+    private func singleProcess(_ extra: [String] = [], label: String = "single") throws -> TrainingSummary {
+        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job + extra), parallelism: 2)
         let pool = LocalShardPool(executors: [try setup.makeExecutor(), try setup.makeExecutor()])
-        let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: harness.scratch + "/single"))
+        let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: harness.scratch + "/" + label))
         trainer.report = { _ in }
         return try trainer.run()
     }
 
-    private func distributed(workers: Int, label: String) throws -> (TrainingSummary, CoordinatorServer.Statistics) {
-        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: workers)
+    private func distributed(workers: Int, label: String, _ extra: [String] = []) throws -> (TrainingSummary, CoordinatorServer.Statistics) {
+        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job + extra), parallelism: workers)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
@@ -46,7 +46,7 @@ final class DistributedTrainingTests: XCTestCase {
             options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "20"],
+            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
                               label: "\(label)-\(i)")
         }
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
@@ -74,5 +74,17 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertEqual(statistics.droppedResults, 0)
             XCTAssertGreaterThan(summary.bytesReceivedPerStep ?? 0, 3 * 769_162 * 4, "every shard returns its gradients")
         }
+    }
+
+    /// Clipping acts on the reduced gradient, so it clips the same numbers in both modes; bounds
+    /// this low clip every step (by value, then by norm) and give other parameters than no clipping.
+    func testClippingGivesTheSameParametersOnWorkersAsInOneProcess() throws {
+        let clipping = ["optimizer.clip_value=0.001", "optimizer.clip_norm=0.05", "model.init=torch_default"]
+        let reference = try singleProcess(clipping, label: "single-clipped")
+        XCTAssertEqual(reference.clippedFraction, 1)
+        XCTAssertNotEqual(reference.paramsSHA256, try singleProcess(["model.init=torch_default"], label: "single-unclipped").paramsSHA256)
+        let (summary, _) = try distributed(workers: 2, label: "w2-clipped", clipping)
+        XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "2 workers, 3 shards")
+        XCTAssertEqual(summary.clippedFraction, 1)
     }
 }

@@ -34,9 +34,11 @@ final class Conv2DTests: XCTestCase {
         let same = Conv2D(inputShape: [7, 5, 3], filters: 8, kernelSize: 3, stride: 2)
         XCTAssertEqual(same.outputShape, [4, 3, 8])
         XCTAssertEqual(same.parameterSpecs, [
-            ParameterSpec(name: "kernel", shape: [3, 3, 3, 8], initializer: .glorotUniform(fanIn: 27, fanOut: 72)),
+            ParameterSpec(name: "kernel", shape: [3, 3, 3, 8], initializer: .uniform(limit: (6 / Float(27 + 72)).squareRoot())),
             ParameterSpec(name: "bias", shape: [8], initializer: .zeros),
         ])
+        XCTAssertEqual(Conv2D(inputShape: [7, 5, 3], filters: 8, kernelSize: 3, weightInit: .heNormal).parameterSpecs.map(\.initializer),
+                       [.truncatedNormal(standardDeviation: (2 / Float(27)).squareRoot()), .zeros], "fan-in is k·k·Cin")
         let valid = Conv2D(inputShape: [7, 5, 3], filters: 8, kernelSize: 3, stride: 2, padding: .valid, useBias: false)
         XCTAssertEqual(valid.outputShape, [3, 2, 8])
         XCTAssertEqual(valid.parameterSpecs.map(\.name), ["kernel"])

@@ -48,9 +48,11 @@ final class DenseTests: XCTestCase {
     func testParameterSpecs() {
         let layer = Dense(inputFeatures: 4, units: 3)
         XCTAssertEqual(layer.parameterSpecs, [
-            ParameterSpec(name: "kernel", shape: [4, 3], initializer: .glorotUniform(fanIn: 4, fanOut: 3)),
+            ParameterSpec(name: "kernel", shape: [4, 3], initializer: .uniform(limit: (6 / Float(4 + 3)).squareRoot())),
             ParameterSpec(name: "bias", shape: [3], initializer: .zeros),
         ])
+        XCTAssertEqual(Dense(inputFeatures: 4, units: 3, weightInit: .torchDefault).parameterSpecs.map(\.initializer),
+                       [.uniform(limit: 0.5), .uniform(limit: 0.5)], "torch_default draws biases too, U(±1/√fan_in)")
         XCTAssertEqual(layer.inputShape, [4])
         XCTAssertEqual(layer.outputShape, [3])
     }

@@ -63,6 +63,7 @@ final class ResumeCommandTests: XCTestCase {
         XCTAssertEqual(harness.wait(stopped, timeout: 30), 0, harness.output("stopped"))
         let partial = try TrainingSummary.read(out + "/summary.json")
         XCTAssertFalse(partial.completed, "stopped before step 60")
+        XCTAssertEqual(partial.stoppedReason, .interrupted)
         XCTAssertEqual(try Checkpoint.read(out + "/checkpoint.safetensors").step, partial.steps)
 
         let resumed = try coordinator(["train", "--resume", out, "--local-workers", "2"], label: "resumed")
@@ -73,6 +74,7 @@ final class ResumeCommandTests: XCTestCase {
         let a = try TrainingSummary.read(out + "/summary.json")
         let b = try TrainingSummary.read(harness.scratch + "/whole/summary.json")
         XCTAssertTrue(a.completed)
+        XCTAssertEqual(a.stoppedReason, .completed)
         XCTAssertEqual(a.steps, 60)
         XCTAssertEqual(a.paramsSHA256, b.paramsSHA256, "stopped, resumed on workers: same bits as one uninterrupted run")
     }
