@@ -36,11 +36,13 @@ enum DataFile {
 
     /// Inflates one or more concatenated gzip members.
     private static func gunzip(_ compressed: [UInt8], file: String) throws -> [UInt8] {
-        // The trailer's ISIZE (uncompressed size mod 2^32, little-endian) sizes the first buffer.
+        // The trailer's ISIZE (uncompressed size mod 2^32, little-endian) sizes the first buffer,
+        // unless it claims more than deflate's largest ratio (1032:1) could produce: then it lies.
         let n = compressed.count
-        let hint = n >= 18
+        let isize = n >= 18
             ? Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16 | Int(compressed[n - 1]) << 24
             : 0
+        let hint = min(isize, 1032 * n)
         var output = [UInt8](repeating: 0, count: max(hint, 4 * n, 1024))
         var produced = 0
         var stream = z_stream()
