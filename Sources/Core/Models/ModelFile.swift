@@ -70,10 +70,15 @@ public struct ModelFile {
         let spec = try ModelSpec.parse(try meta(Key.spec), source: "\(path) metadata")
         let inputShape = try ints(Key.inputShape)
         guard let classesValue = try ints(Key.classes).first else { throw ModelFileError(path: path, detail: "no class count") }
-        let normalization = Normalization(mean: try floats(Key.mean), std: try floats(Key.std))
-        guard normalization.mean.count == inputShape.last, normalization.std.count == inputShape.last else {
-            throw ModelFileError(path: path, detail: "normalisation has \(normalization.mean.count) channels, input \(inputShape)")
+        let mean = try floats(Key.mean)
+        let std = try floats(Key.std)
+        guard mean.count == inputShape.last, std.count == inputShape.last else {
+            throw ModelFileError(path: path, detail: "normalisation has \(mean.count) channels, input \(inputShape)")
         }
+        guard std.allSatisfy({ $0 > 0 }) else {
+            throw ModelFileError(path: path, detail: "metadata '\(Key.std)' = \(std) has a standard deviation ≤ 0")
+        }
+        let normalization = Normalization(mean: mean, std: std)
         let network = try Network(spec: spec, inputShape: inputShape, classes: classesValue)
         let parameters = ModelParameters(layout: network.layout)
         var byName: [String: (shape: [Int], values: [Float])] = [:]
