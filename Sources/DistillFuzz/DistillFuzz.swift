@@ -41,8 +41,7 @@ struct DistillFuzz {
             fail("usage: DistillFuzz TARGET CORPUS_DIR MUTANTS [KEY]; TARGET is one of "
                  + FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: arguments[1])) ?? []
-        let seeds = files.sorted().compactMap { FileManager.default.contents(atPath: arguments[1] + "/" + $0).map { [UInt8]($0) } }
+        let seeds = FuzzCorpus.seeds(in: arguments[1]).map(\.bytes)
         guard !seeds.isEmpty else { fail("no seeds in \(arguments[1])") }
         Fuzzing.target = target
         Fuzzing.scratch = FuzzScratch(label: target.rawValue)

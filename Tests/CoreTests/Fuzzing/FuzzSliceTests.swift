@@ -9,7 +9,7 @@ import FuzzHarness
 /// rejection was the target's own typed error.
 final class FuzzSliceTests: XCTestCase {
     /// Mutants per target; the wire decoder, reachable by any peer, gets the most.
-    private static func mutants(of target: FuzzTarget) -> UInt64 { target == .wire ? 2000 : 300 }
+    private static func mutants(of target: FuzzTarget) -> UInt64 { target == .wire ? 3000 : 400 }
 
     func testWire() throws { try runSlice(.wire) }
     func testIDX() throws { try runSlice(.idx) }
