@@ -37,7 +37,11 @@ let package = Package(
             dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fastMath
         ),
-        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        // Fuzzing (`make fuzz`): the shared harness, libFuzzer's driver declaration and the fuzz binary.
+        .target(name: "FuzzHarness", dependencies: ["Core"]),
+        .systemLibrary(name: "CLibFuzzer"),
+        .executableTarget(name: "DistillFuzz", dependencies: ["FuzzHarness", "CLibFuzzer"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "FuzzHarness"]),
     ],
     swiftLanguageModes: [.v5]
 )
