@@ -53,24 +53,20 @@ public final class WorkerSession {
     private let endpoint: String
     private let options: Options
     private let stop: StopFlag
-    private let context: ZMQContext
-    private let socket: ZMQSocket
+    private let socket: TransportDealer
     private var runID: UInt64 = 0
     private var lastHeard = MonotonicClock.now()
     private var lastSent = MonotonicClock.now()
     /// Receives one human line per event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
-    /// Connects a DEALER to `endpoint` (the connection completes in the background).
-    public init(endpoint: String, options: Options, stop: StopFlag) throws {
+    /// Connects a DEALER to `endpoint` through `transport` (the connection completes in the
+    /// background).
+    public init(transport: Transport, endpoint: String, options: Options, stop: StopFlag) throws {
         self.endpoint = endpoint
         self.options = options
         self.stop = stop
-        context = try ZMQContext()
-        var socketOptions = ZMQSocketOptions()
-        socketOptions.routingID = Array("\(options.name)-\(getpid())".utf8.prefix(200))
-        socket = try ZMQSocket(context: context, kind: .dealer, options: socketOptions)
-        try socket.connect(endpoint)
+        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())".utf8.prefix(200)))
     }
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.

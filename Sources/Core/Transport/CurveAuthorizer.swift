@@ -17,6 +17,7 @@ public final class CurveAuthorizer: @unchecked Sendable {
 
     private let lock = NSLock()
     private var allowed: [CurvePublicKey: String]
+    private var ephemeral: [CurvePublicKey: String] = [:]
     private var banned: Set<CurvePublicKey> = []
     private var hangup: DispatchSourceSignal?
     /// The folder the keys come from.
@@ -35,7 +36,14 @@ public final class CurveAuthorizer: @unchecked Sendable {
     public func decide(_ key: CurvePublicKey) -> Decision {
         lock.lock(); defer { lock.unlock() }
         if banned.contains(key) { return .banned }
-        return allowed[key].map { .admitted(name: $0) } ?? .unknown
+        return (allowed[key] ?? ephemeral[key]).map { .admitted(name: $0) } ?? .unknown
+    }
+
+    /// Also admits `key` (named `name` in logs) for the rest of the run, whatever the folder
+    /// holds: for the in-memory keys of workers this process starts itself.
+    public func admit(_ key: CurvePublicKey, name: String) {
+        lock.lock(); defer { lock.unlock() }
+        ephemeral[key] = name
     }
 
     /// Refuses `key` for the rest of the run, even after a reload. Connections already made
