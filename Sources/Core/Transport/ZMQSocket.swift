@@ -160,7 +160,9 @@ public final class ZMQSocket {
         repeat {
             // Parts after the first are already queued, so only the first can report EAGAIN.
             guard try check(zmq_msg_recv(&message, handle, ZMQ_DONTWAIT), "zmq_msg_recv") != nil else { return nil }
-            if count == 0 { received.readProperties(of: &message) }
+            // A router's routing id frame lacks the properties when poll prefetched the
+            // message, so they are read from the first frame that has them.
+            if count < 2 && !received.hasProperties { received.readProperties(of: &message) }
             count += 1
             if count > maxFrames {
                 received.excessFrames = true
@@ -269,6 +271,8 @@ extension ZMQReceivedMessage {
         let fd = zmq_msg_get(&message, ZMQ_SRCFD)
         sourceDescriptor = fd >= 0 ? fd : nil
     }
+
+    fileprivate var hasProperties: Bool { peerAddress != nil || userID != nil || sourceDescriptor != nil }
 }
 
 /// CURVE key helpers of libzmq (`zmq_curve_keypair`, `zmq_curve_public`, Z85 text).

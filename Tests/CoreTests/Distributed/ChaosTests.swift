@@ -31,13 +31,13 @@ final class ChaosTests: XCTestCase {
 
         let out = harness.scratch + "/chaos"
         let coordinator = try harness.start("distill-coordinator", [
-            "train", "--out", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
+            "train", "--out", out, "--bind", "tcp://127.0.0.1:0", "--insecure", "--min-workers", "1", "--worker-timeout", "1",
         ] + job, label: "chaos")
         guard let first = endpoint(of: "chaos") else { return XCTFail(harness.output("chaos")) }
         var started = 0
         func startWorker(_ endpoint: String) throws -> Process {
             started += 1
-            return try harness.start("distill-worker", ["--connect", endpoint, "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
+            return try harness.start("distill-worker", ["--connect", endpoint, "--insecure", "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
                                      label: "worker-\(started)")
         }
         var workers = [try startWorker(first), try startWorker(first)]
@@ -60,7 +60,7 @@ final class ChaosTests: XCTestCase {
         coordinator.waitUntilExit()
         for w in workers { kill(w.processIdentifier, SIGKILL); w.waitUntilExit() }
         let resumed = try harness.start("distill-coordinator", [
-            "train", "--resume", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
+            "train", "--resume", out, "--bind", "tcp://127.0.0.1:0", "--insecure", "--min-workers", "1", "--worker-timeout", "1",
         ], label: "resumed")
         guard let second = endpoint(of: "resumed") else { return XCTFail(harness.output("resumed")) }
         workers = [try startWorker(second), try startWorker(second)]
