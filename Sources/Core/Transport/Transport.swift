@@ -8,7 +8,8 @@ import Foundation
 /// CURVE works over `ipc://` and `tcp://`. libzmq's `inproc://` has no handshake, so a CURVE
 /// transport refuses it (``TransportError/curveOverInproc(endpoint:)``); `inproc://` peers
 /// are threads of the same process anyway. An `ipc://` socket file is protected by its
-/// folder's permissions (see ``PrivateIPCFolder``).
+/// folder's permissions (see ``PrivateIPCFolder``). Every socket keeps its transport (and
+/// so the ZAP handler) alive.
 public final class Transport: @unchecked Sendable {
     /// The security of every socket made here.
     public let security: TransportSecurity
@@ -52,7 +53,7 @@ public final class Transport: @unchecked Sendable {
     /// - Throws: ``TransportError`` (a client transport, CURVE over inproc), ``ZMQError``
     ///   (address in use, malformed endpoint).
     public func bindRouter(_ endpoint: String, maxFrameBytes: Int64? = nil) throws -> TransportRouter {
-        var options = baseOptions(endpoint)
+        var options = baseOptions(maxFrameBytes: maxFrameBytes ?? limits.maxFrameBytes)
         switch security {
         case .insecure: break
         case let .curveServer(keyPair, _): options.curve = .server(secretKey: keyPair.secretKey, zapDomain: "distill")
@@ -60,17 +61,16 @@ public final class Transport: @unchecked Sendable {
         }
         try refuseCurveOverInproc(endpoint)
         options.routerMandatory = true
-        if let maxFrameBytes { options.maxMessageBytes = maxFrameBytes }
         let socket = try ZMQSocket(context: context, kind: .router, options: options)
         try socket.bind(endpoint)
-        return try TransportRouter(socket: socket, endpoint: socket.lastEndpoint, maxFramesPerMessage: limits.maxFramesPerMessage)
+        return try TransportRouter(transport: self, socket: socket, endpoint: socket.lastEndpoint)
     }
 
     /// Connects a worker's DEALER to `endpoint` with `routingID` (1...255 bytes, first not 0;
     /// `nil` lets the router choose). The connection is made and remade in the background.
     /// - Throws: ``TransportError`` (a server transport, CURVE over inproc), ``ZMQError``.
     public func connectDealer(_ endpoint: String, routingID: [UInt8]? = nil) throws -> TransportDealer {
-        var options = baseOptions(endpoint)
+        var options = baseOptions(maxFrameBytes: limits.maxFrameBytes)
         switch security {
         case .insecure: break
         case let .curveClient(keyPair, serverKey):
@@ -79,16 +79,22 @@ public final class Transport: @unchecked Sendable {
         }
         try refuseCurveOverInproc(endpoint)
         options.routingID = routingID
+        options.sendTimeoutMilliseconds = limits.dealerSendTimeoutMilliseconds
         let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
         try socket.connect(endpoint)
-        return TransportDealer(socket: socket, endpoint: endpoint, maxFramesPerMessage: limits.maxFramesPerMessage)
+        return TransportDealer(transport: self, socket: socket, endpoint: endpoint)
     }
 
-    private func baseOptions(_ endpoint: String) -> ZMQSocketOptions {
+    /// Bytes CURVE adds to each frame on the wire (the MESSAGE command name, nonce, flags and
+    /// MAC: 33 in libzmq 4.3, rounded up), which libzmq counts against `ZMQ_MAXMSGSIZE`.
+    static let curveFrameOverhead: Int64 = 64
+
+    /// The options every socket shares; `maxFrameBytes` counts plaintext bytes.
+    private func baseOptions(maxFrameBytes: Int64) -> ZMQSocketOptions {
         var options = ZMQSocketOptions()
         options.sendHighWaterMark = limits.sendQueueMessages
         options.receiveHighWaterMark = limits.receiveQueueMessages
-        options.maxMessageBytes = limits.maxFrameBytes
+        options.maxMessageBytes = maxFrameBytes >= 0 && security.isEncrypted ? maxFrameBytes + Transport.curveFrameOverhead : maxFrameBytes
         options.lingerMilliseconds = limits.lingerMilliseconds
         options.heartbeat = limits.heartbeat
         options.handshakeIntervalMilliseconds = limits.handshakeTimeoutMilliseconds

@@ -53,6 +53,8 @@ public final class TransportRouter {
     public private(set) var droppedMessages = 0
     private let socket: ZMQSocket
     private let maxFramesPerMessage: Int
+    /// Keeps the context and the ZAP handler alive as long as the socket.
+    private let transport: Transport
     /// The connection (file descriptor and its socket inode) each peer was last heard on.
     private var connections: [PeerID: Connection] = [:]
 
@@ -61,10 +63,11 @@ public final class TransportRouter {
         let inode: UInt64
     }
 
-    init(socket: ZMQSocket, endpoint: String, maxFramesPerMessage: Int) throws {
+    init(transport: Transport, socket: ZMQSocket, endpoint: String) {
+        self.transport = transport
         self.socket = socket
         self.endpoint = endpoint
-        self.maxFramesPerMessage = maxFramesPerMessage
+        maxFramesPerMessage = transport.limits.maxFramesPerMessage
     }
 
     /// The next message, waiting at most `timeoutMilliseconds` (-1 = forever, 0 = just
@@ -138,16 +141,23 @@ public final class TransportDealer {
     public private(set) var droppedMessages = 0
     private let socket: ZMQSocket
     private let maxFramesPerMessage: Int
+    /// Keeps the context alive as long as the socket.
+    private let transport: Transport
 
-    init(socket: ZMQSocket, endpoint: String, maxFramesPerMessage: Int) {
+    init(transport: Transport, socket: ZMQSocket, endpoint: String) {
+        self.transport = transport
         self.socket = socket
         self.endpoint = endpoint
-        self.maxFramesPerMessage = maxFramesPerMessage
+        maxFramesPerMessage = transport.limits.maxFramesPerMessage
     }
 
-    /// Sends `frames` as one message, waiting while the queue to the coordinator is full.
+    /// Sends `frames` as one message, waiting at most
+    /// ``TransportLimits/dealerSendTimeoutMilliseconds`` while the queue to the coordinator
+    /// is full (it is not reading).
+    /// - Returns: `false` if the message was not queued in that time (it is dropped).
     /// - Throws: ``ZMQError`` if the socket fails.
-    public func send(frames: [[UInt8]]) throws {
+    @discardableResult
+    public func send(frames: [[UInt8]]) throws -> Bool {
         try socket.send(frames: frames)
     }
 

@@ -16,15 +16,16 @@ final class ProcessHarness {
     /// Path of a product built beside the test binary.
     static func executable(_ name: String) -> String { LocalWorkers.siblingExecutable(name) }
 
-    /// Starts `executable` with `arguments`; stdout and stderr go to files under `scratch`.
+    /// Starts `executable` with `arguments` and `environment` added to this process's;
+    /// stdout and stderr go to files under `scratch`.
     @discardableResult
-    func start(_ executable: String, _ arguments: [String], label: String) throws -> Process {
+    func start(_ executable: String, _ arguments: [String], label: String, environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ProcessHarness.executable(executable))
         p.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
-        p.environment = environment
+        p.environment = environment.merging(extra) { $1 }
         _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).out", contents: nil)
         _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).err", contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: "\(scratch)/\(label).out")
