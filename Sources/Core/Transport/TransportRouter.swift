@@ -89,9 +89,10 @@ public final class TransportRouter {
                               key: message.userID.flatMap(CurvePublicKey.init(z85:)))
     }
 
-    /// Queues `frames` for `peer` without ever waiting.
-    /// - Throws: ``ZMQError`` for anything but a full queue or an unknown peer.
+    /// Queues `frames` (at least one) for `peer` without ever waiting.
+    /// - Throws: ``ZMQError`` for no frames, or for anything but a full queue or an unknown peer.
     public func send(_ frames: [[UInt8]], to peer: PeerID) throws -> SendOutcome {
+        guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
         do {
             return try socket.trySend(frames: [peer.bytes] + frames) ? .queued : .wouldBlock
         } catch let error as ZMQError where error.errno == EHOSTUNREACH {

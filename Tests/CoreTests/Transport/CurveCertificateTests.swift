@@ -122,6 +122,23 @@ final class CurveCertificateTests: XCTestCase {
         }
     }
 
+    /// Z85 per ZeroMQ RFC 32 (its test vector), and what the decoder refuses.
+    func testZ85EncodingAndItsRejections() throws {
+        XCTAssertEqual(ZMQCurve.z85Encode([0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B]), "HelloWorld")
+        XCTAssertEqual(ZMQCurve.z85Decode("HelloWorld"), [0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B])
+        XCTAssertNil(ZMQCurve.z85Encode([1, 2, 3]), "length not a multiple of 4")
+        for bad in ["", "Hello Worl", "Hello\"orl", "\u{7F}elloWorl", "#####"] { XCTAssertNil(ZMQCurve.z85Decode(bad), bad) }
+        XCTAssertNil(ZMQCurve.z85Decode("Hell"), "length not a multiple of 5")
+        XCTAssertNil(CurvePublicKey(z85: "HelloWorld"), "a key has 40 characters")
+        XCTAssertNil(CurvePublicKey(bytes: [1]))
+        let pair = try CurveKeyPair.generate()
+        XCTAssertEqual(CurvePublicKey(z85: pair.publicKey.z85), pair.publicKey)
+        XCTAssertTrue(pair.publicKey.fingerprint.hasPrefix("sha256:"))
+        XCTAssertEqual(pair.publicKey.fingerprint.count, 19)
+        XCTAssertNil(try CurveKeyPair(publicKey: try CurveKeyPair.generate().publicKey, secretKey: pair.secretKey))
+        XCTAssertThrowsError(try ZMQCurve.publicKey(secretKey: [1, 2, 3]))
+    }
+
     func testAuthorizerAdmitsFolderKeysReloadsAndBans() throws {
         let folder = KeyDirectory(path: scratch)
         try folder.generate(workers: 2)

@@ -128,8 +128,16 @@ final class TransportTests: XCTestCase {
             queued += 1
         }
         XCTAssertEqual(outcome, .wouldBlock, "after \(queued) MiB queued")
+        print("a peer that does not read: wouldBlock after \(queued) one-MiB messages (queue of 2 plus kernel buffers)")
         XCTAssertEqual(try router.send([[1]], to: PeerID(Array("nobody".utf8))), .unreachable)
         withExtendedLifetime(dealer) {}
+    }
+
+    func testEmptyMessagesAreRefused() throws {
+        let transport = try Transport(security: .insecure)
+        let router = try transport.bindRouter("inproc://empty-\(UUID().uuidString)")
+        XCTAssertThrowsError(try router.send([], to: PeerID([1])))
+        XCTAssertThrowsError(try transport.connectDealer(router.endpoint).send(frames: []))
     }
 
     func testMessagesWithTooManyFramesAreDroppedAndCounted() throws {
