@@ -12,6 +12,8 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
     case badMessage(String)
     /// A signal stopped the worker.
     case interrupted(String)
+    /// The connection's security handshake failed (key refused, security mismatch).
+    case notAdmitted(endpoint: String, reason: ZMQHandshakeFailure)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
             return "no message from the coordinator at \(endpoint) for \(Int(seconds)) s; giving up"
         case let .badMessage(text): return "unusable message from the coordinator: \(text)"
         case let .interrupted(reason): return "worker interrupted: \(reason)"
+        case let .notAdmitted(endpoint, reason): return "not admitted by \(endpoint): \(reason)"
         }
     }
 
@@ -140,6 +143,7 @@ public final class WorkerSession {
                 default: continue
                 }
             }
+            if let failure = try socket.handshakeFailure() { return .failure(.notAdmitted(endpoint: endpoint, reason: failure)) }
             let silent = MonotonicClock.now() - lastHeard
             if silent > options.coordinatorTimeout { return .failure(.coordinatorLost(endpoint: endpoint, seconds: silent)) }
         }

@@ -81,8 +81,16 @@ public final class Transport: @unchecked Sendable {
         options.routingID = routingID
         options.sendTimeoutMilliseconds = limits.dealerSendTimeoutMilliseconds
         let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
+        // The monitor is connected before the dealer so no handshake event is missed.
+        let monitorEndpoint = "inproc://distill-monitor-\(UInt64.random(in: 0...UInt64.max))"
+        try socket.monitorHandshakes(on: monitorEndpoint)
+        var monitorOptions = ZMQSocketOptions()
+        monitorOptions.lingerMilliseconds = 0
+        monitorOptions.heartbeat = nil
+        let monitor = try ZMQSocket(context: context, kind: .pair, options: monitorOptions)
+        try monitor.connect(monitorEndpoint)
         try socket.connect(endpoint)
-        return TransportDealer(transport: self, socket: socket, endpoint: endpoint)
+        return TransportDealer(transport: self, socket: socket, monitor: monitor, endpoint: endpoint)
     }
 
     /// Bytes CURVE adds to each frame on the wire (the MESSAGE command name, nonce, flags and

@@ -141,15 +141,28 @@ public final class TransportDealer {
     /// Messages dropped for having more than ``TransportLimits/maxFramesPerMessage`` frames.
     public private(set) var droppedMessages = 0
     private let socket: ZMQSocket
+    private let monitor: ZMQSocket
     private let maxFramesPerMessage: Int
     /// Keeps the context alive as long as the socket.
     private let transport: Transport
 
-    init(transport: Transport, socket: ZMQSocket, endpoint: String) {
+    init(transport: Transport, socket: ZMQSocket, monitor: ZMQSocket, endpoint: String) {
         self.transport = transport
         self.socket = socket
+        self.monitor = monitor
         self.endpoint = endpoint
         maxFramesPerMessage = transport.limits.maxFramesPerMessage
+    }
+
+    /// The first handshake failure reported since the last call, without waiting: a CURVE
+    /// worker refused by the coordinator's ZAP handler learns it here (libzmq then gives the
+    /// connection up for good), instead of waiting for a message that never comes.
+    /// - Throws: ``ZMQError`` if the monitor socket fails.
+    public func handshakeFailure() throws -> ZMQHandshakeFailure? {
+        while let frames = try monitor.receive(timeoutMilliseconds: 0) {
+            if let failure = ZMQSocket.handshakeFailure(in: frames) { return failure }
+        }
+        return nil
     }
 
     /// Sends `frames` as one message, waiting at most

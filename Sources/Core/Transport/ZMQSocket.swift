@@ -64,6 +64,29 @@ public final class ZMQSocket {
         _ = try check(zmq_connect(handle, endpoint), "zmq_connect(\"\(endpoint)\")")
     }
 
+    /// Publishes this socket's failed handshakes (ZMTP, CURVE, ZAP) on `endpoint`, an
+    /// `inproc://` address a ``ZMQSocketKind/pair`` socket connects to and reads with
+    /// ``handshakeFailure(in:)`` (`zmq_socket_monitor`).
+    /// - Throws: ``ZMQError`` if the endpoint is taken or not inproc://.
+    public func monitorHandshakes(on endpoint: String) throws {
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        _ = try check(zmq_socket_monitor(handle, endpoint, Int32(events)), "zmq_socket_monitor(\"\(endpoint)\")")
+    }
+
+    /// The handshake failure a monitor message (two frames: 2-byte event and 4-byte value in
+    /// host order, then the endpoint) reports, or `nil` for any other message.
+    public static func handshakeFailure(in frames: [[UInt8]]) -> ZMQHandshakeFailure? {
+        guard frames.count == 2, frames[0].count == 6 else { return nil }
+        let event = frames[0].withUnsafeBytes { Int32($0.loadUnaligned(as: UInt16.self)) }
+        let value = frames[0].withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) }
+        switch event {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return .authentication(status: value)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return .protocolError(code: value)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return .noDetail(errno: Int32(truncatingIfNeeded: value))
+        default: return nil
+        }
+    }
+
     /// The endpoint of the last bind or connect, with a wildcard port resolved
     /// (e.g. `tcp://127.0.0.1:41237`).
     /// - Throws: ``ZMQError`` if libzmq cannot report it.
@@ -340,6 +363,7 @@ extension ZMQSocketKind {
         case .router: return ZMQ_ROUTER
         case .dealer: return ZMQ_DEALER
         case .reply: return ZMQ_REP
+        case .pair: return ZMQ_PAIR
         }
     }
 }

@@ -63,6 +63,14 @@ final class SecureTransportTests: XCTestCase {
         for dealer in [plain, unknown, misdirected] { XCTAssertNil(try receivesRunInformation(dealer, seconds: 1)) }
         XCTAssertTrue(harness.output("secure").contains("waiting for workers: 0 connected"), "refused peers are not workers")
 
+        // A worker process with an unauthorised key learns it at once and exits 1.
+        let refused = try harness.start("distill-worker", ["--connect", address, "--key", keys + "/worker-2.key_secret",
+                                                           "--server-key", keys + "/coordinator.key"], label: "refused")
+        XCTAssertEqual(harness.wait(refused, timeout: 30), 1, harness.output("refused"))
+        XCTAssertTrue(harness.output("refused").contains("not admitted by \(address): the coordinator refused this worker's CURVE key (ZAP status 400)"),
+                      harness.output("refused"))
+        XCTAssertFalse(harness.output("refused").contains("joined run"))
+
         // SIGHUP after adding the key: a new connection with it is admitted and welcomed. (A
         // refused libzmq client does not retry: the refusal ends its connection for good.)
         try FileManager.default.copyItem(atPath: keys + "/worker-2.key", toPath: keys + "/authorized/worker-2.key")
