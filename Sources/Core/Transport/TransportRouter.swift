@@ -11,7 +11,7 @@ public struct PeerID: Hashable, Sendable, CustomStringConvertible {
     /// The routing id as text when it is printable ASCII, else as hexadecimal.
     public var description: String {
         if !bytes.isEmpty, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
-        return "0x" + bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return "0x" + SHA256.hexString(bytes)
     }
 }
 
@@ -27,9 +27,11 @@ public struct InboundMessage: Sendable, Equatable {
     /// `nil` on an insecure transport.
     public let key: CurvePublicKey?
 
-    /// A short name of the sender for logs: address and key fingerprint when known.
+    /// The sender for logs: routing id, then address and key fingerprint when known,
+    /// e.g. `w1 (10.0.0.7, key sha256:3f09c1e2a4b7)`.
     public var sender: String {
-        [peerAddress, key?.fingerprint].compactMap { $0 }.joined(separator: " ") + (peerAddress == nil && key == nil ? "peer \(peer)" : "")
+        let known = [peerAddress, key.map { "key \($0.fingerprint)" }].compactMap { $0 }
+        return known.isEmpty ? "\(peer)" : "\(peer) (\(known.joined(separator: ", ")))"
     }
 }
 

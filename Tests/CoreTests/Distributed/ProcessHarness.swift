@@ -50,6 +50,18 @@ final class ProcessHarness {
         return p.terminationStatus
     }
 
+    /// The address a coordinator started as `label` prints (`coordinator listening on …`),
+    /// waiting up to a minute; nil if it never does.
+    func coordinatorEndpoint(_ label: String) -> String? {
+        var endpoint: String?
+        _ = eventually(timeout: 60) {
+            endpoint = output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
+                .map { String($0.dropFirst("coordinator listening on ".count)) }
+            return endpoint != nil
+        }
+        return endpoint
+    }
+
     /// Polls `condition` every 20 ms for up to `timeout` seconds.
     func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
         let deadline = MonotonicClock.now() + timeout

@@ -12,16 +12,6 @@ final class SecureTransportTests: XCTestCase {
     private let job = ["--set", "data.train_size=96", "--set", "data.test_size=32", "--set", "train.batch_size=32",
                        "--set", "train.steps=4", "--set", "train.shards=2", "--set", "model.spec=hinton-student", "--set", "seed=3"]
 
-    private func endpoint(of label: String) -> String? {
-        var endpoint: String?
-        _ = harness.eventually(timeout: 60) {
-            endpoint = harness.output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
-                .map { String($0.dropFirst("coordinator listening on ".count)) }
-            return endpoint != nil
-        }
-        return endpoint
-    }
-
     /// Whether `dealer` receives anything decodable within `seconds`.
     private func receivesRunInformation(_ dealer: TransportDealer, seconds: Double) throws -> WireMessage? {
         let deadline = MonotonicClock.now() + seconds
@@ -47,7 +37,7 @@ final class SecureTransportTests: XCTestCase {
         let coordinator = try harness.start("distill-coordinator", [
             "train", "--out", harness.scratch + "/secure", "--bind", "tcp://127.0.0.1:0", "--keys", keys, "--min-workers", "1",
         ] + job, label: "secure")
-        guard let address = endpoint(of: "secure") else { return XCTFail(harness.output("secure")) }
+        guard let address = harness.coordinatorEndpoint("secure") else { return XCTFail(harness.output("secure")) }
         XCTAssertTrue(harness.output("secure").contains("admitting the 1 keys in \(keys)/authorized"), harness.output("secure"))
         let serverKey = try CurveCertificate.load(keys + "/coordinator.key").publicKey
         let stranger = try CurveCertificate.load(keys + "/worker-2.key_secret").keyPair(file: "worker-2")

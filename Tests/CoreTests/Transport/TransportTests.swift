@@ -54,6 +54,8 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(message.frames, [[1, 2, 3]])
         XCTAssertEqual(message.key, try pair("worker-1").publicKey)
         XCTAssertEqual(message.peerAddress, "127.0.0.1")
+        XCTAssertEqual(message.sender, "w1 (127.0.0.1, key \(try pair("worker-1").publicKey.fingerprint))")
+        XCTAssertEqual(PeerID([0, 0xAB]).description, "0x00ab")
         XCTAssertEqual(try router.send([[9]], to: message.peer), .queued)
         XCTAssertEqual(try dealer.receive(timeoutMilliseconds: 10_000), [[9]])
         XCTAssertEqual(transport.refusedHandshakes, 0)
