@@ -136,13 +136,14 @@ struct KDStep: ParsableCommand {
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
+        let folder = try PrivateIPCFolder()
         let server = try CoordinatorServer(
-            endpoint: "ipc://\(NSTemporaryDirectory())/distill-bench-\(getpid())-\(workers).ipc",
+            transport: try Transport(security: .insecure), endpoint: folder.endpoint(),
             run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)), teacher: setup.teacher?.parameters,
             parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount, options: options, stop: StopFlag())
         server.report = { _ in }
         let processes = try LocalWorkers(count: workers, endpoint: server.endpoint)
-        defer { server.shutdown(reason: "benchmark finished"); processes.stop() }
+        defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }
         return try measure(setup: setup, backend: server, pool: pool)
     }
 

@@ -36,6 +36,12 @@ struct Train: ParsableCommand {
     @Option(help: "Seconds of silence after which a worker is dropped and its shards reassigned.")
     var workerTimeout: Double = 10
 
+    @Option(help: ArgumentHelp("With --bind: serve CURVE-encrypted connections and admit only the workers whose keys are in KEYDIR/authorized (re-read on SIGHUP); make KEYDIR with distill-coordinator keygen.", valueName: "keydir"))
+    var keys: String?
+
+    @Flag(help: "With --bind tcp://: serve plain TCP, with no encryption and no authentication. Only on a network you trust.")
+    var insecure = false
+
     func validate() throws {
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
@@ -52,6 +58,18 @@ struct Train: ParsableCommand {
         if localWorkers < 0 { throw ValidationError("--local-workers must be 0 or more") }
         if minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
         if workerTimeout <= 0 { throw ValidationError("--worker-timeout must be positive") }
+        if keys != nil && insecure { throw ValidationError("--keys and --insecure exclude each other: --keys encrypts and authenticates, --insecure does neither") }
+        if keys != nil && bind == nil {
+            throw ValidationError("--keys needs --bind, e.g. --bind tcp://0.0.0.0:5555 --keys \(keys!) (local mode without --bind needs no keys)")
+        }
+        if insecure && !(bind?.hasPrefix("tcp://") ?? false) { throw ValidationError("--insecure only applies to --bind tcp://…") }
+        if let bind, bind.hasPrefix("tcp://"), keys == nil, !insecure {
+            throw ValidationError("--bind \(bind) needs CURVE keys: create them once with\n"
+                + "    distill-coordinator keygen --out KEYDIR --workers N\n"
+                + "then add --keys KEYDIR here and start each worker with\n"
+                + "    distill-worker --connect tcp://HOST:PORT --key KEYDIR/worker-i.key_secret --server-key KEYDIR/coordinator.key\n"
+                + "(or pass --insecure to both for plain, unauthenticated TCP on a network you trust)")
+        }
     }
 
     func run() throws {
@@ -78,23 +96,34 @@ struct Train: ParsableCommand {
             let backend: ShardBackend
             var server: CoordinatorServer?
             var workers: LocalWorkers?
+            var ipcFolder: PrivateIPCFolder?
             defer {
                 server?.shutdown(reason: stop.stopReason ?? "run finished")
                 workers?.stop()
+                ipcFolder = nil
             }
             if distributed {
                 var options = CoordinatorServer.Options()
                 options.minWorkers = max(minWorkers, localWorkers)
                 options.peerTimeout = workerTimeout
-                let endpoint = bind ?? "ipc://\(NSTemporaryDirectory())/distill-\(getpid()).ipc"
+                let endpoint: String
+                if let bind { endpoint = bind } else {
+                    let folder = try PrivateIPCFolder()
+                    ipcFolder = folder
+                    endpoint = folder.endpoint()
+                }
+                let access = try CoordinatorAccess(keys: keys, insecure: insecure, localWorkers: localWorkers)
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
                 let s = try CoordinatorServer(
-                    endpoint: endpoint, run: RunDescription(setup: setup, runID: setup.runID),
+                    transport: access.transport, endpoint: endpoint, run: RunDescription(setup: setup, runID: setup.runID),
                     teacher: setup.teacher?.parameters, parameterCount: probe.layout.parameterCount,
                     statisticsCount: probe.batchStatisticsCount, options: options, stop: stop)
                 server = s
                 backend = s
-                if localWorkers > 0 { workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint) }
+                if localWorkers > 0 {
+                    workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint, arguments: access.localWorkerArguments,
+                                               environment: { access.localWorkerEnvironment.indices.contains($0) ? access.localWorkerEnvironment[$0] : [:] })
+                }
                 print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : ""))
             } else {
                 backend = pool

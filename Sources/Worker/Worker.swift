@@ -26,8 +26,31 @@ struct Worker: ParsableCommand {
     @Option(help: "With --student: the teacher the run must use (preset or spec file; omit for plain training).")
     var teacher: String?
 
+    @Option(help: ArgumentHelp("This worker's secret certificate from distill-coordinator keygen (or set DISTILL_KEY).", valueName: "file.key_secret"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("The coordinator's public certificate, KEYDIR/coordinator.key (or set DISTILL_SERVER_KEY).", valueName: "file.key"))
+    var serverKey: String?
+
+    @Flag(help: "Connect over plain TCP: no encryption, no authentication. Only on a network you trust.")
+    var insecure = false
+
+    private var keySource: String? { key ?? Worker.environment(WorkerKeyEnvironment.key) }
+    private var serverKeySource: String? { serverKey ?? Worker.environment(WorkerKeyEnvironment.serverKey) }
+
     func validate() throws {
         if connect.isEmpty { throw ValidationError("--connect needs an address, e.g. --connect tcp://127.0.0.1:5555") }
+        if insecure && (keySource != nil || serverKeySource != nil) {
+            throw ValidationError("--insecure cannot be combined with --key/--server-key (or \(WorkerKeyEnvironment.key)/\(WorkerKeyEnvironment.serverKey)); drop one or the other")
+        }
+        if (keySource == nil) != (serverKeySource == nil) {
+            throw ValidationError("--key and --server-key go together: --key worker-1.key_secret --server-key coordinator.key")
+        }
+        if connect.hasPrefix("tcp://") && keySource == nil && !insecure {
+            throw ValidationError("\(connect) is TCP, which needs CURVE keys: add --key KEYDIR/worker-1.key_secret --server-key KEYDIR/coordinator.key "
+                + "(made by distill-coordinator keygen --out KEYDIR --workers N; or set \(WorkerKeyEnvironment.key) and \(WorkerKeyEnvironment.serverKey)), "
+                + "or --insecure on both sides for an unencrypted, unauthenticated connection")
+        }
         if coordinatorTimeout <= 0 { throw ValidationError("--coordinator-timeout must be positive") }
         if teacher != nil && student == nil { throw ValidationError("--teacher needs --student too") }
     }
@@ -42,7 +65,18 @@ struct Worker: ParsableCommand {
             if let student {
                 options.specHash = RunDescription.specHash(student: try ModelSpec.load(student), teacher: try teacher.map(ModelSpec.load))
             }
-            let session = try WorkerSession(endpoint: connect, options: options, stop: stop)
+            let security: TransportSecurity
+            if let keySource, let serverKeySource {
+                let own = try Worker.certificate(keySource, from: key == nil ? WorkerKeyEnvironment.key : nil)
+                let server = try Worker.certificate(serverKeySource, from: serverKey == nil ? WorkerKeyEnvironment.serverKey : nil)
+                security = .curveClient(keyPair: try own.keyPair(file: key ?? WorkerKeyEnvironment.key), serverKey: server.publicKey)
+            } else {
+                security = .insecure
+            }
+            if insecure {
+                FileHandle.standardError.write(Data("warning: --insecure: plain TCP, anyone on the network can read this worker's traffic and impersonate the coordinator\n".utf8))
+            }
+            let session = try WorkerSession(transport: try Transport(security: security), endpoint: connect, options: options, stop: stop)
             let exit = try session.run()
             FileHandle.standardError.write(Data("distill-worker \(options.name): \(exit)\n".utf8))
             if exit.isClean { return }
@@ -54,5 +88,16 @@ struct Worker: ParsableCommand {
             FileHandle.standardError.write(Data("distill-worker \(options.name): error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// A non-empty environment variable.
+    private static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The certificate named by a flag (always a path) or by environment `variable`.
+    private static func certificate(_ value: String, from variable: String?) throws -> CurveCertificate {
+        if let variable { return try WorkerKeyEnvironment.certificate(value, variable: variable) }
+        return try CurveCertificate.load(value)
     }
 }

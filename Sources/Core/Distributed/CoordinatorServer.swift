@@ -39,8 +39,7 @@ public final class CoordinatorServer: ShardBackend {
         var lastSent: Double
     }
 
-    private let context: ZMQContext
-    private let socket: ZMQSocket
+    private let router: TransportRouter
     private let run: RunDescription
     private let welcome: WelcomePayload
     private let options: Options
@@ -58,18 +57,16 @@ public final class CoordinatorServer: ShardBackend {
     /// Receives one human line per membership event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
-    /// Binds `endpoint` and prepares the welcome for run `run` with the frozen `teacher`.
-    /// Results must hold `parameterCount` gradients and `statisticsCount` BatchNorm statistics.
-    public init(endpoint: String, run: RunDescription, teacher: ModelParameters?, parameterCount: Int, statisticsCount: Int,
-                options: Options = Options(), stop: StopFlag) throws {
+    /// Binds `endpoint` through `transport` and prepares the welcome for run `run` with the
+    /// frozen `teacher`. Results must hold `parameterCount` gradients and `statisticsCount`
+    /// BatchNorm statistics; no peer may send a larger frame than the gradients.
+    public init(transport: Transport, endpoint: String, run: RunDescription, teacher: ModelParameters?, parameterCount: Int,
+                statisticsCount: Int, options: Options = Options(), stop: StopFlag) throws {
         self.parameterCount = parameterCount
         self.statisticsCount = statisticsCount
-        context = try ZMQContext()
-        var socketOptions = ZMQSocketOptions()
-        socketOptions.routerMandatory = true
-        socket = try ZMQSocket(context: context, kind: .router, options: socketOptions)
-        try socket.bind(endpoint)
-        self.endpoint = try socket.lastEndpoint
+        let largestFrame = max(4 * max(parameterCount, statisticsCount), WireLimits.maxReasonBytes + 4096)
+        router = try transport.bindRouter(endpoint, maxFrameBytes: Int64(largestFrame))
+        self.endpoint = router.endpoint
         self.run = run
         self.options = options
         self.stop = stop
@@ -105,8 +102,8 @@ public final class CoordinatorServer: ShardBackend {
             } else {
                 try dispatch(&pending, step: step, epoch: epoch, version: parameterVersion, parameters: parameters, assigned: &assigned)
             }
-            if let frames = try socket.receive(timeoutMilliseconds: 20) {
-                try handle(frames, step: step, version: parameterVersion, assigned: &assigned, results: &results, expected: byIndex)
+            if let message = try router.receive(timeoutMilliseconds: 20) {
+                try handle([message.peer.bytes] + message.frames, step: step, version: parameterVersion, assigned: &assigned, results: &results, expected: byIndex)
             }
             let orphans = dropSilentPeers(assigned: &assigned).filter { results[$0] == nil }
             for index in orphans {
@@ -128,8 +125,8 @@ public final class CoordinatorServer: ShardBackend {
     // MARK: Message handling
 
     private func drain(step: Int, version: Int, assigned: inout [Int: [UInt8]], results: inout [Int: ShardResult], expected: [Int: ShardTask]) throws {
-        while let frames = try socket.receive(timeoutMilliseconds: 0) {
-            try handle(frames, step: step, version: version, assigned: &assigned, results: &results, expected: expected)
+        while let message = try router.receive(timeoutMilliseconds: 0) {
+            try handle([message.peer.bytes] + message.frames, step: step, version: version, assigned: &assigned, results: &results, expected: expected)
         }
     }
 
@@ -308,9 +305,16 @@ public final class CoordinatorServer: ShardBackend {
     }
 
     private func send(frames: [[UInt8]], to id: [UInt8]) throws {
-        let all = [id] + frames
-        try socket.send(frames: all)
-        cost.bytesSent += all.reduce(0) { $0 + $1.count }
+        switch try router.send(frames, to: PeerID(id)) {
+        case .queued: break
+        case .wouldBlock:
+            // A peer that stops reading is cut off rather than allowed to stall the run.
+            router.disconnect(PeerID(id))
+            throw ZMQError(call: "zmq_send", errno: EAGAIN, message: "the worker's queue is full (it stopped reading)")
+        case .unreachable:
+            throw ZMQError(call: "zmq_send", errno: EHOSTUNREACH, message: "no connection with that routing id")
+        }
+        cost.bytesSent += frames.reduce(id.count) { $0 + $1.count }
         peers[id]?.lastSent = MonotonicClock.now()
     }
 }

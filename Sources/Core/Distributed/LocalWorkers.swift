@@ -7,9 +7,11 @@ public final class LocalWorkers {
     /// The worker executable used.
     public let executable: String
 
-    /// Starts `count` workers connecting to `endpoint`. `executable` defaults to
-    /// `distill-worker` beside the running program.
-    public init(count: Int, endpoint: String, executable: String? = nil, coordinatorTimeout: Double = 60) throws {
+    /// Starts `count` workers connecting to `endpoint`, each with `arguments` added to its
+    /// command line and `environment(i)` to its environment (keys go there, never on the
+    /// command line). `executable` defaults to `distill-worker` beside the running program.
+    public init(count: Int, endpoint: String, arguments: [String] = [], environment extra: (Int) -> [String: String] = { _ in [:] },
+                executable: String? = nil, coordinatorTimeout: Double = 60) throws {
         let path = executable ?? LocalWorkers.siblingExecutable("distill-worker")
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw ConfigError.invalid(source: "--local-workers", detail: "worker executable \(path) not found; build it with swift build")
@@ -20,8 +22,8 @@ public final class LocalWorkers {
         for i in 0..<count {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = ["--connect", endpoint, "--name", "local-\(i)", "--coordinator-timeout", String(coordinatorTimeout)]
-            p.environment = environment
+            p.arguments = ["--connect", endpoint, "--name", "local-\(i)", "--coordinator-timeout", String(coordinatorTimeout)] + arguments
+            p.environment = environment.merging(extra(i)) { $1 }
             try p.run()
             processes.append(p)
         }

@@ -12,6 +12,8 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
     case badMessage(String)
     /// A signal stopped the worker.
     case interrupted(String)
+    /// The connection's security handshake failed (key refused, security mismatch).
+    case notAdmitted(endpoint: String, reason: ZMQHandshakeFailure)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
             return "no message from the coordinator at \(endpoint) for \(Int(seconds)) s; giving up"
         case let .badMessage(text): return "unusable message from the coordinator: \(text)"
         case let .interrupted(reason): return "worker interrupted: \(reason)"
+        case let .notAdmitted(endpoint, reason): return "not admitted by \(endpoint): \(reason)"
         }
     }
 
@@ -53,24 +56,20 @@ public final class WorkerSession {
     private let endpoint: String
     private let options: Options
     private let stop: StopFlag
-    private let context: ZMQContext
-    private let socket: ZMQSocket
+    private let socket: TransportDealer
     private var runID: UInt64 = 0
     private var lastHeard = MonotonicClock.now()
     private var lastSent = MonotonicClock.now()
     /// Receives one human line per event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
-    /// Connects a DEALER to `endpoint` (the connection completes in the background).
-    public init(endpoint: String, options: Options, stop: StopFlag) throws {
+    /// Connects a DEALER to `endpoint` through `transport` (the connection completes in the
+    /// background).
+    public init(transport: Transport, endpoint: String, options: Options, stop: StopFlag) throws {
         self.endpoint = endpoint
         self.options = options
         self.stop = stop
-        context = try ZMQContext()
-        var socketOptions = ZMQSocketOptions()
-        socketOptions.routingID = Array("\(options.name)-\(getpid())".utf8.prefix(200))
-        socket = try ZMQSocket(context: context, kind: .dealer, options: socketOptions)
-        try socket.connect(endpoint)
+        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())".utf8.prefix(200)))
     }
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
@@ -144,6 +143,7 @@ public final class WorkerSession {
                 default: continue
                 }
             }
+            if let failure = try socket.handshakeFailure() { return .failure(.notAdmitted(endpoint: endpoint, reason: failure)) }
             let silent = MonotonicClock.now() - lastHeard
             if silent > options.coordinatorTimeout { return .failure(.coordinatorLost(endpoint: endpoint, seconds: silent)) }
         }

@@ -31,6 +31,33 @@ public enum AtomicFile {
         try syncDirectory(containing: path)
     }
 
+    /// Creates a new file at `path` holding `bytes` with permissions `mode`, never replacing
+    /// one: writes `path.tmp-<pid>` (created with `mode`, so it is never more readable than
+    /// that, even briefly), fsyncs it, hard-links it to `path` (which fails if `path` exists)
+    /// and removes the temporary name. A crash leaves either no file or the whole file.
+    /// - Returns: `false` if `path` exists (nothing was written).
+    /// - Throws: ``IOError`` naming the failing call and path.
+    public static func create(_ bytes: [UInt8], at path: String, mode: mode_t) throws -> Bool {
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw IOError("open", path: temporary) }
+        defer { unlink(temporary) }
+        do {
+            try bytes.withUnsafeBytes { try writeAll($0, to: fd, path: temporary) }
+            guard fsync(fd) == 0 else { throw IOError("fsync", path: temporary) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard close(fd) == 0 else { throw IOError("close", path: temporary) }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST { return false }
+            throw IOError("link", path: path)
+        }
+        try syncDirectory(containing: path)
+        return true
+    }
+
     /// Renames `source` to `destination` (replacing it atomically if it exists) and fsyncs the
     /// directory so the rename survives a crash; both paths must be in the same directory.
     /// Throws ``IOError`` naming the failing call and path.

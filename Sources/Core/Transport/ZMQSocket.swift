@@ -25,7 +25,8 @@ public final class ZMQContext: @unchecked Sendable {
     }
 }
 
-/// One ROUTER or DEALER socket. Not thread-safe: use it from one thread at a time.
+/// One ZeroMQ socket (ROUTER, DEALER, or the REP socket of a ZAP handler). Not thread-safe:
+/// use it from one thread at a time.
 ///
 /// Messages are multipart: `[[UInt8]]`, one array per frame. A router's received messages
 /// start with the sender's routing id frame, and a message it sends must start with the
@@ -63,6 +64,29 @@ public final class ZMQSocket {
         _ = try check(zmq_connect(handle, endpoint), "zmq_connect(\"\(endpoint)\")")
     }
 
+    /// Publishes this socket's failed handshakes (ZMTP, CURVE, ZAP) on `endpoint`, an
+    /// `inproc://` address a ``ZMQSocketKind/pair`` socket connects to and reads with
+    /// ``handshakeFailure(in:)`` (`zmq_socket_monitor`).
+    /// - Throws: ``ZMQError`` if the endpoint is taken or not inproc://.
+    public func monitorHandshakes(on endpoint: String) throws {
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        _ = try check(zmq_socket_monitor(handle, endpoint, Int32(events)), "zmq_socket_monitor(\"\(endpoint)\")")
+    }
+
+    /// The handshake failure a monitor message (two frames: 2-byte event and 4-byte value in
+    /// host order, then the endpoint) reports, or `nil` for any other message.
+    public static func handshakeFailure(in frames: [[UInt8]]) -> ZMQHandshakeFailure? {
+        guard frames.count == 2, frames[0].count == 6 else { return nil }
+        let event = frames[0].withUnsafeBytes { Int32($0.loadUnaligned(as: UInt16.self)) }
+        let value = frames[0].withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) }
+        switch event {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return .authentication(status: value)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return .protocolError(code: value)
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return .noDetail(errno: Int32(truncatingIfNeeded: value))
+        default: return nil
+        }
+    }
+
     /// The endpoint of the last bind or connect, with a wildcard port resolved
     /// (e.g. `tcp://127.0.0.1:41237`).
     /// - Throws: ``ZMQError`` if libzmq cannot report it.
@@ -82,7 +106,7 @@ public final class ZMQSocket {
     /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
     @discardableResult
     public func send(frames: [[UInt8]]) throws -> Bool {
-        precondition(!frames.isEmpty, "a ZeroMQ message has at least one frame")
+        guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
         for (index, frame) in frames.enumerated() {
             let flags = index == frames.count - 1 ? 0 : ZMQ_SNDMORE
             let sent = try frame.withUnsafeBytes { bytes in
@@ -94,17 +118,50 @@ public final class ZMQSocket {
         return true
     }
 
+    /// Queues `frames` as one multipart message if that can be done without waiting
+    /// (`ZMQ_DONTWAIT`): a router whose pipe to the addressed peer holds
+    /// ``ZMQSocketOptions/sendHighWaterMark`` messages reports that instead of blocking.
+    /// - Returns: `false` if the queue is full (nothing was queued), `true` once queued.
+    /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
+    public func trySend(frames: [[UInt8]]) throws -> Bool {
+        guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
+        for (index, frame) in frames.enumerated() {
+            let flags = ZMQ_DONTWAIT | (index == frames.count - 1 ? 0 : ZMQ_SNDMORE)
+            let sent = try frame.withUnsafeBytes { bytes in
+                try check(zmq_send(handle, bytes.baseAddress, bytes.count, flags), "zmq_send")
+            }
+            // Only the first frame can report a full queue: once it is queued, libzmq accepts the rest.
+            if sent == nil { return false }
+        }
+        return true
+    }
+
+    /// Receives one multipart message with what libzmq knows of its sender, waiting at most
+    /// `timeoutMilliseconds` (-1 = forever). A message of more than `maxFrames` frames is read
+    /// to its end without being copied and returned with ``ZMQReceivedMessage/frames`` empty
+    /// and ``ZMQReceivedMessage/excessFrames`` true.
+    /// - Returns: the message, or `nil` if none arrived in time.
+    /// - Throws: ``ZMQError`` if the socket fails.
+    public func receiveMessage(timeoutMilliseconds: Int, maxFrames: Int) throws -> ZMQReceivedMessage? {
+        try waitReadable(timeoutMilliseconds: timeoutMilliseconds) { try receiveAvailable(maxFrames: maxFrames) }
+    }
+
     /// Receives one multipart message, waiting at most `timeoutMilliseconds` (-1 = forever,
     /// 0 = just check).
     /// - Returns: the frames, or `nil` if none arrived in time.
     /// - Throws: ``ZMQError`` if the socket fails.
     public func receive(timeoutMilliseconds: Int) throws -> [[UInt8]]? {
+        try waitReadable(timeoutMilliseconds: timeoutMilliseconds) { try receiveAvailable(maxFrames: Int.max)?.frames }
+    }
+
+    /// Polls until `read` returns a value or `timeoutMilliseconds` (-1 = forever) pass.
+    private func waitReadable<Value>(timeoutMilliseconds: Int, _ read: () throws -> Value?) throws -> Value? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(timeoutMilliseconds))
         var wait = timeoutMilliseconds
         while true {
-            if try ZMQSocket.pollReadable([self], timeoutMilliseconds: wait)[0], let frames = try receiveAvailable() {
-                return frames
+            if try ZMQSocket.pollReadable([self], timeoutMilliseconds: wait)[0], let value = try read() {
+                return value
             }
             if timeoutMilliseconds >= 0 {
                 let left = deadline - clock.now
@@ -115,23 +172,34 @@ public final class ZMQSocket {
         }
     }
 
-    /// Reads one whole message without blocking, or `nil` if none is queued.
-    private func receiveAvailable() throws -> [[UInt8]]? {
-        var frames: [[UInt8]] = []
+    /// Reads one whole message without blocking, or `nil` if none is queued. Frames beyond
+    /// `maxFrames` are read and discarded (the message is then returned without frames).
+    private func receiveAvailable(maxFrames: Int) throws -> ZMQReceivedMessage? {
+        var received = ZMQReceivedMessage()
         var message = zmq_msg_t()
         _ = try check(zmq_msg_init(&message), "zmq_msg_init")
         defer { zmq_msg_close(&message) }
+        var count = 0
         repeat {
             // Parts after the first are already queued, so only the first can report EAGAIN.
             guard try check(zmq_msg_recv(&message, handle, ZMQ_DONTWAIT), "zmq_msg_recv") != nil else { return nil }
+            // A router's routing id frame lacks the properties when poll prefetched the
+            // message, so they are read from the first frame that has them.
+            if count < 2 && !received.hasProperties { received.readProperties(of: &message) }
+            count += 1
+            if count > maxFrames {
+                received.excessFrames = true
+                received.frames.removeAll()
+                continue
+            }
             let size = zmq_msg_size(&message)
             let data = zmq_msg_data(&message)
-            frames.append([UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            received.frames.append([UInt8](unsafeUninitializedCapacity: size) { buffer, count in
                 if size > 0, let data { buffer.baseAddress!.update(from: data.assumingMemoryBound(to: UInt8.self), count: size) }
                 count = size
             })
         } while zmq_msg_more(&message) != 0
-        return frames
+        return received
     }
 
     /// For each socket, whether a message can be received within `timeoutMilliseconds`
@@ -156,6 +224,24 @@ public final class ZMQSocket {
         if kind == .router {
             try set(ZMQ_ROUTER_MANDATORY, Int32(options.routerMandatory ? 1 : 0), "ZMQ_ROUTER_MANDATORY")
         }
+        if let interval = options.handshakeIntervalMilliseconds {
+            try set(ZMQ_HANDSHAKE_IVL, interval, "ZMQ_HANDSHAKE_IVL")
+        }
+        switch options.curve {
+        case nil:
+            break
+        case let .server(secretKey, zapDomain):
+            try set(ZMQ_CURVE_SERVER, Int32(1), "ZMQ_CURVE_SERVER")
+            try setBytes(ZMQ_CURVE_SECRETKEY, secretKey, "ZMQ_CURVE_SECRETKEY")
+            try setBytes(ZMQ_ZAP_DOMAIN, Array(zapDomain.utf8), "ZMQ_ZAP_DOMAIN")
+            // Without this, libzmq admits any client that knows the server key when no ZAP
+            // handler answers; with it, no handler means no admission.
+            try set(zapEnforceDomain, Int32(1), "ZMQ_ZAP_ENFORCE_DOMAIN")
+        case let .client(publicKey, secretKey, serverKey):
+            try setBytes(ZMQ_CURVE_SERVERKEY, serverKey, "ZMQ_CURVE_SERVERKEY")
+            try setBytes(ZMQ_CURVE_PUBLICKEY, publicKey, "ZMQ_CURVE_PUBLICKEY")
+            try setBytes(ZMQ_CURVE_SECRETKEY, secretKey, "ZMQ_CURVE_SECRETKEY")
+        }
         if let beat = options.heartbeat {
             try set(ZMQ_HEARTBEAT_IVL, beat.intervalMilliseconds, "ZMQ_HEARTBEAT_IVL")
             try set(ZMQ_HEARTBEAT_TIMEOUT, beat.timeoutMilliseconds, "ZMQ_HEARTBEAT_TIMEOUT")
@@ -167,6 +253,11 @@ public final class ZMQSocket {
             try set(ZMQ_TCP_KEEPALIVE_INTVL, keepalive.intervalSeconds, "ZMQ_TCP_KEEPALIVE_INTVL")
             try set(ZMQ_TCP_KEEPALIVE_CNT, keepalive.probeCount, "ZMQ_TCP_KEEPALIVE_CNT")
         }
+    }
+
+    /// Sets a binary option (a key, a domain name).
+    private func setBytes(_ option: Int32, _ bytes: [UInt8], _ name: String) throws {
+        _ = try check(zmq_setsockopt(handle, option, bytes, bytes.count), "zmq_setsockopt(\(name))")
     }
 
     /// Sets an integer option (`Int32` or `Int64`, whichever libzmq expects for `option`).
@@ -190,6 +281,73 @@ private func check(_ rc: @autoclosure () -> Int32, _ call: @autoclosure () -> St
     }
 }
 
+/// `ZMQ_ZAP_ENFORCE_DOMAIN` (93): a draft option in libzmq 4.3, compiled into the Debian and
+/// Ubuntu builds but declared in `zmq.h` only under `ZMQ_BUILD_DRAFT_API`.
+private let zapEnforceDomain: Int32 = 93
+
+/// The sender's properties that libzmq attaches to a received message (`zmq_msg_gets`).
+extension ZMQReceivedMessage {
+    fileprivate mutating func readProperties(of message: inout zmq_msg_t) {
+        peerAddress = zmq_msg_gets(&message, "Peer-Address").map { String(cString: $0) }
+        userID = zmq_msg_gets(&message, "User-Id").map { String(cString: $0) }
+        // ZMQ_SRCFD: -1 when there is no file descriptor (inproc://).
+        let fd = zmq_msg_get(&message, ZMQ_SRCFD)
+        sourceDescriptor = fd >= 0 ? fd : nil
+    }
+
+    fileprivate var hasProperties: Bool { peerAddress != nil || userID != nil || sourceDescriptor != nil }
+}
+
+/// CURVE key helpers of libzmq (`zmq_curve_keypair`, `zmq_curve_public`, Z85 text).
+public enum ZMQCurve {
+    /// Whether this libzmq was built with CURVE (libsodium).
+    public static var isAvailable: Bool { zmq_has("curve") != 0 }
+
+    /// A fresh random key pair, 32 bytes each.
+    /// - Throws: ``ZMQError`` if libzmq has no CURVE support.
+    public static func makeKeyPair() throws -> (publicKey: [UInt8], secretKey: [UInt8]) {
+        var publicText = [CChar](repeating: 0, count: 41)
+        var secretText = [CChar](repeating: 0, count: 41)
+        _ = try check(zmq_curve_keypair(&publicText, &secretText), "zmq_curve_keypair")
+        guard let publicKey = z85Decode(String(cString: publicText)), let secretKey = z85Decode(String(cString: secretText)) else {
+            throw ZMQError(call: "zmq_curve_keypair", errno: EINVAL, message: "libzmq returned an undecodable key")
+        }
+        return (publicKey, secretKey)
+    }
+
+    /// The public key that belongs to the 32-byte `secretKey`.
+    /// - Throws: ``ZMQError`` for a key of the wrong length or without CURVE support.
+    public static func publicKey(secretKey: [UInt8]) throws -> [UInt8] {
+        guard secretKey.count == 32, let secretText = z85Encode(secretKey) else {
+            throw ZMQError(call: "zmq_curve_public", errno: EINVAL, message: "a secret key has 32 bytes, not \(secretKey.count)")
+        }
+        var publicText = [CChar](repeating: 0, count: 41)
+        _ = try check(zmq_curve_public(&publicText, secretText), "zmq_curve_public")
+        guard let publicKey = z85Decode(String(cString: publicText)) else {
+            throw ZMQError(call: "zmq_curve_public", errno: EINVAL, message: "libzmq returned an undecodable key")
+        }
+        return publicKey
+    }
+
+    /// Z85 text (ZeroMQ RFC 32) of `bytes`, or `nil` unless the length is a multiple of 4.
+    public static func z85Encode(_ bytes: [UInt8]) -> String? {
+        guard bytes.count % 4 == 0 else { return nil }
+        var text = [CChar](repeating: 0, count: bytes.count / 4 * 5 + 1)
+        guard zmq_z85_encode(&text, bytes, bytes.count) != nil else { return nil }
+        return String(cString: text)
+    }
+
+    /// The bytes of Z85 `text`, or `nil` for a length not a multiple of 5 or a character
+    /// outside the Z85 alphabet.
+    public static func z85Decode(_ text: String) -> [UInt8]? {
+        let characters = Array(text.utf8)
+        guard !characters.isEmpty, characters.count % 5 == 0, !characters.contains(0) else { return nil }
+        var bytes = [UInt8](repeating: 0, count: characters.count / 5 * 4)
+        guard zmq_z85_decode(&bytes, text) != nil else { return nil }
+        return bytes
+    }
+}
+
 extension ZMQError {
     /// The error libzmq reports for the call that just failed.
     fileprivate static func last(call: String) -> ZMQError {
@@ -204,6 +362,8 @@ extension ZMQSocketKind {
         switch self {
         case .router: return ZMQ_ROUTER
         case .dealer: return ZMQ_DEALER
+        case .reply: return ZMQ_REP
+        case .pair: return ZMQ_PAIR
         }
     }
 }

@@ -24,6 +24,11 @@ public struct ZMQSocketOptions: Sendable, Equatable {
     public var heartbeat: Heartbeat? = Heartbeat()
     /// TCP keepalive (`ZMQ_TCP_KEEPALIVE*`); `nil` leaves the operating system default.
     public var tcpKeepalive: TCPKeepalive? = nil
+    /// `ZMQ_HANDSHAKE_IVL` in milliseconds: a connection that has not finished its ZMTP (and
+    /// CURVE) handshake by then is closed; `nil` keeps libzmq's 30 s.
+    public var handshakeIntervalMilliseconds: Int32? = nil
+    /// CURVE security (`ZMQ_CURVE_*`); `nil` is the NULL mechanism (no security).
+    public var curve: Curve? = nil
 
     /// Defaults as documented on each property.
     public init() {}
@@ -46,6 +51,16 @@ public struct ZMQSocketOptions: Sendable, Equatable {
             self.timeoutMilliseconds = timeoutMilliseconds
             self.ttlMilliseconds = ttlMilliseconds
         }
+    }
+
+    /// The CURVE role of a socket (ZeroMQ RFC 26); keys are 32 raw bytes.
+    public enum Curve: Sendable, Equatable {
+        /// `ZMQ_CURVE_SERVER` with `secretKey`. Every handshake is put to the ZAP handler
+        /// bound at `inproc://zeromq.zap.01` in the socket's context under `zapDomain`
+        /// (`ZMQ_ZAP_DOMAIN`), and refused if none answers (`ZMQ_ZAP_ENFORCE_DOMAIN`).
+        case server(secretKey: [UInt8], zapDomain: String)
+        /// A CURVE client with its own key pair that accepts only the server `serverKey`.
+        case client(publicKey: [UInt8], secretKey: [UInt8], serverKey: [UInt8])
     }
 
     /// TCP keepalive settings (`SO_KEEPALIVE` and friends) for TCP transports.

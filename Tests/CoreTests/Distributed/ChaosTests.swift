@@ -13,17 +13,6 @@ final class ChaosTests: XCTestCase {
                        "--set", "train.steps=120", "--set", "train.shards=4", "--set", "model.spec=seed-student",
                        "--set", "train.log_every=1", "--set", "seed=3", "--set", "checkpoint.every=4"]
 
-    /// Waits for a coordinator started as `label` to print its endpoint.
-    private func endpoint(of label: String) -> String? {
-        var endpoint: String?
-        _ = harness.eventually(timeout: 60) {
-            endpoint = harness.output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
-                .map { String($0.dropFirst("coordinator listening on ".count)) }
-            return endpoint != nil
-        }
-        return endpoint
-    }
-
     /// Worker kills, then a SIGKILL of the coordinator itself and `train --resume` with fresh workers.
     func testWorkerAndCoordinatorKillsChangeNothing() throws {
         let reference = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/reference"] + job, label: "reference")
@@ -31,13 +20,13 @@ final class ChaosTests: XCTestCase {
 
         let out = harness.scratch + "/chaos"
         let coordinator = try harness.start("distill-coordinator", [
-            "train", "--out", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
+            "train", "--out", out, "--bind", "tcp://127.0.0.1:0", "--insecure", "--min-workers", "1", "--worker-timeout", "1",
         ] + job, label: "chaos")
-        guard let first = endpoint(of: "chaos") else { return XCTFail(harness.output("chaos")) }
+        guard let first = harness.coordinatorEndpoint("chaos") else { return XCTFail(harness.output("chaos")) }
         var started = 0
         func startWorker(_ endpoint: String) throws -> Process {
             started += 1
-            return try harness.start("distill-worker", ["--connect", endpoint, "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
+            return try harness.start("distill-worker", ["--connect", endpoint, "--insecure", "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
                                      label: "worker-\(started)")
         }
         var workers = [try startWorker(first), try startWorker(first)]
@@ -60,9 +49,9 @@ final class ChaosTests: XCTestCase {
         coordinator.waitUntilExit()
         for w in workers { kill(w.processIdentifier, SIGKILL); w.waitUntilExit() }
         let resumed = try harness.start("distill-coordinator", [
-            "train", "--resume", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
+            "train", "--resume", out, "--bind", "tcp://127.0.0.1:0", "--insecure", "--min-workers", "1", "--worker-timeout", "1",
         ], label: "resumed")
-        guard let second = endpoint(of: "resumed") else { return XCTFail(harness.output("resumed")) }
+        guard let second = harness.coordinatorEndpoint("resumed") else { return XCTFail(harness.output("resumed")) }
         workers = [try startWorker(second), try startWorker(second)]
         XCTAssertEqual(harness.wait(resumed, timeout: 240), 0, harness.output("resumed"))
         XCTAssertGreaterThanOrEqual(kills, 3, "the run ended before the schedule could kill enough workers")

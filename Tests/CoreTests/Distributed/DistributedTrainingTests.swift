@@ -41,12 +41,12 @@ final class DistributedTrainingTests: XCTestCase {
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let server = try CoordinatorServer(
-            endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: setup.teacher?.parameters,
+            transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: setup.teacher?.parameters,
             parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
             options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
+            try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
                               label: "\(label)-\(i)")
         }
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])

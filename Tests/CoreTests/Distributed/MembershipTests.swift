@@ -14,7 +14,7 @@ final class MembershipTests: XCTestCase {
                                                                   "train.batch_size=16", "train.shards=2"])
         let setup = try TrainingSetup(config: config, parallelism: 1)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
-        let server = try CoordinatorServer(endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 4242), teacher: nil,
+        let server = try CoordinatorServer(transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 4242), teacher: nil,
                                            parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
                                            options: options, stop: stop)
         server.report = { _ in }
@@ -97,7 +97,7 @@ final class MembershipTests: XCTestCase {
         let (server, setup) = try makeServer(options, stop: stop)
         var lines: [String] = []
         server.report = { lines.append($0) }
-        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "only", "--coordinator-timeout", "10"],
+        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "only", "--coordinator-timeout", "10"],
                                        label: "only")
         let task = ShardPlan(batchSize: 4, shards: 1).tasks(images: [UInt8](repeating: 7, count: 4 * setup.train.imageBytes),
                                                            labels: [0, 1, 2, 3], height: 32, width: 32, channels: 3)
@@ -113,7 +113,7 @@ final class MembershipTests: XCTestCase {
 
     func testWorkerExpectingOtherModelsIsRefusedOnBothSides() throws {
         let (server, _) = try makeServer()
-        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "picky", "--student", "seed-student",
+        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "picky", "--student", "seed-student",
                                                           "--coordinator-timeout", "10"], label: "picky")
         let parameters = ModelParameters(layout: ParameterLayout(layers: [], typeNames: []))
         XCTAssertTrue(harness.eventually(timeout: 10) {
@@ -125,7 +125,7 @@ final class MembershipTests: XCTestCase {
     }
 
     func testWorkerWithoutCoordinatorGivesUpWithAClearMessage() throws {
-        let worker = try harness.start("distill-worker", ["--connect", "tcp://127.0.0.1:9", "--name", "lonely", "--coordinator-timeout", "1"],
+        let worker = try harness.start("distill-worker", ["--connect", "tcp://127.0.0.1:9", "--insecure", "--name", "lonely", "--coordinator-timeout", "1"],
                                        label: "lonely")
         XCTAssertEqual(harness.wait(worker, timeout: 15), 1)
         XCTAssertTrue(harness.output("lonely").contains("no message from the coordinator at tcp://127.0.0.1:9 for 1 s; giving up"),

@@ -16,15 +16,16 @@ final class ProcessHarness {
     /// Path of a product built beside the test binary.
     static func executable(_ name: String) -> String { LocalWorkers.siblingExecutable(name) }
 
-    /// Starts `executable` with `arguments`; stdout and stderr go to files under `scratch`.
+    /// Starts `executable` with `arguments` and `environment` added to this process's;
+    /// stdout and stderr go to files under `scratch`.
     @discardableResult
-    func start(_ executable: String, _ arguments: [String], label: String) throws -> Process {
+    func start(_ executable: String, _ arguments: [String], label: String, environment extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ProcessHarness.executable(executable))
         p.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
-        p.environment = environment
+        p.environment = environment.merging(extra) { $1 }
         _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).out", contents: nil)
         _ = FileManager.default.createFile(atPath: "\(scratch)/\(label).err", contents: nil)
         p.standardOutput = FileHandle(forWritingAtPath: "\(scratch)/\(label).out")
@@ -47,6 +48,18 @@ final class ProcessHarness {
         if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit(); return nil }
         p.waitUntilExit()
         return p.terminationStatus
+    }
+
+    /// The address a coordinator started as `label` prints (`coordinator listening on …`),
+    /// waiting up to a minute; nil if it never does.
+    func coordinatorEndpoint(_ label: String) -> String? {
+        var endpoint: String?
+        _ = eventually(timeout: 60) {
+            endpoint = output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
+                .map { String($0.dropFirst("coordinator listening on ".count)) }
+            return endpoint != nil
+        }
+        return endpoint
     }
 
     /// Polls `condition` every 20 ms for up to `timeout` seconds.
