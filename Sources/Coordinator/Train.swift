@@ -33,6 +33,16 @@ struct Train: ParsableCommand {
     @Option(help: "Seconds of silence after which a worker is dropped and its shards reassigned.")
     var workerTimeout: Double = 10
 
+    @Option(help: ArgumentHelp("Fraction of shards recomputed on a second worker and compared (default 0.02 with --bind tcp://, else 0).",
+                               valueName: "p"))
+    var auditFraction: Double?
+
+    @Option(help: "Relative L2 difference allowed between audited results of workers with different CPUs or BLAS kernels.")
+    var auditTolerance: Double = 1e-4
+
+    @Option(help: "Reassign a shard held longer than this many times the median shard time plus --worker-timeout.")
+    var shardDeadlineFactor: Double = 5
+
     func validate() throws {
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
@@ -49,6 +59,9 @@ struct Train: ParsableCommand {
         if localWorkers < 0 { throw ValidationError("--local-workers must be 0 or more") }
         if minWorkers < 1 { throw ValidationError("--min-workers must be at least 1") }
         if workerTimeout <= 0 { throw ValidationError("--worker-timeout must be positive") }
+        if let auditFraction, !(0...1).contains(auditFraction) { throw ValidationError("--audit-fraction must be in [0, 1], e.g. 0.02") }
+        if !(auditTolerance >= 0 && auditTolerance.isFinite) { throw ValidationError("--audit-tolerance must be 0 or more, e.g. 1e-4") }
+        if !(shardDeadlineFactor >= 1 && shardDeadlineFactor.isFinite) { throw ValidationError("--shard-deadline-factor must be at least 1, e.g. 5") }
     }
 
     func run() throws {
@@ -83,12 +96,13 @@ struct Train: ParsableCommand {
                 var options = CoordinatorServer.Options()
                 options.minWorkers = max(minWorkers, localWorkers)
                 options.peerTimeout = workerTimeout
+                options.audit = AuditPolicy(fraction: auditFraction ?? (bind?.hasPrefix("tcp://") == true ? 0.02 : 0), tolerance: auditTolerance)
+                options.shardDeadlineFactor = shardDeadlineFactor
                 let endpoint = bind ?? "ipc://\(NSTemporaryDirectory())/distill-\(getpid()).ipc"
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
                 let s = try CoordinatorServer(
                     endpoint: endpoint, run: RunDescription(setup: setup, runID: setup.runID),
-                    teacher: setup.teacher?.parameters, parameterCount: probe.layout.parameterCount,
-                    statisticsCount: probe.batchStatisticsCount, options: options, stop: stop)
+                    teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: stop)
                 server = s
                 backend = s
                 if localWorkers > 0 { workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint) }
@@ -112,9 +126,11 @@ struct Train: ParsableCommand {
             if let server {
                 let st = server.statistics
                 let median = st.recoverySeconds.sorted().dropFirst(st.recoverySeconds.count / 2).first
-                print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused; \(st.reassignedShards) shards reassigned, "
-                    + "\(st.droppedResults) stale results dropped"
+                print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused, \(st.refusedForRun) refused for the run; "
+                    + "\(st.reassignedShards) shards reassigned, \(st.staleResults) stale results dropped, \(st.rejectedResults) results rejected"
                     + (median.map { String(format: "; median recovery %.2f s over %d losses", $0, st.recoverySeconds.count) } ?? ""))
+                print("audit: \(st.auditedShards) shards audited, \(st.auditMismatches) mismatches, \(st.auditsSkipped) skipped "
+                    + "(fewer than two workers connected)")
             }
             print("outputs in \(folder)")
         }

@@ -41,9 +41,11 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     /// Network bytes per step (distributed runs only).
     public var bytesSentPerStep: Double?
     public var bytesReceivedPerStep: Double?
+    /// Rejected results and audits (distributed runs only).
+    public var security: SecurityReport?
 
     enum CodingKeys: String, CodingKey {
-        case steps, epochs, shards, completed
+        case steps, epochs, shards, completed, security
         case coordinatorOverheadFraction = "coordinator_overhead_fraction"
         case bytesSentPerStep = "bytes_sent_per_step"
         case bytesReceivedPerStep = "bytes_received_per_step"

@@ -180,7 +180,8 @@ public final class Trainer {
             coordinatorOverheadFraction: totalSeconds > 0
                 ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
             bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
-            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) })
+            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
+            security: backend.securityReport)
         try output.finish(setup: s, summary: summary)
         if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
         return summary

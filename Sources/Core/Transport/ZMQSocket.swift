@@ -82,9 +82,22 @@ public final class ZMQSocket {
     /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
     @discardableResult
     public func send(frames: [[UInt8]]) throws -> Bool {
+        try send(frames: frames, dontWait: 0)
+    }
+
+    /// Sends `frames` as one multipart message only if it can be queued without blocking
+    /// (`ZMQ_DONTWAIT`); a router with ``ZMQSocketOptions/routerMandatory`` reports a full
+    /// per-peer queue this way.
+    /// - Returns: `false` if the peer's queue is full (nothing was queued), `true` once the message is queued.
+    /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
+    public func sendWithoutBlocking(frames: [[UInt8]]) throws -> Bool {
+        try send(frames: frames, dontWait: ZMQ_DONTWAIT)
+    }
+
+    private func send(frames: [[UInt8]], dontWait: Int32) throws -> Bool {
         precondition(!frames.isEmpty, "a ZeroMQ message has at least one frame")
         for (index, frame) in frames.enumerated() {
-            let flags = index == frames.count - 1 ? 0 : ZMQ_SNDMORE
+            let flags = (index == frames.count - 1 ? 0 : ZMQ_SNDMORE) | dontWait
             let sent = try frame.withUnsafeBytes { bytes in
                 try check(zmq_send(handle, bytes.baseAddress, bytes.count, flags), "zmq_send")
             }
@@ -95,15 +108,16 @@ public final class ZMQSocket {
     }
 
     /// Receives one multipart message, waiting at most `timeoutMilliseconds` (-1 = forever,
-    /// 0 = just check).
+    /// 0 = just check). Frames after the first `maxFrames + 1` are read and discarded, so a
+    /// caller that expects at most `maxFrames` sees the excess without storing it.
     /// - Returns: the frames, or `nil` if none arrived in time.
     /// - Throws: ``ZMQError`` if the socket fails.
-    public func receive(timeoutMilliseconds: Int) throws -> [[UInt8]]? {
+    public func receive(timeoutMilliseconds: Int, maxFrames: Int = .max) throws -> [[UInt8]]? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .milliseconds(timeoutMilliseconds))
         var wait = timeoutMilliseconds
         while true {
-            if try ZMQSocket.pollReadable([self], timeoutMilliseconds: wait)[0], let frames = try receiveAvailable() {
+            if try ZMQSocket.pollReadable([self], timeoutMilliseconds: wait)[0], let frames = try receiveAvailable(maxFrames: maxFrames) {
                 return frames
             }
             if timeoutMilliseconds >= 0 {
@@ -116,7 +130,7 @@ public final class ZMQSocket {
     }
 
     /// Reads one whole message without blocking, or `nil` if none is queued.
-    private func receiveAvailable() throws -> [[UInt8]]? {
+    private func receiveAvailable(maxFrames: Int) throws -> [[UInt8]]? {
         var frames: [[UInt8]] = []
         var message = zmq_msg_t()
         _ = try check(zmq_msg_init(&message), "zmq_msg_init")
@@ -124,6 +138,7 @@ public final class ZMQSocket {
         repeat {
             // Parts after the first are already queued, so only the first can report EAGAIN.
             guard try check(zmq_msg_recv(&message, handle, ZMQ_DONTWAIT), "zmq_msg_recv") != nil else { return nil }
+            if frames.count > maxFrames { continue }
             let size = zmq_msg_size(&message)
             let data = zmq_msg_data(&message)
             frames.append([UInt8](unsafeUninitializedCapacity: size) { buffer, count in
