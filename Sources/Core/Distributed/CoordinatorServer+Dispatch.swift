@@ -34,11 +34,20 @@ extension CoordinatorServer {
 
     /// Audited shards whose second copy no connected worker could compute (every worker already
     /// holds or answered it) settle on one result; the skipped audit is counted and reported.
+    /// A disagreement no connected worker can settle waits for one, and says so.
     func skipImpossibleAudits() {
         guard let step = current else { return }
         for index in step.pending {
             let shard = step.shards[index]!
-            guard shard.agreementNeeded == 2, !shard.mismatched, !peers.hasWorker(outside: shard.excluded) else { continue }
+            guard shard.agreementNeeded == 2, !peers.hasWorker(outside: shard.excluded) else { continue }
+            if shard.mismatched {
+                let now = MonotonicClock.now()
+                if now - lastTiebreakReport >= options.waitingReportInterval {
+                    report("audit: workers disagree on shard \(index) of step \(step.step); waiting for another worker to settle it")
+                    lastTiebreakReport = now
+                }
+                continue
+            }
             statistics.auditsSkipped += 1
             report("audit of shard \(index) of step \(step.step) skipped: no second worker connected")
             if let outcome = current!.skipAudit(index, audit: options.audit) { apply(outcome, shard: ShardKey(step: step.step, shard: index)) }

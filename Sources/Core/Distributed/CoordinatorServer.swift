@@ -54,6 +54,8 @@ public final class CoordinatorServer: ShardBackend {
     var deadline: ShardDeadline
     var encodedParameters: (version: Int, frames: [[UInt8]])?
     var cost = NetworkCost()
+    /// When "waiting for another worker to settle" was last reported.
+    var lastTiebreakReport = -Double.infinity
     /// The endpoint actually bound (with the real port for `tcp://host:0`).
     public let endpoint: String
     /// Counters since start.
