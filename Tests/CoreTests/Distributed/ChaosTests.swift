@@ -13,17 +13,6 @@ final class ChaosTests: XCTestCase {
                        "--set", "train.steps=120", "--set", "train.shards=4", "--set", "model.spec=seed-student",
                        "--set", "train.log_every=1", "--set", "seed=3", "--set", "checkpoint.every=4"]
 
-    /// Waits for a coordinator started as `label` to print its endpoint.
-    private func endpoint(of label: String) -> String? {
-        var endpoint: String?
-        _ = harness.eventually(timeout: 60) {
-            endpoint = harness.output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
-                .map { String($0.dropFirst("coordinator listening on ".count)) }
-            return endpoint != nil
-        }
-        return endpoint
-    }
-
     /// Worker kills, then a SIGKILL of the coordinator itself and `train --resume` with fresh workers.
     func testWorkerAndCoordinatorKillsChangeNothing() throws {
         let reference = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/reference"] + job, label: "reference")
@@ -33,7 +22,7 @@ final class ChaosTests: XCTestCase {
         let coordinator = try harness.start("distill-coordinator", [
             "train", "--out", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
         ] + job, label: "chaos")
-        guard let first = endpoint(of: "chaos") else { return XCTFail(harness.output("chaos")) }
+        guard let first = harness.coordinatorEndpoint("chaos") else { return XCTFail(harness.output("chaos")) }
         var started = 0
         func startWorker(_ endpoint: String) throws -> Process {
             started += 1
@@ -62,7 +51,7 @@ final class ChaosTests: XCTestCase {
         let resumed = try harness.start("distill-coordinator", [
             "train", "--resume", out, "--bind", "tcp://127.0.0.1:0", "--min-workers", "1", "--worker-timeout", "1",
         ], label: "resumed")
-        guard let second = endpoint(of: "resumed") else { return XCTFail(harness.output("resumed")) }
+        guard let second = harness.coordinatorEndpoint("resumed") else { return XCTFail(harness.output("resumed")) }
         workers = [try startWorker(second), try startWorker(second)]
         XCTAssertEqual(harness.wait(resumed, timeout: 240), 0, harness.output("resumed"))
         XCTAssertGreaterThanOrEqual(kills, 3, "the run ended before the schedule could kill enough workers")

@@ -10,23 +10,13 @@ final class GarbageFloodTests: XCTestCase {
     override func setUp() { harness = ProcessHarness() }
     override func tearDown() { harness.cleanUp() }
 
-    private func endpoint(of label: String) -> String? {
-        var endpoint: String?
-        _ = harness.eventually(timeout: 60) {
-            endpoint = harness.output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
-                .map { String($0.dropFirst("coordinator listening on ".count)) }
-            return endpoint != nil
-        }
-        return endpoint
-    }
-
     /// Runs a distributed training process with two workers, calling `attack` with its endpoint
     /// until it exits. Returns its summary and its peak RSS in kB.
     private func distributed(_ label: String, job: [String], attack: @escaping (String, StopFlag) -> Void) throws -> (TrainingSummary, Int) {
         let out = harness.scratch + "/" + label
         let coordinator = try harness.start("distill-coordinator", ["train", "--out", out, "--bind", "tcp://127.0.0.1:0",
                                                                    "--min-workers", "2", "--worker-timeout", "5"] + job, label: label)
-        guard let endpoint = endpoint(of: label) else { throw XCTSkip("no endpoint: \(harness.output(label))") }
+        let endpoint = try XCTUnwrap(harness.coordinatorEndpoint(label), harness.output(label))
         let over = StopFlag()
         let attackDone = DispatchSemaphore(value: 0)
         Thread {

@@ -59,6 +59,17 @@ final class ProcessHarness {
         return condition()
     }
 
+    /// Waits up to a minute for a coordinator started as `label` to print the endpoint it listens on.
+    func coordinatorEndpoint(_ label: String) -> String? {
+        var endpoint: String?
+        _ = eventually(timeout: 60) {
+            endpoint = output(label).split(separator: "\n").first { $0.hasPrefix("coordinator listening on ") }
+                .map { String($0.dropFirst("coordinator listening on ".count)) }
+            return endpoint != nil
+        }
+        return endpoint
+    }
+
     func cleanUp() {
         for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
         for p in processes { p.waitUntilExit() }
