@@ -140,7 +140,7 @@ struct KDStep: ParsableCommand {
         let server = try CoordinatorServer(
             transport: try Transport(security: .insecure), endpoint: folder.endpoint(),
             run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)), teacher: setup.teacher?.parameters,
-            parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount, options: options, stop: StopFlag())
+            shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let processes = try LocalWorkers(count: workers, endpoint: server.endpoint)
         defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }

@@ -42,6 +42,16 @@ struct Train: ParsableCommand {
     @Flag(help: "With --bind tcp://: serve plain TCP, with no encryption and no authentication. Only on a network you trust.")
     var insecure = false
 
+    @Option(help: ArgumentHelp("Fraction of shards recomputed on a second worker and compared (default 0.02 with --bind tcp://, else 0).",
+                               valueName: "p"))
+    var auditFraction: Double?
+
+    @Option(help: "Relative L2 difference allowed between audited results of workers with different CPUs or BLAS kernels.")
+    var auditTolerance: Double = 1e-4
+
+    @Option(help: "Reassign a shard held longer than this many times the median shard time plus --worker-timeout.")
+    var shardDeadlineFactor: Double = 5
+
     func validate() throws {
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
@@ -70,6 +80,9 @@ struct Train: ParsableCommand {
                 + "    distill-worker --connect tcp://HOST:PORT --key KEYDIR/worker-i.key_secret --server-key KEYDIR/coordinator.key\n"
                 + "(or pass --insecure to both for plain, unauthenticated TCP on a network you trust)")
         }
+        if let auditFraction, !(0...1).contains(auditFraction) { throw ValidationError("--audit-fraction must be in [0, 1], e.g. 0.02") }
+        if !(auditTolerance >= 0 && auditTolerance.isFinite) { throw ValidationError("--audit-tolerance must be 0 or more, e.g. 1e-4") }
+        if !(shardDeadlineFactor >= 1 && shardDeadlineFactor.isFinite) { throw ValidationError("--shard-deadline-factor must be at least 1, e.g. 5") }
     }
 
     func run() throws {
@@ -106,6 +119,8 @@ struct Train: ParsableCommand {
                 var options = CoordinatorServer.Options()
                 options.minWorkers = max(minWorkers, localWorkers)
                 options.peerTimeout = workerTimeout
+                options.audit = AuditPolicy(fraction: auditFraction ?? (bind?.hasPrefix("tcp://") == true ? 0.02 : 0), tolerance: auditTolerance)
+                options.shardDeadlineFactor = shardDeadlineFactor
                 let endpoint: String
                 if let bind { endpoint = bind } else {
                     let folder = try PrivateIPCFolder()
@@ -116,8 +131,7 @@ struct Train: ParsableCommand {
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
                 let s = try CoordinatorServer(
                     transport: access.transport, endpoint: endpoint, run: RunDescription(setup: setup, runID: setup.runID),
-                    teacher: setup.teacher?.parameters, parameterCount: probe.layout.parameterCount,
-                    statisticsCount: probe.batchStatisticsCount, options: options, stop: stop)
+                    teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: stop)
                 server = s
                 backend = s
                 if localWorkers > 0 {
@@ -149,9 +163,11 @@ struct Train: ParsableCommand {
             if let server {
                 let st = server.statistics
                 let median = st.recoverySeconds.sorted().dropFirst(st.recoverySeconds.count / 2).first
-                print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused; \(st.reassignedShards) shards reassigned, "
-                    + "\(st.droppedResults) stale results dropped"
+                print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused, \(st.refusedForRun) refused for the run; "
+                    + "\(st.reassignedShards) shards reassigned, \(st.staleResults) stale results dropped, \(st.rejectedResults) results rejected"
                     + (median.map { String(format: "; median recovery %.2f s over %d losses", $0, st.recoverySeconds.count) } ?? ""))
+                print("audit: \(st.auditedShards) shards audited, \(st.auditMismatches) mismatches, \(st.auditsSkipped) skipped "
+                    + "(fewer than two workers connected)")
             }
             print("outputs in \(folder)")
         }

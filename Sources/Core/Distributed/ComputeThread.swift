@@ -1,5 +1,12 @@
 import Foundation
 
+/// One shard computed by a worker, with the step and parameter version it was computed for.
+struct ComputedShard {
+    var result: ShardResult
+    var step: Int
+    var version: Int
+}
+
 /// A worker's compute thread: applies parameter updates and runs shard tasks strictly in
 /// the order they arrived, so a task always sees the parameters sent before it, while the
 /// socket thread stays free for heartbeats.
@@ -11,12 +18,13 @@ final class ComputeThread: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var queue: [Item] = []
-    private var done: [(result: ShardResult, step: Int, version: Int)] = []
+    private var done: [ComputedShard] = []
     private var failureText: String?
     private var finished = false
     private let executor: ShardExecutor
     private let student: ModelParameters
     private let inputShape: [Int]
+    private let classes: Int
     private var version: UInt64?
     private let teacher: ModelParameters?
     /// SHA-256 of the frozen teacher as received in the welcome (empty without a teacher).
@@ -24,10 +32,11 @@ final class ComputeThread: @unchecked Sendable {
     /// One line describing the run, for the worker's log.
     let summary: String
 
-    /// Builds the models of the welcome; throws when they do not fit together.
+    /// Builds the models of the welcome (whose run description the decoder has range-checked).
+    /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
+    ///   are not finite, or a model error when a spec cannot be built.
     init(welcome: WelcomePayload) throws {
-        let run = try RunDescription.decode(welcome.configYAML)
-        guard run.runID == welcome.runID else { throw WorkerExit.badMessage("welcome run id \(welcome.runID) ≠ description \(run.runID)") }
+        let run = welcome.run
         let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
         student = ModelParameters(layout: studentNetwork.layout)
         var teacher: (ModelSpec, ModelParameters)?
@@ -39,6 +48,9 @@ final class ComputeThread: @unchecked Sendable {
                 throw WorkerExit.badMessage("teacher weights hold \(welcome.teacherParameters.values.count) + \(welcome.teacherState.values.count) values, "
                     + "\(spec.name) needs \(network.layout.parameterCount) + \(network.layout.stateCount)")
             }
+            guard welcome.teacherParameters.values.allSatisfy(\.isFinite), welcome.teacherState.values.allSatisfy(\.isFinite) else {
+                throw WorkerExit.badMessage("teacher weights hold non-finite values")
+            }
             parameters.values.baseAddress!.update(from: welcome.teacherParameters.values, count: network.layout.parameterCount)
             parameters.state.baseAddress!.update(from: welcome.teacherState.values, count: network.layout.stateCount)
             teacher = (spec, parameters)
@@ -49,6 +61,7 @@ final class ComputeThread: @unchecked Sendable {
                                      inputShape: run.inputShape, classes: run.classes, objective: run.objective,
                                      normalization: run.normalization, seed: run.seed)
         inputShape = run.inputShape
+        classes = run.classes
         summary = "\(run.studentSpec.name) (\(studentNetwork.layout.parameterCount) parameters)"
             + (run.teacherSpec.map { " distilled from \($0.name)" } ?? "") + ", input \(run.inputShape), \(run.classes) classes"
         let thread = Thread { [unowned self] in self.loop() }
@@ -68,7 +81,7 @@ final class ComputeThread: @unchecked Sendable {
     }
 
     /// Results finished since the last call, with their step and parameter version.
-    func takeResults() -> [(result: ShardResult, step: Int, version: Int)] {
+    func takeResults() -> [ComputedShard] {
         condition.lock(); defer { condition.unlock() }
         let out = done
         done.removeAll()
@@ -104,6 +117,10 @@ final class ComputeThread: @unchecked Sendable {
                         + "\(student.layout.parameterCount) + \(student.layout.stateCount)")
                     return
                 }
+                guard p.parameters.allSatisfy(\.isFinite), p.state.allSatisfy(\.isFinite) else {
+                    fail("parameters of version \(p.version) hold non-finite values")
+                    return
+                }
                 student.values.baseAddress!.update(from: p.parameters, count: p.parameters.count)
                 student.state.baseAddress!.update(from: p.state, count: p.state.count)
                 version = p.version
@@ -113,8 +130,8 @@ final class ComputeThread: @unchecked Sendable {
                     return
                 }
                 for shard in t.shards {
-                    guard [shard.height, shard.width, shard.channels] == inputShape else {
-                        fail("shard \(shard.shardIndex) holds [\(shard.height), \(shard.width), \(shard.channels)] images, the model takes \(inputShape)")
+                    if let problem = problem(in: shard) {
+                        fail(problem)
                         return
                     }
                     let result: ShardResult
@@ -123,11 +140,22 @@ final class ComputeThread: @unchecked Sendable {
                         return
                     }
                     condition.lock()
-                    done.append((result, Int(t.step), Int(t.parameterVersion)))
+                    done.append(ComputedShard(result: result, step: Int(t.step), version: Int(t.parameterVersion)))
                     condition.unlock()
                 }
             }
         }
+    }
+
+    /// Why `shard` cannot be computed by this worker's models, or nil when it can.
+    private func problem(in shard: ShardTask) -> String? {
+        guard [shard.height, shard.width, shard.channels] == inputShape else {
+            return "shard \(shard.shardIndex) holds [\(shard.height), \(shard.width), \(shard.channels)] images, the model takes \(inputShape)"
+        }
+        if let bad = shard.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
+            return "shard \(shard.shardIndex) label \(bad) is \(shard.labels[bad]), the run has classes 0..<\(classes)"
+        }
+        return nil
     }
 
     private func fail(_ text: String) {

@@ -60,6 +60,8 @@ public final class WorkerSession {
     private var runID: UInt64 = 0
     private var lastHeard = MonotonicClock.now()
     private var lastSent = MonotonicClock.now()
+    /// Test-only: rewrites each computed shard into the results actually sent (a malicious worker).
+    var tamper: ((ComputedShard) -> [ComputedShard])?
     /// Receives one human line per event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -74,7 +76,8 @@ public final class WorkerSession {
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
     public func run() throws -> WorkerExit {
-        try send(.join(JoinPayload(workerName: options.name, threads: 1, specHash: options.specHash)))
+        try send(.join(JoinPayload(workerName: options.name, threads: 1, specHash: options.specHash,
+                                   computeFingerprint: ComputeFingerprint.current())))
         let compute: ComputeThread
         switch try awaitWelcome() {
         case let .success(c): compute = c
@@ -91,9 +94,11 @@ public final class WorkerSession {
         try send(.ready(credit: options.credit))
         while true {
             if let reason = stop.stopReason { return .interrupted(reason) }
-            for (result, step, version) in compute.takeResults() {
-                try send(.result(result.payload(step: step, version: version)), step: step, version: version)
-                try send(.ready(credit: 1), step: step, version: version)
+            for computed in compute.takeResults() {
+                for sent in tamper?(computed) ?? [computed] {
+                    try send(.result(sent.result), step: sent.step, version: sent.version)
+                }
+                try send(.ready(credit: 1), step: computed.step, version: computed.version)
             }
             if let failure = compute.failure { 
                 _ = try? send(.error(code: WireErrorCode.failed.rawValue, message: failure))
@@ -104,7 +109,9 @@ public final class WorkerSession {
                 lastHeard = MonotonicClock.now()
                 let (header, message) = try decode(frames)
                 switch message {
-                case let .parameters(p): compute.enqueue(.parameters(p))
+                case let .parameters(p):
+                    guard header.runID == runID else { return .badMessage("parameters for run \(header.runID), joined \(runID)") }
+                    compute.enqueue(.parameters(p))
                 case let .task(t):
                     guard header.runID == runID else { return .badMessage("task for run \(header.runID), joined \(runID)") }
                     compute.enqueue(.task(t))
@@ -129,9 +136,9 @@ public final class WorkerSession {
                 switch message {
                 case let .welcome(w):
                     do {
-                        let compute = try ComputeThread(welcome: w)
-                        runID = w.runID
-                        report("joined run \(w.runID): \(compute.summary)")
+                        runID = w.run.runID
+                        let compute = try buildHeartbeating(w)
+                        report("joined run \(w.run.runID): \(compute.summary)")
                         return .success(compute)
                     } catch {
                         let text = "cannot use the run: \(error)"
@@ -146,6 +153,31 @@ public final class WorkerSession {
             if let failure = try socket.handshakeFailure() { return .failure(.notAdmitted(endpoint: endpoint, reason: failure)) }
             let silent = MonotonicClock.now() - lastHeard
             if silent > options.coordinatorTimeout { return .failure(.coordinatorLost(endpoint: endpoint, seconds: silent)) }
+        }
+    }
+
+    /// Builds the models of `welcome` on another thread while this one keeps heartbeating, so
+    /// a worker building large models is not taken for a silent one.
+    private func buildHeartbeating(_ welcome: WelcomePayload) throws -> ComputeThread {
+        final class Outcome: @unchecked Sendable {
+            let lock = NSLock()
+            var value: Result<ComputeThread, Error>?
+        }
+        let outcome = Outcome()
+        let thread = Thread {
+            let built = Result { try ComputeThread(welcome: welcome) }
+            outcome.lock.lock()
+            outcome.value = built
+            outcome.lock.unlock()
+        }
+        thread.start()
+        while true {
+            outcome.lock.lock()
+            let value = outcome.value
+            outcome.lock.unlock()
+            if let value { return try value.get() }
+            if MonotonicClock.now() - lastSent >= options.heartbeatInterval { try send(.heartbeat) }
+            usleep(10_000)
         }
     }
 

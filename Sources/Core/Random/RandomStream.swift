@@ -11,4 +11,6 @@ public enum RandomStream {
     public static let initialization: UInt64 = 4
     /// Dropout masks: (seed, dropout, step) then layer, sample, element.
     public static let dropout: UInt64 = 5
+    /// Which shards the coordinator audits: (coordinator's secret audit key, audit, step, shard).
+    public static let audit: UInt64 = 6
 }

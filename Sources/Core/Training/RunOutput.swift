@@ -52,6 +52,8 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     /// Network bytes per step (distributed runs only).
     public var bytesSentPerStep: Double?
     public var bytesReceivedPerStep: Double?
+    /// Rejected results and audits (distributed runs only).
+    public var security: SecurityReport?
 
     // MARK: Training health: how the run ended and how often it clipped
     /// Why the run ended (absent in folders written before it existed).
@@ -62,7 +64,7 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case stoppedReason = "stopped_reason"
         case clippedFraction = "clipped_fraction"
-        case steps, epochs, shards, completed
+        case steps, epochs, shards, completed, security
         case coordinatorOverheadFraction = "coordinator_overhead_fraction"
         case bytesSentPerStep = "bytes_sent_per_step"
         case bytesReceivedPerStep = "bytes_received_per_step"

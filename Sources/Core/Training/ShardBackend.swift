@@ -8,10 +8,56 @@ public protocol ShardBackend: AnyObject {
     func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult]
     /// Network traffic and serialisation work so far, or nil for an in-process backend.
     var networkCost: NetworkCost? { get }
+    /// Results rejected and shards audited so far, or nil for an in-process backend.
+    var securityReport: SecurityReport? { get }
 }
 
 extension ShardBackend {
     public var networkCost: NetworkCost? { nil }
+    public var securityReport: SecurityReport? { nil }
+}
+
+/// What a distributed backend refused to trust during a run (`summary.json` key `security`).
+public struct SecurityReport: Codable, Sendable, Equatable {
+    /// Results rejected as strikes: invalid content, shards not assigned to the sender, replays.
+    public var rejectedResults: Int
+    /// Honest late results for shards already reassigned (not strikes).
+    public var staleResults: Int
+    /// Workers disconnected and refused for the rest of the run.
+    public var workersRefusedForRun: Int
+    /// Messages dropped unprocessed (garbage, strangers, refused workers).
+    public var droppedMessages: Int
+    /// Shards recomputed by a second worker and found equal.
+    public var auditedShards: Int
+    /// Audited shards on which two workers disagreed.
+    public var auditMismatches: Int
+    /// Shards selected for audit but not audited: no second worker was connected.
+    public var auditsSkipped: Int
+    /// CURVE handshakes the ZAP handler refused (unknown or banned keys).
+    public var refusedHandshakes: Int
+
+    public init(rejectedResults: Int = 0, staleResults: Int = 0, workersRefusedForRun: Int = 0, droppedMessages: Int = 0,
+                auditedShards: Int = 0, auditMismatches: Int = 0, auditsSkipped: Int = 0, refusedHandshakes: Int = 0) {
+        self.rejectedResults = rejectedResults
+        self.staleResults = staleResults
+        self.workersRefusedForRun = workersRefusedForRun
+        self.droppedMessages = droppedMessages
+        self.auditedShards = auditedShards
+        self.auditMismatches = auditMismatches
+        self.auditsSkipped = auditsSkipped
+        self.refusedHandshakes = refusedHandshakes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rejectedResults = "rejected_results"
+        case staleResults = "stale_results"
+        case workersRefusedForRun = "workers_refused_for_run"
+        case droppedMessages = "dropped_messages"
+        case auditedShards = "audited_shards"
+        case auditMismatches = "audit_mismatches"
+        case auditsSkipped = "audits_skipped"
+        case refusedHandshakes = "refused_handshakes"
+    }
 }
 
 /// Cumulative network cost of a distributed backend.

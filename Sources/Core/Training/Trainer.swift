@@ -205,6 +205,7 @@ public final class Trainer {
                 ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
             bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
             bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
+            security: backend.securityReport,
             stoppedReason: divergence?.stopReason ?? (step == s.totalSteps ? .completed : .interrupted),
             clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)))
         try output.finish(setup: s, summary: summary)

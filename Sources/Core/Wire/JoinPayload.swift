@@ -1,4 +1,5 @@
-/// A worker's introduction: who it is, what it speaks and which models it expects.
+/// A worker's introduction: who it is, what it speaks, which models it expects and what it
+/// computes on.
 public struct JoinPayload: Equatable, Sendable {
     /// A human-readable worker name for logs (at most ``WireLimits/maxNameBytes`` UTF-8 bytes).
     public let workerName: String
@@ -8,12 +9,17 @@ public struct JoinPayload: Equatable, Sendable {
     public let threads: Int
     /// Hash of the model specs the worker was built or configured for; empty = accept any.
     public let specHash: String
+    /// The worker's ``ComputeFingerprint`` (CPU model and BLAS kernel): two workers with equal
+    /// fingerprints must agree bit for bit on a shard.
+    public let computeFingerprint: String
 
     /// A join message's payload.
-    public init(workerName: String, protocolVersion: UInt16 = WireLimits.protocolVersion, threads: Int, specHash: String = "") {
+    public init(workerName: String, protocolVersion: UInt16 = WireLimits.protocolVersion, threads: Int, specHash: String = "",
+                computeFingerprint: String = "") {
         self.workerName = workerName
         self.protocolVersion = protocolVersion
         self.threads = threads
         self.specHash = specHash
+        self.computeFingerprint = computeFingerprint
     }
 }

@@ -1,25 +1,16 @@
-/// The coordinator's acceptance of a join: everything a worker needs to build the models.
+/// The coordinator's acceptance of a join: the run a worker computes shards for and the
+/// frozen teacher's weights. The worker reads no files: this is everything it needs.
 public struct WelcomePayload: Equatable, Sendable {
-    /// The run the worker now belongs to; it must repeat it in every later header.
-    public let runID: UInt64
-    /// The run configuration as YAML.
-    public let configYAML: String
-    /// The student model spec as JSON.
-    public let studentSpecJSON: String
-    /// The teacher model spec as JSON; empty when training without a teacher.
-    public let teacherSpecJSON: String
+    /// The run: its id (repeated in every later header), seed, shapes, objective and model specs.
+    public let run: RunDescription
     /// The frozen teacher's parameters (``FloatArray/empty`` without a teacher).
     public let teacherParameters: FloatArray
     /// The frozen teacher's state, e.g. BatchNorm running statistics.
     public let teacherState: FloatArray
 
     /// A welcome message's payload.
-    public init(runID: UInt64, configYAML: String, studentSpecJSON: String, teacherSpecJSON: String = "",
-                teacherParameters: FloatArray = .empty, teacherState: FloatArray = .empty) {
-        self.runID = runID
-        self.configYAML = configYAML
-        self.studentSpecJSON = studentSpecJSON
-        self.teacherSpecJSON = teacherSpecJSON
+    public init(run: RunDescription, teacherParameters: FloatArray = .empty, teacherState: FloatArray = .empty) {
+        self.run = run
         self.teacherParameters = teacherParameters
         self.teacherState = teacherState
     }

@@ -12,11 +12,9 @@ extension WireCodec {
             w.integer(p.protocolVersion)
             w.int(p.threads, "join.threads")
             w.string(p.specHash, maxBytes: WireLimits.maxNameBytes, "join.specHash")
+            w.string(p.computeFingerprint, maxBytes: WireLimits.maxNameBytes, "join.computeFingerprint")
         case .welcome(let p):
-            w.integer(p.runID)
-            w.string(p.configYAML, maxBytes: WireLimits.maxDocumentBytes, "welcome.configYAML")
-            w.string(p.studentSpecJSON, maxBytes: WireLimits.maxDocumentBytes, "welcome.studentSpecJSON")
-            w.string(p.teacherSpecJSON, maxBytes: WireLimits.maxDocumentBytes, "welcome.teacherSpecJSON")
+            w.string(p.run.json(), maxBytes: WireLimits.maxDocumentBytes, "welcome.runDescriptionJSON")
             w.shape(p.teacherParameters.shape, "welcome.teacherParameters.shape")
             w.shape(p.teacherState.shape, "welcome.teacherState.shape")
             w.bulk(p.teacherParameters.values)
@@ -39,14 +37,12 @@ extension WireCodec {
                 w.bulk(shard.labels)
             }
         case .result(let p):
-            w.integer(p.step)
-            w.integer(p.parameterVersion)
             w.int(p.shardIndex, "result.shardIndex")
-            w.int(p.count, "result.count")
-            w.double(p.lossTotal)
-            w.double(p.lossHard)
-            w.double(p.lossSoft)
-            w.int(p.correct, "result.correct")
+            w.int(p.loss.count, "result.count")
+            w.double(p.loss.total)
+            w.double(p.loss.hard)
+            w.double(p.loss.soft)
+            w.int(p.loss.correct, "result.correct")
             w.double(p.computeSeconds)
             w.int(p.batchStatistics.count, "result.batchStatistics.count")
             w.int(p.gradients.count, "result.gradients.count")
@@ -81,20 +77,17 @@ extension WireCodec {
                 workerName: try r.string("workerName", maxBytes: WireLimits.maxNameBytes),
                 protocolVersion: try r.integer("protocolVersion"),
                 threads: try r.int("threads"),
-                specHash: try r.string("specHash", maxBytes: WireLimits.maxNameBytes)))
+                specHash: try r.string("specHash", maxBytes: WireLimits.maxNameBytes),
+                computeFingerprint: try r.string("computeFingerprint", maxBytes: WireLimits.maxNameBytes)))
         case .welcome:
-            let runID: UInt64 = try r.integer("runID")
-            try agree("welcome.runID", header.runID, runID)
-            let config = try r.string("configYAML", maxBytes: WireLimits.maxDocumentBytes)
-            let student = try r.string("studentSpecJSON", maxBytes: WireLimits.maxDocumentBytes)
-            let teacher = try r.string("teacherSpecJSON", maxBytes: WireLimits.maxDocumentBytes)
+            let run = try RunDescription(json: try r.string("runDescriptionJSON", maxBytes: WireLimits.maxDocumentBytes))
+            try agree("welcome.runDescription.runID", header.runID, run.runID)
             let parameterShape = try r.shape("teacherParameters.shape")
             let stateShape = try r.shape("teacherState.shape")
             let parameters = FloatArray(shape: parameterShape.dims,
                                         values: try r.bulk("teacherParameters", count: parameterShape.count))
             let state = FloatArray(shape: stateShape.dims, values: try r.bulk("teacherState", count: stateShape.count))
-            message = .welcome(WelcomePayload(runID: runID, configYAML: config, studentSpecJSON: student,
-                                              teacherSpecJSON: teacher, teacherParameters: parameters, teacherState: state))
+            message = .welcome(WelcomePayload(run: run, teacherParameters: parameters, teacherState: state))
         case .ready:
             message = .ready(credit: try r.int("credit"))
         case .task:
@@ -108,10 +101,6 @@ extension WireCodec {
             for s in 0..<shardCount { shards.append(try decodeShard(&r, s)) }
             message = .task(TaskPayload(step: step, parameterVersion: version, epoch: epoch, shards: shards))
         case .result:
-            let step: UInt64 = try r.integer("step")
-            let version: UInt64 = try r.integer("parameterVersion")
-            try agree("result.step", header.step, step)
-            try agree("result.parameterVersion", header.parameterVersion, version)
             let shardIndex = try r.int("shardIndex")
             let count = try r.int("count")
             let lossTotal = try r.double("lossTotal")
@@ -121,9 +110,9 @@ extension WireCodec {
             let seconds = try r.double("computeSeconds")
             let statisticsCount = try r.int("batchStatistics.count")
             let gradientCount = try r.int("gradients.count")
-            message = .result(ResultPayload(
-                step: step, parameterVersion: version, shardIndex: shardIndex, count: count, lossTotal: lossTotal,
-                lossHard: lossHard, lossSoft: lossSoft, correct: correct,
+            message = .result(ShardResult(
+                shardIndex: shardIndex,
+                loss: LossSums(total: lossTotal, hard: lossHard, soft: lossSoft, correct: correct, count: count),
                 batchStatistics: try r.bulk("batchStatistics", count: statisticsCount),
                 gradients: try r.bulk("gradients", count: gradientCount), computeSeconds: seconds))
         case .parameters:

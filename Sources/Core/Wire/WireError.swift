@@ -24,6 +24,9 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
     case invalidString(field: String)
     /// A payload field repeats a header field (run id, step, parameter version) with another value.
     case headerMismatch(field: String, header: UInt64, payload: UInt64)
+    /// A document field (e.g. the welcome's run description) is unreadable or holds a value out
+    /// of range; `detail` names the key.
+    case invalidDocument(field: String, detail: String)
 
     public var description: String {
         switch self {
@@ -49,6 +52,8 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
             return "\(field) is not valid UTF-8"
         case let .headerMismatch(field, header, payload):
             return "\(field) is \(payload) in the payload but \(header) in the header"
+        case let .invalidDocument(field, detail):
+            return "\(field): \(detail)"
         }
     }
 }

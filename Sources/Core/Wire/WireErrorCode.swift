@@ -12,4 +12,7 @@ public enum WireErrorCode: UInt16, Sendable, CaseIterable {
     case unexpected = 5
     /// The sender failed internally (e.g. a worker's computation threw).
     case failed = 6
+    /// The coordinator disconnected this worker and refuses it for the rest of the run
+    /// (three rejected results, or out-voted by an audit).
+    case refusedForRun = 7
 }

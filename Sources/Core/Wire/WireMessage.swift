@@ -9,8 +9,9 @@ public enum WireMessage: Equatable, Sendable {
     case ready(credit: Int)
     /// Coordinator → worker: shards to compute.
     case task(TaskPayload)
-    /// Worker → coordinator: one shard's losses and gradients.
-    case result(ResultPayload)
+    /// Worker → coordinator: one shard's losses, statistics and gradients; the header's step and
+    /// parameter version say which step and parameters it was computed for.
+    case result(ShardResult)
     /// Coordinator → worker: fresh student parameters and state.
     case parameters(ParametersPayload)
     /// Either way: still alive.

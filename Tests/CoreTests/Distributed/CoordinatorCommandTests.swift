@@ -46,4 +46,16 @@ final class CoordinatorCommandTests: XCTestCase {
         XCTAssertEqual(try ModelFile.read(out + "/teacher.safetensors").parameters.sha256(), summary.paramsSHA256)
         XCTAssertTrue(harness.output("stopped").contains("stopped early (received SIGTERM)"), harness.output("stopped"))
     }
+
+    func testAuditAndDeadlineOptionsSayWhatToType() throws {
+        let cases = [(["--audit-fraction", "2"], "--audit-fraction must be in [0, 1], e.g. 0.02"),
+                     (["--audit-tolerance=-1"], "--audit-tolerance must be 0 or more, e.g. 1e-4"),
+                     (["--shard-deadline-factor", "0.5"], "--shard-deadline-factor must be at least 1, e.g. 5")]
+        for (i, (arguments, message)) in cases.enumerated() {
+            let p = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/never"] + arguments, label: "bad-\(i)")
+            XCTAssertEqual(harness.wait(p, timeout: 30), 64, harness.output("bad-\(i)"))
+            XCTAssertTrue(harness.output("bad-\(i)").contains(message), harness.output("bad-\(i)"))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.scratch + "/never"))
+    }
 }

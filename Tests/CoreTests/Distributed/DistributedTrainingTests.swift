@@ -35,15 +35,14 @@ final class DistributedTrainingTests: XCTestCase {
         return try trainer.run()
     }
 
-    private func distributed(workers: Int, label: String, _ extra: [String] = []) throws -> (TrainingSummary, CoordinatorServer.Statistics) {
+    private func distributed(workers: Int, label: String, _ extra: [String] = []) throws -> (TrainingSummary, CoordinatorStatistics) {
         let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job + extra), parallelism: workers)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let server = try CoordinatorServer(
-            transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77), teacher: setup.teacher?.parameters,
-            parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
-            options: options, stop: StopFlag())
+            transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 77),
+            teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
             try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
@@ -71,7 +70,8 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "\(workers) workers, 3 shards, uneven last batch")
             XCTAssertEqual(summary.testAccuracy, reference.testAccuracy)
             XCTAssertEqual(statistics.joined, workers)
-            XCTAssertEqual(statistics.droppedResults, 0)
+            XCTAssertEqual(statistics.staleResults, 0)
+            XCTAssertEqual(statistics.rejectedResults, 0)
             XCTAssertGreaterThan(summary.bytesReceivedPerStep ?? 0, 3 * 769_162 * 4, "every shard returns its gradients")
         }
     }

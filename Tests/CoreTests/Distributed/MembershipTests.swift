@@ -14,9 +14,9 @@ final class MembershipTests: XCTestCase {
                                                                   "train.batch_size=16", "train.shards=2"])
         let setup = try TrainingSetup(config: config, parallelism: 1)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
-        let server = try CoordinatorServer(transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 4242), teacher: nil,
-                                           parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
-                                           options: options, stop: stop)
+        let server = try CoordinatorServer(transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0",
+                                           run: RunDescription(setup: setup, runID: 4242), teacher: nil,
+                                           shape: ResultShape(network: probe), options: options, stop: stop)
         server.report = { _ in }
         return (server, setup)
     }
@@ -24,6 +24,11 @@ final class MembershipTests: XCTestCase {
     /// Sends one message from a raw DEALER and returns the coordinator's answer, pumping the
     /// coordinator with a zero-task step.
     private func exchange(_ server: CoordinatorServer, _ message: WireMessage, runID: UInt64) throws -> WireMessage? {
+        try exchangeWithHeader(server, message, runID: runID).message
+    }
+
+    private func exchangeWithHeader(_ server: CoordinatorServer, _ message: WireMessage, runID: UInt64) throws
+        -> (header: WireHeader?, message: WireMessage?) {
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, kind: .dealer)
         try dealer.connect(server.endpoint)
@@ -32,17 +37,22 @@ final class MembershipTests: XCTestCase {
         let deadline = MonotonicClock.now() + 5
         while MonotonicClock.now() < deadline {
             _ = try server.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: parameters, tasks: [])
-            if let frames = try dealer.receive(timeoutMilliseconds: 20) { return try WireCodec.decode(frames).message }
+            if let frames = try dealer.receive(timeoutMilliseconds: 20) {
+                let (header, message) = try WireCodec.decode(frames)
+                return (header, message)
+            }
         }
-        return nil
+        return (nil, nil)
     }
 
-    func testWrongRunIsRefused() throws {
+    /// The refusal carries no run information: run id 0 in its header, none in its text.
+    func testWrongRunIsRefusedWithoutRunInformation() throws {
         let (server, _) = try makeServer()
-        let answer = try exchange(server, .join(JoinPayload(workerName: "stray", threads: 1)), runID: 99)
+        let (header, answer) = try exchangeWithHeader(server, .join(JoinPayload(workerName: "stray", threads: 1)), runID: 99)
         guard case let .error(code, text)? = answer else { return XCTFail("expected an error, got \(String(describing: answer))") }
         XCTAssertEqual(code, WireErrorCode.wrongRun.rawValue)
-        XCTAssertEqual(text, "worker belongs to run 99, this coordinator runs 4242")
+        XCTAssertEqual(text, "worker belongs to run 99, which is not this coordinator's run")
+        XCTAssertEqual(header?.runID, 0)
         XCTAssertEqual(server.statistics.refused, 1)
         XCTAssertEqual(server.workerCount, 0)
     }
@@ -55,17 +65,29 @@ final class MembershipTests: XCTestCase {
         XCTAssertTrue(text.contains("protocol version 2"), text)
     }
 
-    func testResultFromUnknownWorkerIsDroppedAndCounted() throws {
+    func testResultFromUnknownWorkerIsAnsweredOnceThenDropped() throws {
         let (server, _) = try makeServer()
-        let result = ResultPayload(step: 0, parameterVersion: 0, shardIndex: 0, count: 1, lossTotal: 0, lossHard: 0, lossSoft: 0,
-                                   correct: 0, batchStatistics: [], gradients: [1], computeSeconds: 0)
-        let answer = try exchange(server, .result(result), runID: 4242)
-        guard case let .error(code, _)? = answer else { return XCTFail("expected an error, got \(String(describing: answer))") }
+        let result = ShardResult(shardIndex: 0, loss: LossSums(total: 0, hard: 0, soft: 0, correct: 0, count: 1),
+                                 batchStatistics: [], gradients: [1], computeSeconds: 0)
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(context: context, kind: .dealer)
+        try dealer.connect(server.endpoint)
+        for _ in 0..<5 { try dealer.send(frames: WireCodec.encode(.result(result), runID: 4242, step: 0, parameterVersion: 0)) }
+        let empty = ModelParameters(layout: ParameterLayout(layers: [], typeNames: []))
+        var answers: [WireMessage] = []
+        XCTAssertTrue(ProcessHarness().eventually(timeout: 5) {
+            _ = try? server.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: empty, tasks: [])
+            while let frames = try? dealer.receive(timeoutMilliseconds: 10), let m = try? WireCodec.decode(frames).message { answers.append(m) }
+            return server.statistics.refused + server.statistics.droppedMessages == 5
+        })
+        XCTAssertEqual(answers.count, 1, "a stranger is answered once per interval")
+        guard case let .error(code, _)? = answers.first else { return XCTFail("expected an error, got \(answers)") }
         XCTAssertEqual(code, WireErrorCode.unexpected.rawValue)
-        XCTAssertEqual(server.statistics.droppedResults, 1)
+        XCTAssertEqual(server.statistics.droppedMessages, 4)
     }
 
-    func testStaleResultIsDroppedAndCountedWithoutDroppingTheWorker() throws {
+    /// A result for a step the worker was never given is a strike, not grounds for dropping it at once.
+    func testResultForAnotherStepIsAStrikeWithoutDroppingTheWorker() throws {
         let (server, _) = try makeServer()
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, kind: .dealer)
@@ -78,14 +100,14 @@ final class MembershipTests: XCTestCase {
             if let frames = try? dealer.receive(timeoutMilliseconds: 10), case .welcome? = try? WireCodec.decode(frames).message { welcomed = true }
             return welcomed
         })
-        let stale = ResultPayload(step: 2, parameterVersion: 2, shardIndex: 0, count: 1, lossTotal: 0, lossHard: 0, lossSoft: 0,
-                                  correct: 0, batchStatistics: [], gradients: [0], computeSeconds: 0)
+        let stale = ShardResult(shardIndex: 0, loss: LossSums(total: 0, hard: 0, soft: 0, correct: 0, count: 1),
+                                batchStatistics: [], gradients: [0], computeSeconds: 0)
         try dealer.send(frames: WireCodec.encode(.result(stale), runID: 4242, step: 2, parameterVersion: 2))
         XCTAssertTrue(ProcessHarness().eventually(timeout: 5) {
             _ = try? server.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: empty, tasks: [])
-            return server.statistics.droppedResults == 1
+            return server.statistics.rejectedResults == 1
         })
-        XCTAssertEqual(server.workerCount, 1, "a late result is not a reason to drop the worker")
+        XCTAssertEqual(server.workerCount, 1, "one strike is not a reason to drop the worker")
         XCTAssertEqual(server.statistics.refused, 0)
     }
 

@@ -125,9 +125,42 @@ final class WireCodecRejectionTests: XCTestCase {
         let task = WireMessage.task(TaskPayload(step: 5, parameterVersion: 4, epoch: 0, shards: []))
         XCTAssertEqual(rejection(WireCodec.encode(task, runID: 1, step: 6, parameterVersion: 4), "step"),
                        .headerMismatch(field: "task.step", header: 6, payload: 5))
-        let welcome = WireMessage.welcome(WelcomePayload(runID: 9, configYAML: "", studentSpecJSON: ""))
+        let welcome = WireMessage.welcome(WelcomePayload(run: sampleRun(runID: 9, teacher: nil)))
         XCTAssertEqual(rejection(WireCodec.encode(welcome, runID: 8, step: 0, parameterVersion: 0), "runID"),
-                       .headerMismatch(field: "welcome.runID", header: 8, payload: 9))
+                       .headerMismatch(field: "welcome.runDescription.runID", header: 8, payload: 9))
+    }
+
+    /// A welcome whose run description is not JSON, or holds a value a worker would index or
+    /// divide by out of range, is rejected naming the key.
+    func testUnusableRunDescriptionIsRejectedNamingTheKey() {
+        func welcome(_ json: String) -> [[UInt8]] {
+            forged(.welcome) { w in
+                w.string(json, maxBytes: WireLimits.maxDocumentBytes, "doc")
+                for _ in 0..<2 { w.shape([0], "shape") }
+                for _ in 0..<2 { w.bulk([Float]()) }
+            }
+        }
+        guard case .invalidDocument(let field, let detail) = rejection(welcome("{not json"), "not JSON") else { return XCTFail("not JSON") }
+        XCTAssertEqual(field, "welcome.runDescriptionJSON")
+        XCTAssertTrue(detail.hasPrefix("unreadable run description"), detail)
+        let good = sampleRun(runID: 1, teacher: nil)
+        XCTAssertNoThrow(try WireCodec.decode(welcome(good.json())))
+        let cases: [(String, (inout RunDescription) -> Void)] = [
+            ("classes 0 must be in", { $0.classes = 0 }),
+            ("inputShape [2, 2]", { $0.inputShape = [2, 2] }),
+            ("inputShape [0, 2, 3]", { $0.inputShape = [0, 2, 3] }),
+            ("normalizationMean and normalizationStd need 3 values", { $0.normalizationStd = [1] }),
+            ("normalizationStd [1.0, 0.0, 2.0] must be finite and > 0", { $0.normalizationStd = [1, 0, 2] }),
+            ("unreadable run description", { $0.normalizationMean = [.nan, 0.25, 0] }),
+            ("temperature -1.0 must be", { $0.temperature = -1 }),
+            ("alpha 2.0 must be in [0, 1]", { $0.alpha = 2 }),
+        ]
+        for (expected, damage) in cases {
+            var run = good
+            damage(&run)
+            guard case .invalidDocument(_, let detail) = rejection(welcome(run.json()), expected) else { XCTFail(expected); continue }
+            XCTAssertTrue(detail.hasPrefix(expected), "\(detail) does not start with \(expected)")
+        }
     }
 
     /// A hand-built payload of `kind` with a correct header, for hostile field values.
@@ -165,8 +198,7 @@ final class WireCodecRejectionTests: XCTestCase {
 
     func testOverflowingShapeIsTooLarge() {
         let frames = forged(.welcome) { w in
-            w.integer(UInt64(1))
-            for _ in 0..<3 { w.string("", maxBytes: 0, "doc") }
+            w.string(sampleRun(runID: 1, teacher: nil).json(), maxBytes: WireLimits.maxDocumentBytes, "doc")
             w.shape([Int(UInt32.max), Int(UInt32.max), Int(UInt32.max)], "shape")
             w.shape([0], "shape")
             w.bulk([Float]())
@@ -202,11 +234,9 @@ final class WireCodecRejectionTests: XCTestCase {
 
     func testTruncationErrorNamesFieldAndOffset() {
         let frames = forged(.result) { w in
-            w.integer(UInt64(0))
-            w.integer(UInt64(0))
             w.int(1, "shardIndex")
             w.raw([1, 2])
         }
-        XCTAssertEqual(rejection(frames, "result"), .truncated(what: "result.count at byte 20", needed: 4, available: 2))
+        XCTAssertEqual(rejection(frames, "result"), .truncated(what: "result.count at byte 4", needed: 4, available: 2))
     }
 }

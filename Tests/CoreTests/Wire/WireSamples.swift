@@ -12,18 +12,19 @@ struct WireSample {
     var frames: [[UInt8]] { WireCodec.encode(message, runID: runID, step: step, parameterVersion: parameterVersion) }
 
     static let all: [WireSample] = [
-        WireSample(name: "join", message: .join(JoinPayload(workerName: "worker-α-1", threads: 2, specHash: "9f86d081")),
+        WireSample(name: "join", message: .join(JoinPayload(workerName: "worker-α-1", threads: 2, specHash: "9f86d081",
+                                                             computeFingerprint: "AMD EPYC 7B13 / Zen")),
                    runID: 0, step: 0, parameterVersion: 0),
         WireSample(name: "join (empty strings)", message: .join(JoinPayload(workerName: "", protocolVersion: .max,
                                                                              threads: 0, specHash: "")),
                    runID: 0, step: 0, parameterVersion: 0),
         WireSample(name: "welcome", message: .welcome(WelcomePayload(
-            runID: 0xDEAD_BEEF_0000_0001, configYAML: "batch: 64\nlr: 0.1\n", studentSpecJSON: "{\"layers\":[]}",
-            teacherSpecJSON: "{\"t\":1}", teacherParameters: FloatArray(shape: [2, 3], values: [1, -2, 3.5, 0, -0, 6]),
+            run: sampleRun(runID: 0xDEAD_BEEF_0000_0001, teacher: ModelSpec(name: "t", layers: [.flatten, .dense(units: nil, bias: false)])),
+            teacherParameters: FloatArray(shape: [2, 3], values: [1, -2, 3.5, 0, -0, 6]),
             teacherState: FloatArray(shape: [2], values: [0.25, 1e-8]))),
                    runID: 0xDEAD_BEEF_0000_0001, step: 0, parameterVersion: 0),
-        WireSample(name: "welcome (no teacher)", message: .welcome(WelcomePayload(
-            runID: 1, configYAML: "", studentSpecJSON: "{}")), runID: 1, step: 0, parameterVersion: 0),
+        WireSample(name: "welcome (no teacher)", message: .welcome(WelcomePayload(run: sampleRun(runID: 1, teacher: nil))),
+                   runID: 1, step: 0, parameterVersion: 0),
         WireSample(name: "ready", message: .ready(credit: 3), runID: 7, step: 0, parameterVersion: 0),
         WireSample(name: "ready (max credit)", message: .ready(credit: Int(UInt32.max)), runID: 7, step: 0, parameterVersion: 0),
         WireSample(name: "task", message: .task(TaskPayload(step: 12, parameterVersion: 11, epoch: 2, shards: [
@@ -34,9 +35,9 @@ struct WireSample {
         ])), runID: 7, step: 12, parameterVersion: 11),
         WireSample(name: "task (no shards)", message: .task(TaskPayload(step: .max, parameterVersion: .max, epoch: 0, shards: [])),
                    runID: .max, step: .max, parameterVersion: .max),
-        WireSample(name: "result", message: .result(ResultPayload(
-            step: 12, parameterVersion: 11, shardIndex: 5, count: 2, lossTotal: 1.25, lossHard: 0.75, lossSoft: 0.5,
-            correct: 1, batchStatistics: [0.5, -1, 2], gradients: [1e-3, -2e-3, 3, .infinity], computeSeconds: 0.015)),
+        WireSample(name: "result", message: .result(ShardResult(
+            shardIndex: 5, loss: LossSums(total: 1.25, hard: 0.75, soft: 0.5, correct: 1, count: 2),
+            batchStatistics: [0.5, -1, 2], gradients: [1e-3, -2e-3, 3, .infinity], computeSeconds: 0.015)),
                    runID: 7, step: 12, parameterVersion: 11),
         WireSample(name: "parameters", message: .parameters(ParametersPayload(
             version: 12, parameters: [1, 2, 3, -4.5], state: [0.1])), runID: 7, step: 12, parameterVersion: 12),
@@ -47,6 +48,14 @@ struct WireSample {
         WireSample(name: "error", message: .error(code: WireErrorCode.wrongRun.rawValue, message: "run 8 is not run 7"),
                    runID: 7, step: 0, parameterVersion: 0),
     ]
+}
+
+/// A small valid run description (2×2×3 inputs, 10 classes) for welcome messages.
+func sampleRun(runID: UInt64, teacher: ModelSpec?) -> RunDescription {
+    RunDescription(runID: runID, seed: 3, inputShape: [2, 2, 3], classes: 10,
+                   normalization: Normalization(mean: [0.5, 0.25, 0], std: [1, 0.5, 2]),
+                   objective: DistillationObjective(temperature: 4, alpha: 0.5),
+                   studentSpec: ModelSpec(name: "s", layers: [.flatten, .dense(units: nil, bias: true)]), teacherSpec: teacher)
 }
 
 /// `frames` with a freshly computed header (payload length, frame count, payload checksum),

@@ -5,8 +5,8 @@ import XCTest
 final class WireThroughputTests: XCTestCase {
     func testGradientMessageThroughput() throws {
         let gradients = (0..<(3 << 20) / 4).map { Float($0 % 1000) * 1e-3 }
-        let message = WireMessage.result(ResultPayload(
-            step: 1, parameterVersion: 1, shardIndex: 0, count: 32, lossTotal: 1, lossHard: 1, lossSoft: 1, correct: 3,
+        let message = WireMessage.result(ShardResult(
+            shardIndex: 0, loss: LossSums(total: 1, hard: 1, soft: 1, correct: 3, count: 32),
             batchStatistics: [Float](repeating: 0.5, count: 512), gradients: gradients, computeSeconds: 0.1))
         let rounds = 5
         let clock = ContinuousClock()

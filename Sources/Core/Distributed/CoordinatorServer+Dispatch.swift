@@ -1,0 +1,150 @@
+import Foundation
+
+// Handing out shard copies and taking them back: credit-based dispatch to the least-loaded
+// worker, per-shard deadlines, silent peers, heartbeats, and sends that never block.
+
+extension CoordinatorServer {
+    /// Hands pending shard copies to workers with credit, each to the least-loaded worker that
+    /// has not held that shard this step (ties: earliest joined), lowest shard index first.
+    func dispatchPending() {
+        guard let step = current, let parameters = currentParameters else { return }
+        var outstanding = step.outstanding
+        var progress = true
+        while progress {
+            progress = false
+            for index in current!.pending {
+                guard let peer = peers.leastLoaded(excluding: current!.shards[index]!.excluded, outstanding: outstanding) else { continue }
+                if peer.version != step.version {
+                    guard send(parametersFrames(parameters, step: step), to: peer) else { continue }
+                    peers[peer.id]?.version = step.version
+                }
+                let task = TaskPayload(step: UInt64(step.step), parameterVersion: UInt64(step.version), epoch: step.epoch,
+                                       shards: [current!.shards[index]!.task])
+                let started = MonotonicClock.now()
+                let frames = encode(.task(task), step: step.step, version: step.version)
+                cost.serializationSeconds += MonotonicClock.now() - started
+                guard send(frames, to: peer) else { continue }
+                peers[peer.id]?.credit -= 1
+                current!.assign(index, to: peer.id, at: MonotonicClock.now())
+                outstanding[peer.id, default: 0] += 1
+                progress = true
+            }
+        }
+    }
+
+    /// Audited shards whose second copy no connected worker could compute (every worker already
+    /// holds or answered it) settle on one result; the skipped audit is counted and reported.
+    /// A disagreement no connected worker can settle waits for one, and says so.
+    func skipImpossibleAudits() {
+        guard let step = current else { return }
+        for index in step.pending {
+            let shard = step.shards[index]!
+            guard shard.agreementNeeded == 2, !peers.hasWorker(outside: shard.excluded) else { continue }
+            if shard.mismatched {
+                let now = MonotonicClock.now()
+                if now - lastTiebreakReport >= options.waitingReportInterval {
+                    report("audit: workers disagree on shard \(index) of step \(step.step); waiting for another worker to settle it")
+                    lastTiebreakReport = now
+                }
+                continue
+            }
+            statistics.auditsSkipped += 1
+            report("audit of shard \(index) of step \(step.step) skipped: no second worker connected")
+            if let outcome = current!.skipAudit(index, audit: options.audit) { apply(outcome, shard: ShardKey(step: step.step, shard: index)) }
+        }
+    }
+
+    /// Drops workers silent for longer than the worker timeout and reassigns their shards.
+    func dropSilentPeers() {
+        let now = MonotonicClock.now()
+        for peer in peers.peers.values where now - peer.lastHeard > options.peerTimeout {
+            report("worker \(peer.name) silent for \(String(format: "%.1f", now - peer.lastHeard)) s; reassigning its shards")
+            if releaseShards(of: peer.id) > 0 { statistics.recoverySeconds.append(now - peer.lastHeard) }
+            statistics.lost += 1
+            peers.remove(peer.id)
+        }
+    }
+
+    /// Takes shard copies held past the deadline from their workers (heartbeating or not) and
+    /// hands them to others; the late answer, if it comes, is stale. A copy stays where it is
+    /// when no other worker could take it.
+    func reassignOverdueShards() {
+        guard let step = current, let seconds = deadline.seconds else { return }
+        let now = MonotonicClock.now()
+        for (index, worker) in step.overdue(sentBefore: now - seconds) where peers.hasWorker(outside: step.shards[index]!.excluded) {
+            current!.release(index, from: worker)
+            peers.revoke(ShardKey(step: step.step, shard: index), from: worker)
+            statistics.reassignedShards += 1
+            report("shard \(index) of step \(step.step) overdue on worker \(peers[worker]?.name ?? "?") "
+                + "(deadline \(String(format: "%.1f", seconds)) s); reassigning it")
+        }
+    }
+
+    /// Sends a heartbeat to every worker that has had nothing for a heartbeat interval.
+    func heartbeatIdlePeers() {
+        let now = MonotonicClock.now()
+        for peer in peers.peers.values where now - peer.lastSent >= options.heartbeatInterval {
+            _ = send(encode(.heartbeat), to: peer)
+        }
+    }
+
+    /// Sends `frames` to `peer` without blocking. A full queue means the peer stopped reading:
+    /// it is dropped and its shards reassigned, as when its connection is gone.
+    /// - Returns: whether the message was queued.
+    func send(_ frames: [[UInt8]], to peer: Peer) -> Bool {
+        let outcome: SendOutcome
+        do { outcome = try router.send(frames, to: PeerID(peer.id)) } catch {
+            report("worker \(peer.name) unreachable (\(error)); dropping it")
+            drop(peer.id, countAsLost: true)
+            return false
+        }
+        switch outcome {
+        case .queued:
+            break
+        case .wouldBlock:
+            report("worker \(peer.name) stopped reading (its send queue is full); disconnecting it")
+            drop(peer.id, countAsLost: true)
+            // Closing the connection frees what is queued for it.
+            router.disconnect(PeerID(peer.id))
+            return false
+        case .unreachable:
+            report("worker \(peer.name) unreachable (its connection is gone); dropping it")
+            drop(peer.id, countAsLost: true)
+            return false
+        }
+        cost.bytesSent += frames.reduce(peer.id.count) { $0 + $1.count }
+        peers[peer.id]?.lastSent = MonotonicClock.now()
+        return true
+    }
+
+    /// Forgets worker `id` (it may join again) and reassigns its shards.
+    func drop(_ id: [UInt8], countAsLost: Bool) {
+        guard peers[id] != nil else { return }
+        if countAsLost { statistics.lost += 1 }
+        releaseShards(of: id)
+        peers.remove(id)
+        router.forget(PeerID(id))
+    }
+
+    /// Puts the copies worker `id` holds back to pending and drops its unsettled results.
+    @discardableResult
+    func releaseShards(of id: [UInt8]) -> Int {
+        guard current != nil else { return 0 }
+        let released = current!.forget(id)
+        statistics.reassignedShards += released
+        return released
+    }
+
+    /// The parameters of `step`'s version, encoded once however many workers need them.
+    private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch) -> [[UInt8]] {
+        if encodedParameters?.version != step.version {
+            let started = MonotonicClock.now()
+            let payload = ParametersPayload(
+                version: UInt64(step.version), parameters: Array(parameters.values[0..<parameters.layout.parameterCount]),
+                state: Array(parameters.state[0..<parameters.layout.stateCount]))
+            encodedParameters = (step.version, encode(.parameters(payload), step: step.step, version: step.version))
+            cost.serializationSeconds += MonotonicClock.now() - started
+        }
+        return encodedParameters!.frames
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+@testable import Core
+
+/// A spoofed coordinator (a raw ROUTER in this process) sends a real `distill-worker` process
+/// values it must not use: the worker exits 1 with a typed error naming the value, instead of
+/// reading out of bounds (release builds have no preconditions).
+final class WorkerValidationTests: XCTestCase {
+    private var harness: ProcessHarness!
+    override func setUp() { harness = ProcessHarness() }
+    override func tearDown() { harness.cleanUp() }
+
+    /// Welcomes a worker to a 2×2×3, 10-class run, then sends `parameters` and a task with `labels`.
+    private func spoof(_ label: String, parameters: [Float], labels: [Int32]) throws -> String {
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, kind: .router)
+        try router.bind("tcp://127.0.0.1:0")
+        let worker = try harness.start("distill-worker", ["--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"],
+                                       label: label)
+        let run = sampleRun(runID: 31, teacher: nil)
+        func expect(_ kind: WireKind) throws -> [UInt8] {
+            let deadline = MonotonicClock.now() + 20
+            while MonotonicClock.now() < deadline {
+                if let frames = try router.receive(timeoutMilliseconds: 100), let decoded = try? WireCodec.decode(Array(frames.dropFirst())),
+                   decoded.message.kind == kind { return frames[0] }
+            }
+            return try XCTUnwrap(nil, "no \(kind) from the worker: \(harness.output(label))")
+        }
+        let id = try expect(.join)
+        try router.send(frames: [id] + WireCodec.encode(.welcome(WelcomePayload(run: run)), runID: 31, step: 0, parameterVersion: 0))
+        _ = try expect(.ready)
+        try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: parameters, state: [])),
+                                                        runID: 31, step: 0, parameterVersion: 1))
+        let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: labels.count, height: 2, width: 2, channels: 3,
+                              images: [UInt8](repeating: 9, count: labels.count * 12), labels: labels)
+        try router.send(frames: [id] + WireCodec.encode(.task(TaskPayload(step: 0, parameterVersion: 1, epoch: 0, shards: [shard])),
+                                                        runID: 31, step: 0, parameterVersion: 1))
+        XCTAssertEqual(harness.wait(worker, timeout: 20), 1, harness.output(label))
+        return harness.output(label)
+    }
+
+    /// The sample run's student: flatten 12 → dense 10, 130 parameters.
+    private let studentParameters = 130
+
+    func testLabelOutOfRangeIsATypedError() throws {
+        let output = try spoof("labels", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3, 99])
+        XCTAssertTrue(output.contains("unusable message from the coordinator: shard 0 label 1 is 99, the run has classes 0..<10"), output)
+    }
+
+    func testNonFiniteParametersAreATypedError() throws {
+        var parameters = [Float](repeating: 0.01, count: studentParameters)
+        parameters[5] = .nan
+        let output = try spoof("nan", parameters: parameters, labels: [3])
+        XCTAssertTrue(output.contains("unusable message from the coordinator: parameters of version 1 hold non-finite values"), output)
+    }
+}
