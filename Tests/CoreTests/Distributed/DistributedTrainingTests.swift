@@ -46,7 +46,7 @@ final class DistributedTrainingTests: XCTestCase {
             options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "20"],
+            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
                               label: "\(label)-\(i)")
         }
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
