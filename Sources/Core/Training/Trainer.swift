@@ -165,11 +165,11 @@ public final class Trainer {
             totalSamples += loss.count
             if step % s.config.int("train.log_every") == 0 || step == s.totalSteps {
                 lastLoss = window.total / Double(window.count)
-                let stepsInWindow = clippedSteps - windowClipped
+                let clippedInWindow = clippedSteps - windowClipped
                 let line = StepMetrics(step: step, epoch: (step - 1) / s.stepsPerEpoch, loss: window,
                                        learningRate: schedule.rate(atStep: step - 1),
                                        samplesPerSecond: Double(window.count) / windowSeconds,
-                                       clippedFraction: Double(stepsInWindow) / Double(max(step - windowStart, 1)))
+                                       clippedFraction: Double(clippedInWindow) / Double(max(step - windowStart, 1)))
                 try output.append(line.json)
                 report(line.human)
                 window = .zero

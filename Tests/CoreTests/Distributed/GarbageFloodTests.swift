@@ -76,7 +76,7 @@ final class GarbageFloodTests: XCTestCase {
         var sent = 0
         var counter: UInt64 = 0
         func send(_ socket: ZMQSocket, _ frames: [[UInt8]]) {
-            if (try? socket.sendWithoutBlocking(frames: frames)) == true { sent += 1 }
+            if (try? socket.trySend(frames: frames)) == true { sent += 1 }
         }
         send(sockets[1], (0..<10_000).map { _ in [1] })
         send(sockets[2], [[UInt8](repeating: 7, count: 4 << 20)])

@@ -24,8 +24,7 @@ final class InprocTransportTests: XCTestCase {
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         let server = try CoordinatorServer(transport: transport, endpoint: "inproc://distill-\(UUID().uuidString)",
                                            run: RunDescription(setup: setup, runID: 11), teacher: nil,
-                                           parameterCount: probe.layout.parameterCount, statisticsCount: probe.batchStatisticsCount,
-                                           stop: StopFlag())
+                                           shape: ResultShape(network: probe), stop: StopFlag())
         server.report = { _ in }
         let session = try WorkerSession(transport: transport, endpoint: server.endpoint, options: WorkerSession.Options(name: "inproc"),
                                         stop: StopFlag())
