@@ -80,7 +80,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .idx, .idxGzip, .npy, .cifar10: return error is DataError
         case .safetensors: return error is SafeTensorsError
         case .checkpoint: return error is CheckpointError
-        case .modelFile: return error is ModelFileError || error is SafeTensorsError || error is ModelSpecError || error is IOError
+        case .modelFile: return error is ModelFileError || error is SafeTensorsError || error is ModelSpecError || error is IOError || error is DataError
         case .modelSpec: return error is ModelSpecError
         case .config: return error is ConfigError
         }

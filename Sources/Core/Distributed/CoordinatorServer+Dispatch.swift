@@ -69,7 +69,8 @@ extension CoordinatorServer {
     /// hands them to others; the late answer, if it comes, is stale. A copy stays where it is
     /// when no other worker could take it.
     func reassignOverdueShards() {
-        guard let step = current, let seconds = deadline.seconds else { return }
+        guard let step = current else { return }
+        let seconds = deadline.seconds
         let now = MonotonicClock.now()
         for (index, worker) in step.overdue(sentBefore: now - seconds) where peers.hasWorker(outside: step.shards[index]!.excluded) {
             current!.release(index, from: worker)

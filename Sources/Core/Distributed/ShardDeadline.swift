@@ -23,10 +23,12 @@ struct ShardDeadline {
         next = (next + 1) % ShardDeadline.window
     }
 
-    /// Seconds a copy may be held, or nil before any round trip was observed (then only the
-    /// worker timeout applies).
-    var seconds: Double? {
-        guard !recent.isEmpty else { return nil }
+    /// Seconds a copy may be held: `factor × median + grace`, with the grace standing in for the
+    /// median before any round trip was observed. Without that first deadline, a worker that
+    /// takes every shard of the first step (it is often ready first) and sits on them while
+    /// heartbeating would stall the run for good.
+    var seconds: Double {
+        guard !recent.isEmpty else { return factor * grace + grace }
         let sorted = recent.sorted()
         return factor * sorted[sorted.count / 2] + grace
     }

@@ -47,11 +47,12 @@ final class MaliciousWorkerTests: XCTestCase {
     /// worker processes. Returns the summary and the coordinator's report lines.
     private func runWithMallory(_ overrides: [String], label: String, honest: Int = 2, options: CoordinatorServer.Options,
                                 malloryCredit: Int = 1, tamper: @escaping (ComputedShard) -> [ComputedShard],
-                                joinOthers: (CoordinatorServer) throws -> Int = { _ in 0 })
+                                joinOthers: (CoordinatorServer) throws -> Int = { _ in 0 }, keys: CurveRun? = nil)
         throws -> (TrainingSummary, CoordinatorStatistics, [String]) {
         let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: overrides), parallelism: honest + 1)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
-        let server = try CoordinatorServer(transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 55), teacher: nil,
+        let server = try CoordinatorServer(transport: try keys?.serverTransport() ?? Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0",
+                                           run: RunDescription(setup: setup, runID: 55), teacher: nil,
                                            shape: ResultShape(network: probe), options: options, stop: StopFlag())
         var lines: [String] = []
         server.report = { lines.append($0) }
@@ -59,7 +60,8 @@ final class MaliciousWorkerTests: XCTestCase {
         malloryOptions.credit = malloryCredit
         malloryOptions.coordinatorTimeout = 30
         let malloryStop = StopFlag()
-        let mallory = try WorkerSession(transport: try Transport(security: .insecure), endpoint: server.endpoint, options: malloryOptions, stop: malloryStop)
+        let mallory = try WorkerSession(transport: try keys?.workerTransport(1) ?? Transport(security: .insecure), endpoint: server.endpoint,
+                                        options: malloryOptions, stop: malloryStop)
         mallory.tamper = tamper
         mallory.report = { _ in }
         let malloryDone = DispatchSemaphore(value: 0)
@@ -76,8 +78,8 @@ final class MaliciousWorkerTests: XCTestCase {
         let others = try joinOthers(server)
         XCTAssertTrue(pump(server) { server.workerCount == 1 + others }, "other peers join")
         let workers = try (0..<honest).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "30"],
-                              label: "\(label)-\(i)")
+            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "30"]
+                                + (keys?.workerArguments(i + 2) ?? ["--insecure"]), label: "\(label)-\(i)")
         }
         XCTAssertTrue(pump(server) { server.workerCount == honest + 1 + others }, "honest workers join")
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
@@ -103,6 +105,25 @@ final class MaliciousWorkerTests: XCTestCase {
         XCTAssertEqual(statistics.refusedForRun, 1)
         XCTAssertTrue(lines.contains { $0.hasPrefix("worker mallory refused for the rest of the run: 3 rejected messages") }, log)
         print("\(name): \(security)")
+    }
+
+    /// Over CURVE, refusing mallory for the run bans its key: the ZAP handler refuses it from then on.
+    func testARefusedWorkersKeyIsBannedOverCurve() throws {
+        let keys = try CurveRun(folder: harness.scratch + "/keys", workers: 3)
+        let overrides = job(try specFile())
+        let clean = try reference(overrides)
+        let (summary, statistics, lines) = try runWithMallory(overrides, label: "curve-nan", options: CoordinatorServer.Options(), tamper: { shard in
+            var bad = shard
+            bad.result.gradients[0] = .nan
+            return [bad]
+        }, keys: keys)
+        let log = lines.joined(separator: "\n")
+        XCTAssertEqual(summary.paramsSHA256, clean, log)
+        XCTAssertEqual(statistics.refusedForRun, 1, log)
+        let mallory = try keys.workerKeyPair(1).publicKey
+        XCTAssertEqual(keys.authorizer.decide(mallory), .banned, log)
+        XCTAssertTrue(lines.contains { $0.contains("refused for the rest of the run") && $0.contains("(key \(mallory.fingerprint) banned)") }, log)
+        XCTAssertEqual(keys.authorizer.decide(try keys.workerKeyPair(2).publicKey), .admitted(name: "worker-2.key"))
     }
 
     func testNaNGradientsAreRejectedAndTheWorkerRefused() throws {
@@ -177,11 +198,14 @@ final class MaliciousWorkerTests: XCTestCase {
     /// A peer that joins, asks for work and never reads: its queue fills and it is dropped,
     /// the coordinator never blocks on it.
     func testPeerThatStopsReadingIsDropped() throws {
-        // 196k parameters: one parameters message is larger than what the kernel buffers hold.
-        let overrides = job(try specFile(dense: 192), steps: 3)
+        // 1M parameters: a few parameters messages fill the kernel's socket buffers, then the
+        // transport's per-peer queue (8 messages) fills; a short worker timeout keeps the
+        // deadlines on the deaf peer's shards short.
+        let overrides = job(try specFile(dense: 1024), steps: 6)
         let clean = try reference(overrides)
         var options = CoordinatorServer.Options()
         options.heartbeatInterval = 0.05
+        options.peerTimeout = 1
         let context = try ZMQContext()
         var deafOptions = ZMQSocketOptions()
         deafOptions.receiveHighWaterMark = 1
@@ -215,4 +239,34 @@ func peakRSSKilobytes(_ pid: Int32) -> Int {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
     return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
+
+/// A key folder for a CURVE run: the coordinator's transport with its authoriser, and each
+/// worker's transport or command-line arguments.
+struct CurveRun {
+    let keys: KeyDirectory
+    let authorizer: CurveAuthorizer
+
+    init(folder: String, workers: Int) throws {
+        keys = KeyDirectory(path: folder)
+        _ = try keys.generate(workers: workers)
+        authorizer = try CurveAuthorizer(keys: keys)
+    }
+
+    func serverTransport() throws -> Transport {
+        try Transport(security: .curveServer(keyPair: keys.coordinatorKeyPair(), authorizer: authorizer), report: { _ in })
+    }
+
+    func workerKeyPair(_ i: Int) throws -> CurveKeyPair {
+        let file = keys.path + "/worker-\(i).key_secret"
+        return try CurveCertificate.load(file).keyPair(file: file)
+    }
+
+    func workerTransport(_ i: Int) throws -> Transport {
+        try Transport(security: .curveClient(keyPair: workerKeyPair(i), serverKey: CurveCertificate.load(keys.coordinatorPublicFile).publicKey))
+    }
+
+    func workerArguments(_ i: Int) -> [String] {
+        ["--key", keys.path + "/worker-\(i).key_secret", "--server-key", keys.coordinatorPublicFile]
+    }
 }

@@ -9,8 +9,8 @@ final class WeightInitTests: XCTestCase {
 
     /// Kernel and bias of a `fanIn → fanOut` dense layer initialised with `scheme` and `seed`.
     private func denseArrays(_ scheme: WeightInit, seed: UInt64 = 3) throws -> (kernel: [Float], bias: [Float]) {
-        let spec = ModelSpec(name: "wide", layers: [.dense(units: fanOut, bias: true, weightInit: scheme), .dense(units: nil, bias: true)])
-        let network = try Network(spec: spec, inputShape: [fanIn], classes: 10)
+        let spec = ModelSpec(name: "wide", layers: [.flatten, .dense(units: fanOut, bias: true, weightInit: scheme), .dense(units: nil, bias: true)])
+        let network = try Network(spec: spec, inputShape: [1, 1, fanIn], classes: 10)
         let parameters = ModelParameters(layout: network.layout)
         parameters.initialize(seed: seed)
         let entries = network.layout.parameters

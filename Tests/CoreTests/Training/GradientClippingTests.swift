@@ -48,7 +48,7 @@ final class GradientClippingTests: XCTestCase {
         var config = RunConfig()
         for key in ["optimizer.clip_norm", "optimizer.clip_value"] {
             XCTAssertThrowsError(try config.apply(override: "\(key)=-1")) { error in
-                XCTAssertTrue("\(error)".hasPrefix("--set: \(key) = '-1' is invalid: expected a number in [0.0, "), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix("--set: \(key) = '-1' is invalid: expected a number in [0, "), "\(error)")
             }
         }
         XCTAssertThrowsError(try config.apply(override: "train.divergence_factor=0.5")) { error in
