@@ -129,18 +129,22 @@ final class ComputeThread: @unchecked Sendable {
                     fail("task for parameter version \(t.parameterVersion) arrived before its parameters (have \(version.map(String.init) ?? "none"))")
                     return
                 }
+                guard let step = Int(exactly: t.step), let taskVersion = Int(exactly: t.parameterVersion) else {
+                    fail("task for step \(t.step), parameter version \(t.parameterVersion): beyond \(Int.max)")
+                    return
+                }
                 for shard in t.shards {
                     if let problem = problem(in: shard) {
                         fail(problem)
                         return
                     }
                     let result: ShardResult
-                    do { result = try executor.run(shard, step: Int(t.step)) } catch {
+                    do { result = try executor.run(shard, step: step) } catch {
                         fail("\(error)")
                         return
                     }
                     condition.lock()
-                    done.append(ComputedShard(result: result, step: Int(t.step), version: Int(t.parameterVersion)))
+                    done.append(ComputedShard(result: result, step: step, version: taskVersion))
                     condition.unlock()
                 }
             }
