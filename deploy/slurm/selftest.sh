@@ -53,7 +53,8 @@ chown -R munge:munge "$scratch/munge"
 chmod 700 "$scratch/munge"
 chmod 400 "$scratch/munge/munge.key"
 runuser -u munge -- munged --foreground --force --socket="$scratch/munge/munge.socket" --key-file="$scratch/munge/munge.key" \
-    --pid-file="$scratch/munge/munged.pid" --seed-file="$scratch/munge/munged.seed" --log-file="$scratch/munge/munged.log" &
+    --pid-file="$scratch/munge/munged.pid" --seed-file="$scratch/munge/munged.seed" --log-file="$scratch/munge/munged.log" \
+    > "$scratch/log/munged.out" 2>&1 &
 daemons+=($!)
 
 netns_bridge "dslurm-$$"
@@ -102,8 +103,12 @@ in_host() {
 }
 
 until [ -S "$scratch/munge/munge.socket" ]; do sleep 0.1; kill -0 "${daemons[0]}" 2>/dev/null || fail "munged did not start"; done
-in_host ctl slurmctld -D -i -f "$SLURM_CONF" & daemons+=($!)
-for i in 1 2 3; do in_host "n$i" slurmd -D -N "n$i" -f "$SLURM_CONF" & daemons+=($!); done
+in_host ctl slurmctld -D -i -f "$SLURM_CONF" > "$scratch/log/slurmctld.out" 2>&1 &
+daemons+=($!)
+for i in 1 2 3; do
+    in_host "n$i" slurmd -D -N "n$i" -f "$SLURM_CONF" > "$scratch/log/slurmd-n$i.out" 2>&1 &
+    daemons+=($!)
+done
 started=$SECONDS
 until [ "$(in_host ctl sinfo -h -N -t idle -o %N 2>/dev/null | sort -u | wc -l)" -eq 3 ]; do
     [ $((SECONDS - started)) -lt 120 ] || fail "the three nodes did not come up idle within 2 minutes"
@@ -114,7 +119,7 @@ echo "slurm cluster up: $(in_host ctl sinfo -h -o '%P %D nodes %N %t')"
 out="$scratch/run"
 export DISTILL_BIN="$bin" DISTILL_KEYS="$scratch/keys"
 job=$(in_host ctl sbatch --parsable --nodes=3 --ntasks-per-node=1 --chdir="$scratch" --output="$scratch/job.out" \
-    "$here/distill.sbatch" "$out" --worker-timeout 3 \
+    "$here/distill.sbatch" "$out" \
     --set model.spec=seed-student --set data.train_size=600 --set data.test_size=64 --set train.batch_size=48 \
     --set train.shards=6 --set train.steps=24 --set train.log_every=1 --set seed=5)
 echo "submitted job $job"
@@ -146,5 +151,6 @@ grep -q '"completed" : true' "$out/summary.json" || fail "$out/summary.json does
 grep -qE "^0: .*coordinator listening on tcp://" "$scratch/job.out" || fail "task 0 was not the coordinator"
 joined=$(grep -cE "^0: worker worker-[12]@n[23] joined" "$scratch/job.out" || true)
 [ "$joined" -eq 2 ] || fail "expected both workers (tasks 1 and 2 on n2 and n3) to join, saw $joined"
+grep -q "task 2: Killed" "$scratch/job.out" || fail "srun never reported worker task 2 killed"
 grep -E "^0: done: " "$scratch/job.out"
 echo "PROVED: sbatch distill.sbatch ran on a 3-node Slurm 22.05 cluster (nodes in separate network namespaces): coordinator on n1 and workers on n2, n3 through srun; worker task 2 killed at step 3; job $job COMPLETED with summary.json completed"
