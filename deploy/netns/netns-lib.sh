@@ -9,9 +9,11 @@
 netns_prefix=""
 netns_names=()
 
-# Exits 77 with a reason unless namespaces, veth pairs and bridges work here.
+# Exits 77 with a reason unless namespaces, veth pairs and bridges work here; installs the
+# Debian packages the deploy tests use (scripts/install-deps.sh deploy) when they are missing.
 netns_require() {
     if [ "$(id -u)" -ne 0 ]; then echo "skip: network namespaces need root" >&2; exit 77; fi
+    "$(dirname "${BASH_SOURCE[0]}")/../../scripts/install-deps.sh" deploy >&2
     command -v ip >/dev/null || { echo "skip: ip (iproute2) is not installed" >&2; exit 77; }
     local probe="distill-probe-$$"
     if ! ip netns add "$probe" 2>/dev/null; then echo "skip: ip netns add failed (no network namespaces)" >&2; exit 77; fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs deploy/slurm/distill.sbatch on a real Slurm cluster of three nodes emulated on this
 # machine: Debian's slurmctld, slurmd and munge (slurm-wlm 22.05), installed with apt-get if
-# missing. Every node is a slurmd in its own network namespace with its own address (veth pairs
+# missing (scripts/install-deps.sh deploy). Every node is a slurmd in its own network namespace with its own address (veth pairs
 # into a bridge in a namespace of its own), the controller likewise; a private munged (as the munge
 # user) signs their messages, and the node names resolve only inside the daemons' mount namespaces.
 # The job's coordinator and two workers run through srun; worker task 2 is killed mid-run, and the
@@ -17,12 +17,6 @@ source "$here/../netns/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
 netns_require
 command -v nsenter >/dev/null && command -v unshare >/dev/null || { echo "skip: nsenter/unshare (util-linux) missing" >&2; exit 77; }
-if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
-    echo "installing slurm-wlm and munge"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge > /dev/null \
-        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge > /dev/null; }
-fi
-
 scratch=$(mktemp -d /tmp/distill-slurm.XXXXXX)
 chmod 755 "$scratch"   # the munge user must reach its folder inside
 daemons=()
