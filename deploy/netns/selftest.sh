@@ -33,7 +33,7 @@ fail() {
     exit 1
 }
 
-job=(--set model.spec=seed-student --set data.train_size=600 --set data.test_size=64
+job=(--set model.spec=hinton-student --set data.train_size=600 --set data.test_size=64
      --set train.batch_size=48 --set train.shards=6 --set train.steps=24 --set train.log_every=1 --set seed=5)
 port=5555
 coordinator=10.77.0.1

@@ -114,7 +114,7 @@ out="$scratch/run"
 export DISTILL_BIN="$bin" DISTILL_KEYS="$scratch/keys"
 job=$(in_host ctl sbatch --parsable --nodes=3 --ntasks-per-node=1 --chdir="$scratch" --output="$scratch/job.out" \
     "$here/distill.sbatch" "$out" \
-    --set model.spec=seed-student --set data.train_size=600 --set data.test_size=64 --set train.batch_size=48 \
+    --set model.spec=hinton-student --set data.train_size=600 --set data.test_size=64 --set train.batch_size=48 \
     --set train.shards=6 --set train.steps=24 --set train.log_every=1 --set seed=5)
 echo "submitted job $job"
 

@@ -49,6 +49,11 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     /// Fraction of the step time spent outside the shard backend: batch drawing, augmentation,
     /// sharding, reduction, optimiser and (distributed) serialisation of tasks.
     public var coordinatorOverheadFraction: Double
+    /// Mean wall-clock seconds per step of this session.
+    public var stepSeconds: Double?
+    /// Seconds the shards' own computation took per step, summed over shards (what workers or
+    /// threads report; the rest of a distributed step is communication, waiting and coordination).
+    public var shardComputeSecondsPerStep: Double?
     /// Network bytes per step (distributed runs only).
     public var bytesSentPerStep: Double?
     public var bytesReceivedPerStep: Double?
@@ -66,6 +71,8 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
         case clippedFraction = "clipped_fraction"
         case steps, epochs, shards, completed, security
         case coordinatorOverheadFraction = "coordinator_overhead_fraction"
+        case stepSeconds = "step_seconds"
+        case shardComputeSecondsPerStep = "shard_compute_seconds_per_step"
         case bytesSentPerStep = "bytes_sent_per_step"
         case bytesReceivedPerStep = "bytes_received_per_step"
         case trainLoss = "train_loss"

@@ -26,6 +26,8 @@ public final class Trainer {
     private var order: (epoch: Int, indices: [Int]) = (-1, [])
     /// Seconds spent inside the backend (computing or waiting for shards) since the start.
     public private(set) var shardSeconds = 0.0
+    /// Seconds the shards' computation took since the start, summed over shards (as reported with each result).
+    public private(set) var shardComputeSeconds = 0.0
     /// Prints one human line per log step and evaluation.
     public var report: (String) -> Void = { print($0) }
     /// Asked before every step; returning true stops the run cleanly after the current step.
@@ -79,6 +81,7 @@ public final class Trainer {
         let waitStarted = MonotonicClock.now()
         let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
         shardSeconds += MonotonicClock.now() - waitStarted
+        shardComputeSeconds += results.reduce(0) { $0 + $1.computeSeconds }
         let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
         let clip = clipping.apply(to: meanGradient)
         try divergenceGuard.check(step: step + 1, loss: reduction.loss.total / Double(max(reduction.loss.count, 1)), gradientNorm: clip.norm)
@@ -138,6 +141,7 @@ public final class Trainer {
         if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
         if startStep == 0 { try output.begin(setup: s) } else { try output.resume(atStep: startStep) }
         let costAtStart = backend.networkCost ?? NetworkCost()
+        let computeAtStart = shardComputeSeconds
         var window = LossSums.zero
         var windowSeconds = 0.0
         var totalSeconds = 0.0
@@ -203,6 +207,8 @@ public final class Trainer {
             shards: s.shards, completed: step == s.totalSteps,
             coordinatorOverheadFraction: totalSeconds > 0
                 ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
+            stepSeconds: step > startStep ? totalSeconds / Double(step - startStep) : nil,
+            shardComputeSecondsPerStep: step > startStep ? (shardComputeSeconds - computeAtStart) / Double(step - startStep) : nil,
             bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
             bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
             security: backend.securityReport,
