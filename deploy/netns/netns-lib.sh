@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Network namespaces as hosts, for the multi-host proofs on one machine. Sourced (not run) by
 # deploy/netns/selftest.sh, deploy/netns/bench-links.sh and deploy/slurm/selftest.sh.
 #

@@ -13,6 +13,7 @@
 #                                         DISTILL_KEEP=1 keeps the scratch folder for reading)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=deploy/netns/netns-lib.sh
 source "$here/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
 netns_require
@@ -72,6 +73,10 @@ distributed_run() {
         echo "$run: pulled worker 2's cable after step 3"
     fi
     wait "$coordinator_pid" || fail "$run: the coordinator exited with status $?"
+    # Workers serve run after run; this run's end is theirs.
+    for i in 1 2 3; do
+        for pid in $(ip netns pids "$netns_prefix-w$i"); do kill "$pid" 2>/dev/null || true; done
+    done
     grep -q '(3 connected)' "$dir/coordinator.log" || fail "$run: the third worker never joined"
     grep -q '"completed" : true' "$dir/out/summary.json" || fail "$run: summary.json does not say completed"
     local got

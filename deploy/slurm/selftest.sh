@@ -13,6 +13,7 @@
 #                                    DISTILL_KEEP=1 keeps the scratch folder for reading)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=deploy/netns/netns-lib.sh
 source "$here/../netns/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
 netns_require
