@@ -94,4 +94,4 @@ drop_line=$(grep -nE "worker worker-2 (silent|unreachable|lost)" "$scratch/cut-l
 done_line=$(grep -n "^done: " "$scratch/cut-link/coordinator.log" | head -n1 | cut -d: -f1)
 [ "$drop_line" -lt "$done_line" ] || fail "cut-link: worker 2 was dropped only after the run ended"
 echo "cut-link: coordinator: $detected"
-echo "PROVED: coordinator + 3 workers in separate network namespaces over CURVE TCP reproduce the single-process params_sha256 $reference, also with worker 2's link cut at step 3 (dropped by heartbeat silence during the run)"
+echo "PROVED: coordinator + 3 workers in separate network namespaces over CURVE TCP reproduce the single-process params_sha256 $reference, also with worker 2's link cut at step 3 (dropped during the run: $detected)"
