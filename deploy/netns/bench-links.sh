@@ -22,15 +22,7 @@ read -r -a rates <<< "${DISTILL_RATES:-10gbit 1gbit 100mbit}"
 netns_require
 for rate in "${rates[@]}"; do netns_bits_per_second "$rate" > /dev/null; done
 
-scratch=$(mktemp -d /tmp/distill-bench.XXXXXX)
-cleanup() {
-    trap '' INT TERM
-    disown -a 2>/dev/null || true
-    netns_teardown
-    if [ "${DISTILL_KEEP:-0}" = 1 ]; then echo "runs kept in $scratch" >&2; else rm -rf "$scratch"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+netns_session bench
 
 job=(--set model.spec=seed-student --set data.train_size=2000 --set data.test_size=100
      --set train.batch_size=96 --set train.shards=3 --set train.steps=20 --set train.log_every=5 --set seed=1 "$@")

@@ -71,6 +71,22 @@ netns_bits_per_second() {
     esac
 }
 
+# netns_session KIND: a scratch folder /tmp/distill-KIND.XXXXXX in $scratch, and traps that end
+# the session on exit, also on failure or a signal (DISTILL_KEEP=1 keeps the folder for reading).
+netns_session() {
+    scratch=$(mktemp -d "/tmp/distill-$1.XXXXXX")
+    trap netns_end_session EXIT
+    trap 'exit 1' INT TERM
+}
+
+# netns_end_session: tears the namespaces down and removes the scratch folder.
+netns_end_session() {
+    trap '' INT TERM
+    disown -a 2>/dev/null || true
+    netns_teardown
+    if [ "${DISTILL_KEEP:-0}" = 1 ]; then echo "scratch kept in $scratch" >&2; else rm -rf "$scratch"; fi
+}
+
 # netns_teardown: kills every process left in the namespaces made here and deletes them.
 netns_teardown() {
     local ns pids

@@ -18,15 +18,7 @@ source "$here/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
 netns_require
 
-scratch=$(mktemp -d /tmp/distill-netns.XXXXXX)
-cleanup() {
-    trap '' INT TERM
-    disown -a 2>/dev/null || true
-    netns_teardown
-    if [ "${DISTILL_KEEP:-0}" = 1 ]; then echo "scratch kept in $scratch" >&2; else rm -rf "$scratch"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+netns_session netns
 fail() {
     echo "--- coordinator and worker logs ---" >&2
     tail -n 15 "$scratch"/*/*.log >&2 2>/dev/null || true

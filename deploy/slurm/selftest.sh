@@ -18,21 +18,18 @@ source "$here/../netns/netns-lib.sh"
 bin=$(cd "${DISTILL_BIN:-$here/../../.build/release}" && pwd)
 netns_require
 command -v nsenter >/dev/null && command -v unshare >/dev/null || { echo "skip: nsenter/unshare (util-linux) missing" >&2; exit 77; }
-scratch=$(mktemp -d /tmp/distill-slurm.XXXXXX)
+netns_session slurm
 chmod 755 "$scratch"   # the munge user must reach its folder inside
 daemons=()
-cleanup() {
+stop_daemons() {
     trap '' INT TERM
-    disown -a 2>/dev/null || true
     local pid
     for pid in "${daemons[@]}"; do kill "$pid" 2>/dev/null || true; done
     sleep 1
     for pid in "${daemons[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    netns_teardown
-    if [ "${DISTILL_KEEP:-0}" = 1 ]; then echo "scratch kept in $scratch" >&2; else rm -rf "$scratch"; fi
+    netns_end_session
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap stop_daemons EXIT
 fail() {
     echo "--- job output and daemon logs ---" >&2
     tail -n 25 "$scratch/job.out" >&2 2>/dev/null || true

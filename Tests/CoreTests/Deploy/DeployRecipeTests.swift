@@ -60,43 +60,40 @@ final class DeployRecipeTests: XCTestCase {
         XCTAssertTrue(lastLine(result.output).hasPrefix("PROVED: coordinator + 3 workers in separate network namespaces"), result.output)
     }
 
-    func testKubernetesManifestsValidate() throws {
-        let result = try run("check-recipes.sh", ["k8s"])
-        XCTAssertEqual(result.status, 0, result.output)
-    }
+    func testKubernetesManifestsValidate() throws { try assertPasses("k8s") }
 
     func testBrokenKubernetesManifestIsCaught() throws {
-        let good = try String(contentsOfFile: "\(Self.repository)/deploy/k8s/workers-job.yaml", encoding: .utf8)
-        let broken = good.replacingOccurrences(of: "restartPolicy: OnFailure", with: "restartPolice: OnFailure")
-        XCTAssertNotEqual(good, broken)
-        try broken.write(toFile: "\(scratch!)/broken.yaml", atomically: true, encoding: .utf8)
-        let result = try run("check-recipes.sh", ["k8s", "\(scratch!)/broken.yaml"])
-        XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.contains("'restartPolice' was unexpected"), result.output)
+        try assertCaught(check: "k8s", copyOf: "deploy/k8s/workers-job.yaml", as: "broken.yaml",
+                         replacing: "restartPolicy: OnFailure", with: "restartPolice: OnFailure", message: "'restartPolice' was unexpected")
     }
 
-    func testComposeFileIsValid() throws {
-        let result = try run("check-recipes.sh", ["compose"])
-        XCTAssertEqual(result.status, 0, result.output)
-    }
+    func testComposeFileIsValid() throws { try assertPasses("compose") }
 
-    func testDockerfilePassesHadolint() throws {
-        let result = try run("check-recipes.sh", ["dockerfile"])
-        XCTAssertEqual(result.status, 0, result.output)
-    }
+    func testDockerfilePassesHadolint() throws { try assertPasses("dockerfile") }
 
-    func testSystemdUnitsVerify() throws {
-        let result = try run("check-recipes.sh", ["systemd"])
-        XCTAssertEqual(result.status, 0, result.output)
-    }
+    func testSystemdUnitsVerify() throws { try assertPasses("systemd") }
 
     func testBrokenSystemdUnitIsCaught() throws {
-        let good = try String(contentsOfFile: "\(Self.repository)/deploy/systemd/distill-worker@.service", encoding: .utf8)
-        let broken = good.replacingOccurrences(of: "Restart=always", with: "Restart=sometimes")
-        XCTAssertNotEqual(good, broken)
-        try broken.write(toFile: "\(scratch!)/broken-worker@.service", atomically: true, encoding: .utf8)
-        let result = try run("check-recipes.sh", ["systemd", "\(scratch!)/broken-worker@.service"])
+        try assertCaught(check: "systemd", copyOf: "deploy/systemd/distill-worker@.service", as: "broken-worker@.service",
+                         replacing: "Restart=always", with: "Restart=sometimes", message: "restart specifier")
+    }
+
+    /// Runs `check-recipes.sh check` over the committed files and expects them to pass.
+    private func assertPasses(_ check: String) throws {
+        let result = try run("check-recipes.sh", [check])
+        XCTAssertEqual(result.status, 0, result.output)
+    }
+
+    /// Runs `check-recipes.sh check` on a copy of `file` with `old` replaced by `new` and expects
+    /// it to fail, saying `message`.
+    private func assertCaught(check: String, copyOf file: String, as name: String, replacing old: String, with new: String,
+                              message: String) throws {
+        let good = try String(contentsOfFile: "\(Self.repository)/\(file)", encoding: .utf8)
+        let broken = good.replacingOccurrences(of: old, with: new)
+        XCTAssertNotEqual(good, broken, "\(file) no longer contains \(old)")
+        try broken.write(toFile: "\(scratch!)/\(name)", atomically: true, encoding: .utf8)
+        let result = try run("check-recipes.sh", [check, "\(scratch!)/\(name)"])
         XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.contains("restart specifier"), result.output)
+        XCTAssertTrue(result.output.contains(message), result.output)
     }
 }
