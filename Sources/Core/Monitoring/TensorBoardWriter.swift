@@ -35,11 +35,17 @@ public final class TensorBoardWriter {
         try records.flush()
     }
 
-    /// An `Event` with `file_version`.
-    static func event(wallTime: Double, step: Int, fileVersion: String) -> [UInt8] {
+    /// An `Event`'s `wall_time` and `step` (omitted when 0, as proto3 encoders do).
+    private static func header(wallTime: Double, step: Int) -> ProtobufWriter {
         var event = ProtobufWriter()
         event.double(1, wallTime)
-        event.varint(2, UInt64(bitPattern: Int64(step)))
+        if step != 0 { event.varint(2, UInt64(bitPattern: Int64(step))) }
+        return event
+    }
+
+    /// An `Event` with `file_version`.
+    static func event(wallTime: Double, step: Int, fileVersion: String) -> [UInt8] {
+        var event = header(wallTime: wallTime, step: step)
         event.string(3, fileVersion)
         return event.bytes
     }
@@ -53,9 +59,7 @@ public final class TensorBoardWriter {
             entry.float(2, Float(value))
             summary.message(1, entry)
         }
-        var event = ProtobufWriter()
-        event.double(1, wallTime)
-        event.varint(2, UInt64(bitPattern: Int64(step)))
+        var event = header(wallTime: wallTime, step: step)
         event.message(5, summary)
         return event.bytes
     }
