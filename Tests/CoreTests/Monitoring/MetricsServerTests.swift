@@ -29,48 +29,21 @@ final class MetricsServerTests: XCTestCase {
         }
     }
 
-    /// Connects to `port` on loopback; returns the socket.
-    private func connectTo(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = in_port_t(UInt16(port)).bigEndian
-        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        XCTAssertEqual(rc, 0)
-        return fd
-    }
-
-    /// Sends `request` and reads the whole answer (until the server closes).
-    private func exchange(_ port: Int, _ request: [UInt8]) -> String {
-        let fd = connectTo(port)
-        defer { close(fd) }
-        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            answer += buffer[0..<n]
-        }
-        return String(decoding: answer, as: UTF8.self)
-    }
-
     func testServesOverASocketAndOutlivesHostileClients() throws {
         let server = try MetricsServer(address: try MetricsAddress("127.0.0.1:0")) { Array("distill_steps_total 7\n".utf8) }
         defer { server.stop() }
         let port = Int(server.address.split(separator: ":").last!)!
         // A client that connects and says nothing, one that sends an endless header, one that hangs up.
-        let silent = connectTo(port)
+        let silent = try XCTUnwrap(LoopbackHTTP.connect(port))
         defer { close(silent) }
         // The endless header is cut at maxRequestBytes: a 400, or a reset if the server closes while bytes are unread.
-        let endless = exchange(port, [UInt8](repeating: UInt8(ascii: "a"), count: 3 * MetricsServer.maxRequestBytes))
+        let endless = try XCTUnwrap(LoopbackHTTP.exchange(port, [UInt8](repeating: UInt8(ascii: "a"), count: 3 * MetricsServer.maxRequestBytes)))
         XCTAssertTrue(endless.isEmpty || endless.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), endless)
-        close(connectTo(port))
-        let answer = exchange(port, Array("GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        close(try XCTUnwrap(LoopbackHTTP.connect(port)))
+        let answer = try XCTUnwrap(LoopbackHTTP.get(port, "/metrics"))
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
         XCTAssertTrue(answer.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"), answer)
         XCTAssertTrue(answer.hasSuffix("\r\n\r\ndistill_steps_total 7\n"), answer)
-        XCTAssertTrue(exchange(port, Array("GET /other HTTP/1.1\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        XCTAssertTrue(try XCTUnwrap(LoopbackHTTP.get(port, "/other")).hasPrefix("HTTP/1.1 404 Not Found\r\n"))
     }
 }
