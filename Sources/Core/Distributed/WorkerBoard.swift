@@ -32,6 +32,7 @@ public final class WorkerBoard: @unchecked Sendable {
     private let lock = NSLock()
     private var workers: [WorkerSnapshot] = []
     private var rejected = 0
+    private var count = 0
 
     public init() {}
 
@@ -41,6 +42,14 @@ public final class WorkerBoard: @unchecked Sendable {
         defer { lock.unlock() }
         self.workers = workers
         rejected = rejectedResults
+        count = workers.count
+    }
+
+    /// The number of connected workers (without copying the list).
+    public var connected: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
     }
 
     /// The connected workers (in join order) and the results rejected so far.

@@ -56,9 +56,8 @@ public final class MetricsServer: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { stop() }
-
-    /// Stops accepting and closes the listening socket (the thread ends within 0.2 s).
+    /// Stops accepting and closes the listening socket (the thread ends within 0.2 s). The
+    /// serving thread keeps the server alive until then.
     public func stop() {
         lock.lock()
         let first = !stopped

@@ -8,10 +8,22 @@ public final class ProgressDisplay: @unchecked Sendable {
     private let lock = NSLock()
     private var drawn = false
     private var lastDraw = -Double.infinity
+    private let columns: Int?
     /// Seconds between two redraws within an epoch.
     public static let redrawInterval = 0.1
 
-    public init() {}
+    /// A display on standard output, whose lines are cut to `columns` characters (the
+    /// terminal's width: a longer line would wrap and could not be redrawn in place).
+    public init(columns: Int? = ProgressDisplay.terminalColumns()) {
+        self.columns = columns
+    }
+
+    /// The width of the terminal on standard output, or nil when it is not one.
+    public static func terminalColumns() -> Int? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+        return Int(size.ws_col)
+    }
 
     /// Draws `figures` unless the last redraw was under ``redrawInterval`` ago (an epoch's last
     /// step is always drawn and ends the line).
@@ -21,7 +33,9 @@ public final class ProgressDisplay: @unchecked Sendable {
         defer { lock.unlock() }
         guard figures.isEpochEnd || now - lastDraw >= ProgressDisplay.redrawInterval else { return }
         lastDraw = now
-        write("\r" + ProgressLine.render(figures) + "\u{1B}[K" + (figures.isEpochEnd ? "\n" : ""))
+        let line = ProgressLine.render(figures)
+        let shown = columns.map { String(line.prefix(max($0 - 1, 0))) } ?? line
+        write("\r" + shown + "\u{1B}[K" + (figures.isEpochEnd ? "\n" : ""))
         drawn = !figures.isEpochEnd
     }
 

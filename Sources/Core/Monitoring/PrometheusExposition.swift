@@ -79,7 +79,7 @@ public final class PrometheusExposition: @unchecked Sendable {
             ]
             workerGauges[key] = metrics
             metrics[0].set(to: Double(worker.shardsDone))
-            metrics[1].set(to: worker.meanShardSeconds ?? 0)
+            metrics[1].set(to: worker.meanShardSeconds ?? .nan)
             metrics[2].set(to: worker.lastHeardSecondsAgo)
         }
         for (key, metrics) in workerGauges where !seen.contains(key) {

@@ -56,7 +56,7 @@ public final class RunMonitor: TrainingObserver, @unchecked Sendable {
     public func stepFinished(_ step: CompletedStep) {
         lock.lock()
         figures.record(step)
-        let progress = figures.progress(workers: board?.snapshot().workers.count)
+        let progress = figures.progress(workers: board?.connected)
         lock.unlock()
         display?.show(progress)
     }

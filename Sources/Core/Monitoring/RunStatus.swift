@@ -2,7 +2,8 @@ import Foundation
 
 /// `RUN/status.json`: where a run stands, rewritten atomically every 2 s while it runs and at
 /// its start and end (see ``StatusFileWriter``); `distill-coordinator status RUN` prints it.
-/// Keys are snake_case (`eta_seconds`, `samples_per_second`, `workers[].shards_done`).
+/// Keys are snake_case (`eta_seconds`, `samples_per_second`, `workers[].shards_done`); a
+/// non-finite figure is written as the string `"nan"`, `"inf"` or `"-inf"`.
 public struct RunStatus: Codable, Sendable, Equatable {
     /// Running, finished, stopped, diverged or failed.
     public var state: RunState
@@ -89,6 +90,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return Array(try encoder.encode(self)) + [10]
     }
 
@@ -103,6 +105,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { return try decoder.decode(RunStatus.self, from: Data(bytes)) } catch {
             throw MonitoringError.unreadableStatus(path: path, detail: "not a run status: \(error)")
         }

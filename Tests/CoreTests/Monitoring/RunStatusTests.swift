@@ -66,6 +66,19 @@ final class RunStatusTests: XCTestCase {
         XCTAssertEqual(try RunStatus.read(folder + "/status.json"), distributed)
     }
 
+    func testNonFiniteFiguresRoundTrip() throws {
+        var status = distributed
+        status.loss = .nan
+        status.samplesPerSecond = .infinity
+        let folder = NSTemporaryDirectory() + "/distill-status-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try AtomicFile.write(try status.encoded(), to: folder + "/status.json")
+        let read = try RunStatus.read(folder + "/status.json")
+        XCTAssertTrue(read.loss?.isNaN ?? false)
+        XCTAssertEqual(read.samplesPerSecond, .infinity)
+    }
+
     func testMissingAndCorruptFilesAreTypedErrorsNamingTheFile() throws {
         let folder = NSTemporaryDirectory() + "/distill-status-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
