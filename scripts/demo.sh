@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole Distill story on the built-in data: train a teacher, train the student alone,
-# distil the student from the teacher, and compare test accuracies.
+# distil the student from the teacher, compare test accuracies and plot the curves (runs/demo/curves.svg).
 # Usage: scripts/demo.sh BIN_DIR   (called by `make demo`)
 set -euo pipefail
 bin=${1:-.build/release}
@@ -22,3 +22,5 @@ train --config "$config" --out "$out/distilled" \
 
 echo
 coordinator compare "teacher=$out/teacher" "student alone=$out/student-alone" "distilled student=$out/distilled"
+coordinator plot "teacher=$out/teacher" "student alone=$out/student-alone" "distilled student=$out/distilled" --out "$out/curves.svg"
+echo "curves: open $out/curves.svg in a web browser (or: rsvg-convert $out/curves.svg -o curves.png)"

@@ -17,11 +17,7 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let rows = try runs.map { arg -> (String, TrainingSummary) in
-                let parts = arg.split(separator: "=", maxSplits: 1).map(String.init)
-                let (label, folder) = parts.count == 2 ? (parts[0], parts[1]) : (arg, arg)
-                return (label, try TrainingSummary.read(folder + "/summary.json"))
-            }
+            let rows = try runs.map(RunArgument.init).map { ($0.label, try TrainingSummary.read($0.folder + "/summary.json")) }
             let width = max(20, rows.map(\.0.count).max()! + 2)
             print("model".padding(toLength: width, withPad: " ", startingAt: 0) + "test accuracy   steps   samples/s")
             for (label, s) in rows {

@@ -52,7 +52,18 @@ struct Train: ParsableCommand {
     @Option(help: "Reassign a shard held longer than this many times the median shard time plus --worker-timeout.")
     var shardDeadlineFactor: Double = 5
 
+    @Option(help: ArgumentHelp("How to show progress: a live bar per epoch on a terminal (auto), always the bar, or plain lines every train.log_every steps.",
+                               valueName: "auto|bar|plain"))
+    var progress: ProgressMode = .auto
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://ADDRESS/metrics: a port (bound to 127.0.0.1) or HOST:PORT, e.g. 9464 or 0.0.0.0:9464.",
+                               valueName: "address"))
+    var metrics: String?
+
     func validate() throws {
+        if let metrics {
+            do { _ = try MetricsAddress(metrics) } catch { throw ValidationError("\(error)") }
+        }
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
             if !overrides.isEmpty {
@@ -146,13 +157,33 @@ struct Train: ParsableCommand {
                 + "\(setup.totalSteps) steps of \(setup.batchSize) in \(setup.shards) shards "
                 + (distributed ? "on workers" : "on \(threads) threads")
                 + (setup.teacher.map { ", distilled from \($0.spec.name) (T=\(setup.objective.temperature), λ=\(setup.objective.alpha))" } ?? ""))
-            let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: folder))
+            let output = try RunOutput(directory: folder)
+            let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: output)
+            let display = progress.showsBar(outputIsTerminal: isatty(STDOUT_FILENO) == 1) ? ProgressDisplay() : nil
+            let monitor = try RunMonitor(directory: folder, board: server?.board, display: display)
+            trainer.observers = [monitor]
+            if let display {
+                trainer.reportsLogLines = false
+                trainer.report = display.printLine
+                server?.report = display.printLine
+            }
+            var metricsServer: MetricsServer?
+            defer { metricsServer?.stop() }
+            if let metrics {
+                let exposition = PrometheusExposition()
+                metricsServer = try MetricsServer(address: try MetricsAddress(metrics)) { exposition.render(monitor.status()) }
+                print("metrics on http://\(metricsServer!.address)/metrics")
+            }
             if let restored {
                 try trainer.restore(from: restored)
                 print("resuming from \(restored.source) at step \(restored.step) (epoch \(restored.epoch))")
             }
             trainer.shouldStop = { stop.stopReason != nil }
-            let summary = try trainer.run()
+            let summary: TrainingSummary
+            do { summary = try trainer.run() } catch {
+                monitor.runFailed()
+                throw error
+            }
             if let divergence = trainer.divergence {
                 FileHandle.standardError.write(Data("error: \(divergence)\n".utf8))
                 print("stopped after \(summary.steps) steps (\(divergence.stopReason.rawValue)); outputs in \(folder) are consistent")
@@ -173,3 +204,5 @@ struct Train: ParsableCommand {
         }
     }
 }
+
+extension ProgressMode: ExpressibleByArgument {}

@@ -84,7 +84,7 @@ extension CoordinatorServer {
             // Joins are rate-limited per peer: one welcome or refusal per interval.
             statistics.droppedMessages += 1
         } else {
-            let peer = peers.admit(id: id, name: join.workerName, fingerprint: join.computeFingerprint, key: inbound.key, now: now)
+            let peer = peers.admit(id: id, name: join.workerName, address: inbound.peerAddress ?? "local", fingerprint: join.computeFingerprint, key: inbound.key, now: now)
             statistics.joined += 1
             if send(welcomeFrames, to: peer) {
                 report("worker \(join.workerName) joined from \(inbound.sender) (\(peers.count) connected)")
@@ -114,7 +114,10 @@ extension CoordinatorServer {
             return reject(.invalid(key, problem), from: peer.id)
         }
         if let sentAt = shard.holders.first(where: { $0.worker == peer.id })?.sentAt {
-            deadline.observe(MonotonicClock.now() - sentAt)
+            let seconds = MonotonicClock.now() - sentAt
+            deadline.observe(seconds)
+            peers[peer.id]?.shardsDone += 1
+            peers[peer.id]?.shardSeconds += seconds
         }
         let outcome = current!.record(result, index: index, from: peer.id, fingerprint: peer.fingerprint, audit: options.audit)
         apply(outcome, shard: key)

@@ -56,6 +56,10 @@ public final class CoordinatorServer: ShardBackend {
     public let endpoint: String
     /// Counters since start.
     public internal(set) var statistics = CoordinatorStatistics()
+    /// What monitors (status.json, /metrics) read of the peer table, from any thread.
+    public let board = WorkerBoard()
+    /// When ``board`` was last published.
+    private var boardPublished = -Double.infinity
     /// Receives one human line per membership or trust event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -128,8 +132,17 @@ public final class CoordinatorServer: ShardBackend {
             dropSilentPeers()
             reassignOverdueShards()
             heartbeatIdlePeers()
+            publishBoard(now: now, every: 0.5)
         }
+        publishBoard(now: MonotonicClock.now(), every: 0)
         return current!.results
+    }
+
+    /// Publishes the peer table to ``board`` if `every` seconds passed since the last time.
+    private func publishBoard(now: Double, every: Double) {
+        guard now - boardPublished >= every else { return }
+        boardPublished = now
+        board.publish(workers: peers.snapshot(), rejectedResults: statistics.rejectedResults)
     }
 
     /// Tells every worker to exit and forgets them.

@@ -11,6 +11,8 @@ struct Peer {
     /// ZeroMQ routing id.
     let id: [UInt8]
     let name: String
+    /// Where it connected from: its IP address (TCP), or "local" (ipc://, inproc://).
+    let address: String
     /// Join order (dispatch ties go to the earliest).
     let order: Int
     /// ``ComputeFingerprint`` the worker reported at join.
@@ -25,6 +27,9 @@ struct Peer {
     var lastSent: Double
     /// Rejected results that count against the worker (see ``ResultRejection/isStrike``).
     var strikes = 0
+    /// Results accepted from it, and the seconds from sending each of those shards to its answer.
+    var shardsDone = 0
+    var shardSeconds = 0.0
     /// Shards taken away from this worker (deadline, or settled by others) that it may still
     /// answer honestly: such a late answer is stale, not a strike. Bounded by ``PeerTable/maxRevoked``.
     var revoked: Set<ShardKey> = []
@@ -63,9 +68,9 @@ struct PeerTable {
     }
 
     /// Adds a welcomed worker.
-    mutating func admit(id: [UInt8], name: String, fingerprint: String, key: CurvePublicKey?, now: Double) -> Peer {
+    mutating func admit(id: [UInt8], name: String, address: String, fingerprint: String, key: CurvePublicKey?, now: Double) -> Peer {
         joins += 1
-        let peer = Peer(id: id, name: name, order: joins, fingerprint: fingerprint, key: key, lastHeard: now, lastSent: now)
+        let peer = Peer(id: id, name: name, address: address, order: joins, fingerprint: fingerprint, key: key, lastHeard: now, lastSent: now)
         peers[id] = peer
         return peer
     }
@@ -127,6 +132,13 @@ struct PeerTable {
     func leastLoaded(excluding excluded: Set<[UInt8]>, outstanding: [[UInt8]: Int]) -> Peer? {
         peers.values.filter { $0.credit > 0 && !excluded.contains($0.id) }
             .min { (outstanding[$0.id] ?? 0, $0.order) < (outstanding[$1.id] ?? 0, $1.order) }
+    }
+
+    /// The welcomed workers as monitors see them, in join order.
+    func snapshot() -> [WorkerSnapshot] {
+        peers.values.sorted { $0.order < $1.order }.map {
+            WorkerSnapshot(name: $0.name, address: $0.address, shardsDone: $0.shardsDone, shardSeconds: $0.shardSeconds, lastHeard: $0.lastHeard)
+        }
     }
 
     /// Whether any welcomed worker (with or without credit) is outside `excluded`.

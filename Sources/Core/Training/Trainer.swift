@@ -40,6 +40,11 @@ public final class Trainer {
     public private(set) var clippedSteps = 0
     /// The refused step that stopped ``run()``, or nil.
     public private(set) var divergence: Divergence?
+    /// Told about every step, log point, evaluation and the end (progress line, TensorBoard, status).
+    public var observers: [TrainingObserver] = []
+    /// Whether log points print their ``StepMetrics/human`` line through ``report`` (off while a
+    /// live progress line shows the same figures).
+    public var reportsLogLines = true
 
     /// A trainer writing into `output`, computing shards with `backend` and evaluating with `evaluator`.
     public init(setup: TrainingSetup, backend: ShardBackend, evaluator: LocalShardPool, output: RunOutput) throws {
@@ -140,6 +145,7 @@ public final class Trainer {
         let teacherAccuracy = s.teacher.map { _ in evaluator.evaluate(s.test, batchSize: evalBatch, teacher: true).accuracy }
         if let teacherAccuracy { report("teacher test accuracy \(percent(teacherAccuracy))") }
         if startStep == 0 { try output.begin(setup: s) } else { try output.resume(atStep: startStep) }
+        for observer in observers { observer.runStarted(start: startStep, total: s.totalSteps, stepsPerEpoch: s.stepsPerEpoch) }
         let costAtStart = backend.networkCost ?? NetworkCost()
         let computeAtStart = shardComputeSeconds
         var window = LossSums.zero
@@ -167,6 +173,9 @@ public final class Trainer {
             windowSeconds += elapsed
             totalSeconds += elapsed
             totalSamples += loss.count
+            let done = CompletedStep(step: step, epoch: (step - 1) / s.stepsPerEpoch, loss: loss,
+                                     learningRate: schedule.rate(atStep: step - 1), seconds: elapsed)
+            for observer in observers { observer.stepFinished(done) }
             if step % s.config.int("train.log_every") == 0 || step == s.totalSteps {
                 lastLoss = window.total / Double(window.count)
                 let clippedInWindow = clippedSteps - windowClipped
@@ -175,7 +184,8 @@ public final class Trainer {
                                        samplesPerSecond: Double(window.count) / windowSeconds,
                                        clippedFraction: Double(clippedInWindow) / Double(max(step - windowStart, 1)))
                 try output.append(line.json)
-                report(line.human)
+                if reportsLogLines { report(line.human) }
+                for observer in observers { observer.logged(line) }
                 window = .zero
                 windowSeconds = 0
                 windowClipped = clippedSteps
@@ -187,6 +197,7 @@ public final class Trainer {
                 let epoch = (step - 1) / s.stepsPerEpoch
                 try output.append(#"{"kind":"eval","step":\#(step),"epoch":\#(epoch),"test_accuracy":\#(e.accuracy),"test_loss":\#(e.loss)}"#)
                 report("eval  step \(step)  epoch \(epoch)  test accuracy \(percent(e.accuracy))  test loss \(fmt(e.loss))")
+                for observer in observers { observer.evaluated(EvaluationRecord(step: step, epoch: epoch, split: "test", accuracy: e.accuracy, loss: e.loss)) }
             }
             // The last step's checkpoint follows the outputs, so a final checkpoint implies complete outputs.
             if checkpointEvery > 0, step % checkpointEvery == 0, step < s.totalSteps {
@@ -216,6 +227,8 @@ public final class Trainer {
             clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)))
         try output.finish(setup: s, summary: summary)
         if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
+        let state: RunState = divergence != nil ? .diverged : (step == s.totalSteps ? .finished : .stopped)
+        for observer in observers { observer.runEnded(state, step: step) }
         return summary
     }
 }

@@ -13,8 +13,8 @@ final class ProcessHarness {
         try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     }
 
-    /// Path of a product built beside the test binary.
-    static func executable(_ name: String) -> String { LocalWorkers.siblingExecutable(name) }
+    /// Path of a product built beside the test binary, or `name` itself when it is an absolute path.
+    static func executable(_ name: String) -> String { name.hasPrefix("/") ? name : LocalWorkers.siblingExecutable(name) }
 
     /// Starts `executable` with `arguments` and `environment` added to this process's;
     /// stdout and stderr go to files under `scratch`.
