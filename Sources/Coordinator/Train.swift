@@ -105,6 +105,10 @@ struct Train: ParsableCommand {
                 print("nothing left to do: \(folder) already holds all \(setup.totalSteps) steps (see \(folder)/summary.json)")
                 return
             }
+            if let restored, restored.validation.exhausted(patience: runConfig.int("train.early_stop_patience")) {
+                print("nothing left to do: \(folder) stopped early at step \(restored.step) (see \(folder)/summary.json)")
+                return
+            }
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             let backend: ShardBackend
             var server: CoordinatorServer?
