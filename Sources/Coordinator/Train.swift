@@ -10,19 +10,23 @@ struct Train: ParsableCommand {
             + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml. "
             + "Exit status: 0 when the run completed or was stopped by a signal, 1 on an error, "
             + "\(Divergence.exitStatus) when a step diverged (non-finite loss or gradient, or a loss above "
-            + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json.")
+            + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json."
+            + """
 
-    @Option(name: .long, help: "YAML configuration file (omit to use the defaults).")
-    var config: String?
+
+            Examples:
+              distill-coordinator train --out runs/teacher --set train.epochs=5
+              distill-coordinator train --config fm.yaml --out runs/fm --local-workers 2
+              distill-coordinator train --resume runs/fm
+            """)
+
+    @OptionGroup var configuration: ConfigOptions
 
     @Option(name: .long, help: "Output folder: config.yaml, metrics.jsonl, summary.json, checkpoints and the weights.")
     var out: String?
 
     @Option(name: .long, help: ArgumentHelp("Continue the run in this folder from its last checkpoint, with its config.yaml.", valueName: "dir"))
     var resume: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key, e.g. --set train.steps=20 (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
 
     @Option(help: "Serve workers on this address, e.g. tcp://0.0.0.0:5555 (distributed mode).")
     var bind: String?
@@ -55,10 +59,10 @@ struct Train: ParsableCommand {
     func validate() throws {
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
-            if !overrides.isEmpty {
+            if !configuration.overrides.isEmpty {
                 throw ValidationError("--set cannot be used with --resume: the configuration is fixed by \(resume)/config.yaml")
             }
-            if config != nil { throw ValidationError("--config cannot be used with --resume: the run continues with \(resume)/config.yaml") }
+            if configuration.config != nil { throw ValidationError("--config cannot be used with --resume: the run continues with \(resume)/config.yaml") }
             if let out, URL(fileURLWithPath: out).standardizedFileURL.path != URL(fileURLWithPath: resume).standardizedFileURL.path {
                 throw ValidationError("--out must be the --resume folder \(resume) (a resumed run writes into its own folder); omit --out")
             }
@@ -88,7 +92,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = resume ?? out!
-            let runConfig = try RunConfig.load(path: resume.map { $0 + "/config.yaml" } ?? config, overrides: overrides)
+            let runConfig = try configuration.load(fallback: resume.map { $0 + "/config.yaml" })
             var restored: Checkpoint?
             if let resume {
                 let (checkpoint, notice) = try Checkpoint.latest(in: resume, config: runConfig)
