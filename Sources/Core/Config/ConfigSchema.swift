@@ -172,7 +172,7 @@ public enum ConfigSchema {
         key("data.train_size", .int(min: 1, max: 1_000_000), .int(20_000), "Training images generated (builtin only)."),
         key("data.test_size", .int(min: 1, max: 1_000_000), .int(4_000), "Test images generated (builtin only)."),
         key("data.data_seed", .int(min: 0), .int(2024), "Seed of the built-in data set (builtin only)."),
-        key("data.limit", .int(min: 0), .int(0), "Use only the first N training images (0: all)."),
+        key("data.limit", .int(min: 0), .int(0), "Use only the first N training images (0: all), before data.validation holds some out."),
         key("data.validation", .countOrFraction(maxCount: 1_000_000), .float(0.1),
             "Training images held out for the evaluations during the run: a fraction in (0, 1) or a count ≥ 1, drawn by seed (0: none, and no evaluation before the end). The test split is evaluated once, at the end."),
         key("data.normalize", .bool, .bool(true), "Per-channel mean/std normalisation fitted on the training set (false: x/255)."),
