@@ -214,7 +214,9 @@ public final class Trainer {
         let final = evaluator.evaluate(s.test, batchSize: evalBatch)
         try output.append(EvaluationRecord(.test, step: step, epoch: max(step - 1, 0) / s.stepsPerEpoch, evaluation: final))
         report("test  step \(step)  test accuracy \(percent(final.accuracy))  test loss \(fmt(final.loss))")
-        let validation = s.validation.map { validated?.step == step ? validated!.result : evaluator.evaluate($0, batchSize: evalBatch) }
+        let validation = s.validation.map { images in
+            validated.flatMap { $0.step == step ? $0.result : nil } ?? evaluator.evaluate(images, batchSize: evalBatch)
+        }
         let stopReason: StopReason = divergence?.stopReason ?? (step == s.totalSteps ? .completed
             : validationProgress.exhausted(patience: patience) ? .earlyStopped : .interrupted)
         if stopReason == .earlyStopped {

@@ -78,10 +78,10 @@ private let TRAIN = #"""
             Configuration keys are listed in docs/CONFIG.md; every key can be overridden
             with --set. --resume DIR continues a stopped run exactly from
             DIR/checkpoint.safetensors under DIR/config.yaml. Exit status: 0 when the run
-            completed or was stopped by a signal, 1 on an error, 3 when a step diverged
-            (non-finite loss or gradient, or a loss above train.divergence_factor × the
-            median): the folder then holds the last good step, with stopped_reason in
-            summary.json.
+            completed, stopped early (train.early_stop_patience) or was stopped by a
+            signal, 1 on an error, 3 when a step diverged (non-finite loss or gradient, or
+            a loss above train.divergence_factor × the median): the folder then holds the
+            last good step, with stopped_reason in summary.json.
 
             Examples:
               distill-coordinator train --out runs/teacher --set train.epochs=5
