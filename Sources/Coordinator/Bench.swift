@@ -6,6 +6,10 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark parts of Distill (release build recommended).",
+        discussion: """
+            Example:
+              distill-coordinator bench kd-step --teacher vgg8-teacher --batch 128
+            """,
         subcommands: [KDStep.self])
 }
 
@@ -14,7 +18,12 @@ struct Bench: ParsableCommand {
 struct KDStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kd-step",
-        abstract: "Samples per second of the KD training step, and its fraction of the sgemm peak.")
+        abstract: "Samples per second of the KD training step, and its fraction of the sgemm peak.",
+        discussion: """
+            Examples:
+              distill-coordinator bench kd-step --teacher vgg8-teacher --batch 128
+              distill-coordinator bench kd-step --threads 2 --local-workers 1,2
+            """)
 
     @Option(help: "Teacher model (preset or spec file).") var teacher = "vgg8-teacher"
     @Option(help: "Student model (preset or spec file).") var student = "seed-student"

@@ -6,7 +6,12 @@ import Foundation
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the test accuracy of several runs side by side.",
-        discussion: "Each argument is a run folder (holding summary.json), optionally labelled as label=folder.")
+        discussion: """
+            Each argument is a run folder (holding summary.json), optionally labelled as label=folder.
+
+            Example:
+              distill-coordinator compare teacher=runs/teacher alone=runs/alone kd=runs/kd
+            """)
 
     @Argument(help: "Run folders, as folder or label=folder.")
     var runs: [String]

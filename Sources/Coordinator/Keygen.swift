@@ -8,7 +8,13 @@ struct Keygen: ParsableCommand {
         abstract: "Create CURVE keys for the coordinator and its workers (CZMQ certificate files).",
         discussion: "Writes KEYDIR/coordinator.key and .key_secret, KEYDIR/worker-i.key and .key_secret for i = 1…N, "
             + "and a copy of each worker's public key in KEYDIR/authorized/. Secret files are created with mode 0600. "
-            + "Existing files are never overwritten. See docs/SECURITY.md.")
+            + "Existing files are never overwritten. See docs/SECURITY.md."
+            + """
+
+
+            Example:
+              distill-coordinator keygen --out keys --workers 4
+            """)
 
     @Option(help: ArgumentHelp("Folder for the keys (created with mode 0700 if missing).", valueName: "keydir"))
     var out: String

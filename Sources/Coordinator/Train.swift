@@ -8,21 +8,25 @@ struct Train: ParsableCommand {
         abstract: "Train a teacher, or distil a student from a teacher checkpoint.",
         discussion: "Configuration keys are listed in docs/CONFIG.md; every key can be overridden with --set. "
             + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml. "
-            + "Exit status: 0 when the run completed or was stopped by a signal, 1 on an error, "
+            + "Exit status: 0 when the run completed, stopped early (train.early_stop_patience) or was stopped by a signal, 1 on an error, "
             + "\(Divergence.exitStatus) when a step diverged (non-finite loss or gradient, or a loss above "
-            + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json.")
+            + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json."
+            + """
 
-    @Option(name: .long, help: "YAML configuration file (omit to use the defaults).")
-    var config: String?
+
+            Examples:
+              distill-coordinator train --out runs/teacher --set train.epochs=5
+              distill-coordinator train --config fm.yaml --out runs/fm --local-workers 2
+              distill-coordinator train --resume runs/fm
+            """)
+
+    @OptionGroup var configuration: ConfigOptions
 
     @Option(name: .long, help: "Output folder: config.yaml, metrics.jsonl, summary.json, checkpoints and the weights.")
     var out: String?
 
     @Option(name: .long, help: ArgumentHelp("Continue the run in this folder from its last checkpoint, with its config.yaml.", valueName: "dir"))
     var resume: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override one configuration key, e.g. --set train.steps=20 (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
 
     @Option(help: "Serve workers on this address, e.g. tcp://0.0.0.0:5555 (distributed mode).")
     var bind: String?
@@ -66,10 +70,10 @@ struct Train: ParsableCommand {
         }
         if let resume {
             if resume.isEmpty { throw ValidationError("--resume needs the run folder, e.g. --resume runs/teacher") }
-            if !overrides.isEmpty {
+            if !configuration.overrides.isEmpty {
                 throw ValidationError("--set cannot be used with --resume: the configuration is fixed by \(resume)/config.yaml")
             }
-            if config != nil { throw ValidationError("--config cannot be used with --resume: the run continues with \(resume)/config.yaml") }
+            if configuration.config != nil { throw ValidationError("--config cannot be used with --resume: the run continues with \(resume)/config.yaml") }
             if let out, URL(fileURLWithPath: out).standardizedFileURL.path != URL(fileURLWithPath: resume).standardizedFileURL.path {
                 throw ValidationError("--out must be the --resume folder \(resume) (a resumed run writes into its own folder); omit --out")
             }
@@ -99,7 +103,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = resume ?? out!
-            let runConfig = try RunConfig.load(path: resume.map { $0 + "/config.yaml" } ?? config, overrides: overrides)
+            let runConfig = try configuration.load(fallback: resume.map { $0 + "/config.yaml" })
             var restored: Checkpoint?
             if let resume {
                 let (checkpoint, notice) = try Checkpoint.latest(in: resume, config: runConfig)
@@ -114,6 +118,10 @@ struct Train: ParsableCommand {
                                           runID: restored?.runID ?? .random(in: 1...UInt64.max))
             if let restored, restored.step >= setup.totalSteps {
                 print("nothing left to do: \(folder) already holds all \(setup.totalSteps) steps (see \(folder)/summary.json)")
+                return
+            }
+            if let restored, restored.validation.exhausted(patience: runConfig.int("train.early_stop_patience")) {
+                print("nothing left to do: \(folder) stopped early at step \(restored.step) (see \(folder)/summary.json)")
                 return
             }
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })

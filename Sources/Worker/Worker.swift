@@ -9,7 +9,15 @@ struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-worker",
         abstract: "Compute teacher inference and student gradients for a Distill coordinator.",
-        discussion: "Exits 0 when the coordinator ends the run, 1 on any error (refused, coordinator lost, bad message), 130 on SIGINT/SIGTERM.")
+        discussion: """
+            Exits 0 when the coordinator ends the run, 1 on any error (refused, coordinator lost, bad message), 130 on SIGINT/SIGTERM.
+
+            Examples:
+              distill-worker --connect tcp://coordinator:5555 \\
+                  --key keys/worker-1.key_secret --server-key keys/coordinator.key
+              distill-worker --connect tcp://127.0.0.1:5555 --insecure --name box-1
+            """,
+        version: DistillVersion.current)
 
     @Option(help: "Coordinator address, e.g. tcp://coordinator:5555 or ipc:///tmp/distill.ipc.")
     var connect: String

@@ -19,6 +19,11 @@ public struct Augmentation: Codable, Sendable, Equatable {
         case constant(UInt8)
     }
 
+    /// The fill's name, as `augment.fill` and the YAML form spell it.
+    public enum FillName: String, ConfigChoice {
+        case nearest, constant
+    }
+
     /// Largest horizontal shift as a fraction of the width, in [0, 1).
     public var widthShift: Float
     /// Largest vertical shift as a fraction of the height, in [0, 1).
@@ -60,13 +65,15 @@ public struct Augmentation: Codable, Sendable, Equatable {
         horizontalFlip = try c.decodeIfPresent(Bool.self, forKey: .horizontalFlip) ?? false
         padCrop = try c.decodeIfPresent(Int.self, forKey: .padCrop) ?? 0
         let value = try c.decodeIfPresent(UInt8.self, forKey: .fillValue)
-        switch try c.decodeIfPresent(String.self, forKey: .fill) ?? "nearest" {
-        case "nearest" where value == nil: fill = .nearest
-        case "nearest":
+        let name = try c.decodeIfPresent(String.self, forKey: .fill) ?? FillName.nearest.rawValue
+        switch FillName(rawValue: name) {
+        case .nearest where value == nil: fill = .nearest
+        case .nearest:
             throw DecodingError.dataCorruptedError(forKey: .fillValue, in: c, debugDescription: "fill_value needs fill: constant")
-        case "constant": fill = .constant(value ?? 0)
-        case let other:
-            throw DecodingError.dataCorruptedError(forKey: .fill, in: c, debugDescription: "fill is '\(other)', expected nearest or constant")
+        case .constant: fill = .constant(value ?? 0)
+        case nil:
+            throw DecodingError.dataCorruptedError(forKey: .fill, in: c,
+                                                   debugDescription: "fill is '\(name)', expected \(FillName.names.joined(separator: " or "))")
         }
         for (key, shift) in [(CodingKeys.widthShift, widthShift), (.heightShift, heightShift)] where !(0..<1).contains(shift) {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "\(key.rawValue) is \(shift), expected a fraction in [0, 1)")
@@ -82,9 +89,9 @@ public struct Augmentation: Codable, Sendable, Equatable {
         try c.encode(widthShift, forKey: .widthShift)
         try c.encode(heightShift, forKey: .heightShift)
         switch fill {
-        case .nearest: try c.encode("nearest", forKey: .fill)
+        case .nearest: try c.encode(FillName.nearest.rawValue, forKey: .fill)
         case let .constant(value):
-            try c.encode("constant", forKey: .fill)
+            try c.encode(FillName.constant.rawValue, forKey: .fill)
             try c.encode(value, forKey: .fillValue)
         }
         try c.encode(horizontalFlip, forKey: .horizontalFlip)

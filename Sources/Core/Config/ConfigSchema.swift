@@ -8,7 +8,10 @@ public enum ConfigType: Sendable, Equatable {
     case float(ConfigInterval)
     case bool
     case string
+    /// One of these names (see ``ConfigChoice``).
     case choice([String])
+    /// 0, a fraction in (0, 1), or a whole count in 1…maxCount.
+    case countOrFraction(maxCount: Int)
 
     /// Parses `text` for `key`, throwing ``ConfigError/badValue`` with the expectation.
     func parse(_ text: String, key: String, source: String) throws -> ConfigValue {
@@ -33,6 +36,23 @@ public enum ConfigType: Sendable, Equatable {
         case let .choice(options):
             guard options.contains(t) else { throw ConfigError.badValue(key: key, value: text, expected: expectation, source: source) }
             return .string(t)
+        case let .countOrFraction(maxCount):
+            guard let v = Double(t), v.isFinite, v >= 0, v < 1 || (v == v.rounded() && v <= Double(maxCount)) else {
+                throw ConfigError.badValue(key: key, value: text, expected: expectation, source: source)
+            }
+            return .float(v)
+        }
+    }
+
+    /// The type as the `type` column of docs/CONFIG.md names it.
+    public var name: String {
+        switch self {
+        case .int: return "integer"
+        case .float: return "number"
+        case .bool: return "boolean"
+        case .string: return "text"
+        case .choice: return "choice"
+        case .countOrFraction: return "count or fraction"
         }
     }
 
@@ -45,6 +65,7 @@ public enum ConfigType: Sendable, Equatable {
         case .bool: return "true or false"
         case .string: return "text"
         case let .choice(options): return "one of \(options.joined(separator: ", "))"
+        case let .countOrFraction(maxCount): return "0, a fraction in (0, 1) or a whole count in 1…\(maxCount)"
         }
     }
 
@@ -57,6 +78,7 @@ public enum ConfigType: Sendable, Equatable {
         case .bool: return "true, false"
         case .string: return "text"
         case let .choice(options): return options.joined(separator: ", ")
+        case let .countOrFraction(maxCount): return "0; (0, 1); 1…\(maxCount)"
         }
     }
 }
@@ -145,17 +167,19 @@ public enum ConfigSchema {
     /// The keys, in the order `config.yaml` lists them.
     public static let keys: [ConfigKey] = [
         key("seed", .int(min: 0), .int(1), "Run seed: keys initialisation, data order, augmentation and dropout."),
-        key("data.source", .choice(["builtin", "cifar10", "idx", "npy"]), .string("builtin"), "Data set format."),
+        key("data.source", .choice(of: DataSource.Format.self), .string("builtin"), "Data set format."),
         key("data.path", .string, .string(""), "Folder of the data set files (cifar10, idx, npy); see docs/DATA.md."),
         key("data.train_size", .int(min: 1, max: 1_000_000), .int(20_000), "Training images generated (builtin only)."),
         key("data.test_size", .int(min: 1, max: 1_000_000), .int(4_000), "Test images generated (builtin only)."),
         key("data.data_seed", .int(min: 0), .int(2024), "Seed of the built-in data set (builtin only)."),
-        key("data.limit", .int(min: 0), .int(0), "Use only the first N training images (0: all)."),
+        key("data.limit", .int(min: 0), .int(0), "Use only the first N training images (0: all), before data.validation holds some out."),
+        key("data.validation", .countOrFraction(maxCount: 1_000_000), .float(0.1),
+            "Training images held out for the evaluations during the run: a fraction in (0, 1) or a count ≥ 1, drawn by seed (0: none, and no evaluation before the end). The test split is evaluated once, at the end."),
         key("data.normalize", .bool, .bool(true), "Per-channel mean/std normalisation fitted on the training set (false: x/255)."),
         key("model.spec", .string, .string("seed-student"), "Model to train: a preset name or a YAML/JSON spec file."),
-        key("model.role", .choice(["auto", "teacher", "student"]), .string("auto"),
+        key("model.role", .choice(of: ModelRole.self), .string("auto"),
             "Names the output weights teacher.safetensors or student.safetensors (auto: teacher when no teacher is given)."),
-        key("model.init", .choice(WeightInit.names), .string(WeightInit.standard.rawValue),
+        key("model.init", .choice(of: WeightInit.self), .string(WeightInit.standard.rawValue),
             "Initialisation of every conv2d, dense and basicblock layer whose spec names no init (see docs/MODELS.md)."),
         key("teacher.checkpoint", .string, .string(""), "Frozen teacher to distil from: a run folder or .safetensors file (empty: plain training)."),
         key("distill.temperature", .float(.closed(0.01, 1000)), .float(4), "Softmax temperature T of the soft term."),
@@ -166,11 +190,13 @@ public enum ConfigSchema {
         key("train.shards", .int(min: 0, max: maxBatch), .int(0), "Micro-shards per batch, fixed for the run (0: one per thread, or per worker: max(--local-workers, --min-workers)). Results depend on it, not on the worker count."),
         key("train.threads", .int(min: 0, max: 1024), .int(0), "Compute threads of the single-process trainer (0: one per core)."),
         key("train.log_every", .int(min: 1), .int(50), "Steps between metric lines."),
-        key("train.eval_every", .int(min: 0), .int(0), "Steps between evaluations (0: at the end of every epoch)."),
+        key("train.eval_every", .int(min: 0), .int(0), "Steps between evaluations on the data.validation images (0: at the end of every epoch), and at the last step."),
+        key("train.early_stop_patience", .int(min: 0, max: 1_000_000), .int(0),
+            "Stop the run after this many evaluations in a row without a better validation accuracy (0: never; needs data.validation)."),
         key("train.divergence_guard", .bool, .bool(true),
             "Stop the run, keeping the last good step, when a step's loss is non-finite or above train.divergence_factor × the median loss so far (exit status 3). Off, only non-finite losses and gradients stop it."),
         key("train.divergence_factor", .float(.closed(1, 1e12)), .float(1000), "Loss / median-loss ratio at which the divergence guard stops a run."),
-        key("optimizer.name", .choice(["adam", "adamw", "sgd"]), .string("adam"), "Optimiser."),
+        key("optimizer.name", .choice(of: OptimizerName.self), .string("adam"), "Optimiser."),
         key("optimizer.learning_rate", .float(.closed(0, 10)), .float(0.003), "Base learning rate."),
         key("optimizer.beta1", .float(.upperOpen(0, 1)), .float(0.9), "Adam β1."),
         key("optimizer.beta2", .float(.upperOpen(0, 1)), .float(0.999), "Adam β2."),
@@ -182,7 +208,7 @@ public enum ConfigSchema {
         key("optimizer.clip_value", .float(.closed(0, 1e12)), .float(0),
             "Clamp every element of the mean gradient to [-v, v] before the optimiser, and before optimizer.clip_norm (0: off)."),
         key("optimizer.weight_decay", .float(.closed(0, 1)), .float(0), "Weight decay on kernels (L2 for sgd/adam, decoupled for adamw)."),
-        key("optimizer.schedule", .choice(["constant", "step", "cosine"]), .string("constant"), "Learning-rate schedule."),
+        key("optimizer.schedule", .choice(of: ScheduleName.self), .string("constant"), "Learning-rate schedule."),
         key("optimizer.warmup_steps", .int(min: 0), .int(0), "Linear warm-up steps (cosine)."),
         key("optimizer.min_learning_rate", .float(.closed(0, 10)), .float(0), "Final learning rate (cosine)."),
         key("optimizer.step_every", .int(min: 1), .int(1000), "Steps between decays (step)."),
@@ -191,7 +217,7 @@ public enum ConfigSchema {
         key("augment.height_shift", .float(.upperOpen(0, 1)), .float(0.1), "Random vertical shift, fraction of the height."),
         key("augment.horizontal_flip", .bool, .bool(true), "Random horizontal flips."),
         key("augment.pad_crop", .int(min: 0, max: 1024), .int(0), "Zero-pad by N pixels and crop back at a random offset."),
-        key("augment.fill", .choice(["nearest", "constant"]), .string("nearest"), "Fill for pixels shifted in."),
+        key("augment.fill", .choice(of: Augmentation.FillName.self), .string("nearest"), "Fill for pixels shifted in."),
         key("augment.fill_value", .int(min: 0, max: 255), .int(0), "Fill value with augment.fill: constant."),
         key("eval.batch_size", .int(min: 1, max: maxBatch), .int(500), "Images per evaluation batch."),
         key("checkpoint.every", .int(min: 0), .int(0),
@@ -204,6 +230,8 @@ public enum ConfigSchema {
                    holds: { !$0.bool("optimizer.nesterov") || $0.double("optimizer.momentum") > 0 }),
         ConfigRule(key: "train.shards", expectation: "at most train.batch_size (0: automatic)",
                    holds: { $0.int("train.shards") <= $0.int("train.batch_size") }),
+        ConfigRule(key: "train.early_stop_patience", expectation: "0 when data.validation is 0 (early stopping watches the validation accuracy)",
+                   holds: { $0.int("train.early_stop_patience") == 0 || $0.double("data.validation") > 0 }),
     ]
 
     /// The key called `name`, or nil.
@@ -211,9 +239,9 @@ public enum ConfigSchema {
 
     /// The table of keys docs/CONFIG.md holds, one row per key in schema order.
     public static func markdownTable() -> String {
-        var out = "| key | default | allowed | meaning |\n|---|---|---|---|\n"
+        var out = "| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n"
         for key in keys {
-            out += "| `\(key.name)` | `\(RunConfig.render(key.defaultValue))` | \(key.type.allowed) | \(key.help) |\n"
+            out += "| `\(key.name)` | \(key.type.name) | `\(RunConfig.render(key.defaultValue))` | \(key.type.allowed) | \(key.help) |\n"
         }
         out += "\nRules between keys, checked once every key has its value:\n\n"
         for rule in rules { out += "- `\(rule.key)`: \(rule.expectation).\n" }

@@ -12,8 +12,12 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .unknownKey(key, source):
-            let near = ConfigSchema.keys.map(\.name).filter { $0.hasPrefix(key.split(separator: ".").first.map(String.init) ?? key) }
-            return "\(source): unknown configuration key '\(key)'" + (near.isEmpty ? "" : " (keys in that section: \(near.joined(separator: ", ")))")
+            let known = "\(source): unknown configuration key '\(key)'"
+            let suggestions = ConfigSchema.suggestions(for: key)
+            if !suggestions.isEmpty { return known + "; did you mean \(suggestions.joined(separator: " or "))?" }
+            let section = key.split(separator: ".").first.map(String.init) ?? key
+            let near = ConfigSchema.keys.map(\.name).filter { $0.hasPrefix(section + ".") }
+            return known + (near.isEmpty ? " (docs/CONFIG.md lists every key)" : " (keys in that section: \(near.joined(separator: ", ")))")
         case let .badValue(key, value, expected, source):
             return "\(source): \(key) = '\(value)' is invalid: expected \(expected)"
         case let .badOverride(text):
@@ -43,6 +47,7 @@ public struct RunConfig: Equatable, Sendable {
     public static func load(path: String?, overrides: [String] = []) throws -> RunConfig {
         var config = RunConfig()
         if let path {
+            guard FileSystem.exists(path) else { throw ConfigError.unreadable(path: path, detail: "no such file") }
             let text: String
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
                 throw ConfigError.unreadable(path: path, detail: error.localizedDescription)
@@ -141,22 +146,28 @@ public struct RunConfig: Equatable, Sendable {
         preconditionFailure("\(key) is not a string key")
     }
 
-    /// The configuration as nested YAML, every key present, in schema order.
+    /// The configuration as nested YAML, every key present, in schema order, emitted by Yams
+    /// (text values double-quoted, numbers and booleans plain, no line folding).
     public func yaml() -> String {
-        var out = ""
-        var section: String?
+        // (top-level name, value or section entries), in schema order.
+        var top: [(name: String, value: Node?, section: [(Node, Node)])] = []
         for key in ConfigSchema.keys {
             let parts = key.name.split(separator: ".", maxSplits: 1).map(String.init)
-            let value = RunConfig.render(self[key.name])
+            let value: Node
+            if case let .string(text) = self[key.name] { value = Node(text, .implicit, .doubleQuoted) } else { value = Node(self[key.name].description) }
             if parts.count == 1 {
-                section = nil
-                out += "\(parts[0]): \(value)\n"
+                top.append((parts[0], value, []))
+            } else if top.last?.name == parts[0], top.last?.value == nil {
+                top[top.count - 1].section.append((Node(parts[1]), value))
             } else {
-                if section != parts[0] { out += "\(parts[0]):\n"; section = parts[0] }
-                out += "  \(parts[1]): \(value)\n"
+                top.append((parts[0], nil, [(Node(parts[1]), value)]))
             }
         }
-        return out
+        let document = Node(top.map { (Node($0.name), $0.value ?? Node($0.section)) })
+        do { return try Yams.serialize(node: document, width: -1, allowUnicode: true) } catch {
+            // Only a bug can get here: the node is a mapping of plain scalars, which the emitter always writes.
+            fatalError("Yams could not emit the configuration: \(error)")
+        }
     }
 
     static func render(_ value: ConfigValue) -> String {

@@ -4,7 +4,12 @@ public enum EpochOrder {
     /// down to 1) swaps `i` with `KeyedRandom(seed: seed, 2, epoch).index(i, below: i + 1)`.
     /// Every process computes the same order from the same (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-        let random = KeyedRandom(seed: seed, RandomStream.order, UInt64(epoch))
+        permutation(count: count, random: KeyedRandom(seed: seed, RandomStream.order, UInt64(epoch)))
+    }
+
+    /// A permutation of `0..<count`: Fisher–Yates where step `i` (from `count − 1` down to 1)
+    /// swaps `i` with `random.index(i, below: i + 1)`.
+    public static func permutation(count: Int, random: KeyedRandom) -> [Int] {
         var order = Array(0..<count)
         order.withUnsafeMutableBufferPointer { p in
             var i = count - 1

@@ -27,9 +27,6 @@ public enum WeightInit: String, CaseIterable, Codable, Sendable {
     /// The scheme of layers that name none when `model.init` is not set.
     public static let standard = WeightInit.glorotUniform
 
-    /// The spellings accepted in specs and configuration, in declaration order.
-    public static let names = allCases.map(\.rawValue)
-
     /// The initialiser of a kernel with these fans.
     public func kernel(fanIn: Int, fanOut: Int) -> Initializer {
         let fanIn = Float(fanIn), fanOut = Float(fanOut)

@@ -36,24 +36,6 @@ public struct CompletedStep: Sendable, Equatable {
     }
 }
 
-/// One evaluation: accuracy and mean loss of the student on `split` after `step` steps.
-public struct EvaluationRecord: Sendable, Equatable {
-    public var step: Int
-    public var epoch: Int
-    /// `"test"` or `"validation"`: which images were evaluated.
-    public var split: String
-    public var accuracy: Double
-    public var loss: Double
-
-    public init(step: Int, epoch: Int, split: String, accuracy: Double, loss: Double) {
-        self.step = step
-        self.epoch = epoch
-        self.split = split
-        self.accuracy = accuracy
-        self.loss = loss
-    }
-}
-
 /// Where a run stands (`status.json` key `state`).
 public enum RunState: String, Codable, Sendable, Equatable {
     /// Still stepping.

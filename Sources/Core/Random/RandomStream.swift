@@ -13,4 +13,6 @@ public enum RandomStream {
     public static let dropout: UInt64 = 5
     /// Which shards the coordinator audits: (coordinator's secret audit key, audit, step, shard).
     public static let audit: UInt64 = 6
+    /// The training images held out for validation: (seed, validation).
+    public static let validation: UInt64 = 7
 }

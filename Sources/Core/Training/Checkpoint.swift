@@ -8,7 +8,9 @@
 /// `optimizer.<buffer>` `[parameterCount]` per optimiser buffer (in name order), and metadata
 /// `distill.checkpoint_format` (``format``), `step`, `epoch`, `steps_per_epoch`, `optimizer_kind`,
 /// `optimizer_step`, `config_sha256` (``RunConfig/hash``), `params_sha256`
-/// (``ModelParameters/sha256()``), `run_id` (decimal) and `payload_sha256`: the SHA-256 of the
+/// (``ModelParameters/sha256()``), `run_id` (decimal), after the run's first validation
+/// evaluation `best_step`, `best_validation_accuracy` and `evaluations_since_best`
+/// (``ValidationProgress``; a checkpoint without them starts it afresh) and `payload_sha256`: the SHA-256 of the
 /// data section (every tensor's little-endian float32 bytes in file order), then `name[count]\n`
 /// for every tensor in file order, then `key=value\n` for every other metadata entry in key order.
 ///
@@ -44,11 +46,13 @@ public struct Checkpoint {
     /// Student BatchNorm running statistics, `stateCount` of them.
     public var state: [Float]
     public var optimizer: OptimizerState
+    /// The best validation accuracy so far and the evaluations since.
+    public var validation: ValidationProgress
     /// The file it was read from ("" when built in memory); names it in errors.
     public var source = ""
 
     public init(step: Int, stepsPerEpoch: Int, runID: UInt64, configSHA256: String, teacherSHA256: String,
-                values: [Float], state: [Float], optimizer: OptimizerState) {
+                values: [Float], state: [Float], optimizer: OptimizerState, validation: ValidationProgress = ValidationProgress()) {
         self.step = step
         self.stepsPerEpoch = stepsPerEpoch
         self.runID = runID
@@ -57,6 +61,7 @@ public struct Checkpoint {
         self.values = values
         self.state = state
         self.optimizer = optimizer
+        self.validation = validation
     }
 
     /// The epoch the next step belongs to.
@@ -87,6 +92,11 @@ public struct Checkpoint {
             "config_sha256": configSHA256, "params_sha256": paramsSHA256, "run_id": String(runID),
             "teacher_sha256": teacherSHA256,
         ]
+        if let best = validation.bestStep {
+            file.metadata["best_step"] = String(best)
+            file.metadata["best_validation_accuracy"] = String(validation.bestAccuracy)
+            file.metadata["evaluations_since_best"] = String(validation.evaluationsSinceBest)
+        }
         file.metadata["payload_sha256"] = Checkpoint.payloadSHA256(file)
         return file.encoded()
     }
@@ -129,6 +139,14 @@ public struct Checkpoint {
             configSHA256: try text("config_sha256"), teacherSHA256: try text("teacher_sha256"),
             values: try tensor("student.values"), state: try tensor("student.state"),
             optimizer: OptimizerState(kind: try text("optimizer_kind"), step: try count("optimizer_step"), buffers: [:]))
+        if file.metadata["best_step"] != nil {
+            let text = try text("best_validation_accuracy")
+            guard let accuracy = Double(text), (0...1).contains(accuracy) else {
+                throw fail(.malformed("metadata field 'best_validation_accuracy' = '\(text)' is not a number in [0, 1]"))
+            }
+            checkpoint.validation = ValidationProgress(bestStep: try count("best_step"), bestAccuracy: accuracy,
+                                                       evaluationsSinceBest: try count("evaluations_since_best"))
+        }
         for (name, values) in tensors {
             guard name.hasPrefix("optimizer.") else { throw fail(.malformed("unexpected tensor '\(name)'")) }
             checkpoint.optimizer.buffers[String(name.dropFirst("optimizer.".count))] = values

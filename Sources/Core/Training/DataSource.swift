@@ -1,5 +1,17 @@
 /// Loads the training and test splits a configuration names (`data.*` keys; docs/DATA.md).
 public enum DataSource {
+    /// `data.source`: the format of the data set.
+    public enum Format: String, ConfigChoice {
+        /// The generated shapes data set (docs/DATA.md).
+        case builtin
+        /// CIFAR-10's binary batches.
+        case cifar10
+        /// IDX files (MNIST, Fashion-MNIST), plain or gzip.
+        case idx
+        /// NumPy `.npy` arrays.
+        case npy
+    }
+
     /// The file names looked for in `data.path` for each format.
     public static let idxFiles = (trainImages: "train-images-idx3-ubyte", trainLabels: "train-labels-idx1-ubyte",
                                   testImages: "t10k-images-idx3-ubyte", testLabels: "t10k-labels-idx1-ubyte")
@@ -21,19 +33,19 @@ public enum DataSource {
             return plain
         }
         var split: (train: Dataset, test: Dataset)
-        switch config.string("data.source") {
-        case "builtin":
+        switch config.choice("data.source", as: Format.self) {
+        case .builtin:
             split = BuiltinData.load(trainCount: config.int("data.train_size"), testCount: config.int("data.test_size"),
                                      seed: UInt64(config.int("data.data_seed")))
-        case "cifar10":
+        case .cifar10:
             try need("CIFAR-10 binary")
             split = try CIFAR10Reader.read(directory: path)
-        case "idx":
+        case .idx:
             try need("IDX")
             let f = idxFiles
             split = (try IDXReader.read(images: file(f.trainImages, gz: true), labels: file(f.trainLabels, gz: true)),
                      try IDXReader.read(images: file(f.testImages, gz: true), labels: file(f.testLabels, gz: true)))
-        default:
+        case .npy:
             try need(".npy")
             let f = npyFiles
             split = (try NPYReader.read(images: file(f.trainImages, gz: false), labels: file(f.trainLabels, gz: false)),

@@ -95,6 +95,8 @@ public enum StopReason: String, Codable, Sendable {
     case diverged
     /// With the guard off, a step with a non-finite loss or gradient was refused.
     case nonFinite = "non_finite"
+    /// `train.early_stop_patience` evaluations in a row brought no better validation accuracy.
+    case earlyStopped = "early_stopped"
 }
 
 private func shortNumber(_ x: Double) -> String {

@@ -19,10 +19,12 @@ public struct StepMetrics {
         self.clippedFraction = clippedFraction
     }
 
-    /// One `metrics.jsonl` line (`"kind":"step"`; losses, accuracy and `clipped_fraction` are over the steps since the last line).
-    public var json: String {
+    /// Its `metrics.jsonl` line (losses, accuracy and `clipped_fraction` are over the steps since the last line).
+    public var record: StepRecord {
         let n = Double(max(loss.count, 1))
-        return #"{"kind":"step","step":\#(step),"epoch":\#(epoch),"loss":\#(loss.total / n),"hard_loss":\#(loss.hard / n),"soft_loss":\#(loss.soft / n),"train_accuracy":\#(Double(loss.correct) / n),"learning_rate":\#(learningRate),"samples_per_s":\#(samplesPerSecond),"clipped_fraction":\#(clippedFraction)}"#
+        return StepRecord(kind: "step", step: step, epoch: epoch, loss: loss.total / n, hardLoss: loss.hard / n, softLoss: loss.soft / n,
+                          trainAccuracy: Double(loss.correct) / n, learningRate: learningRate, samplesPerSecond: samplesPerSecond,
+                          clippedFraction: clippedFraction)
     }
 
     /// One line for people.
@@ -66,9 +68,20 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     /// Fraction of this session's steps whose mean gradient was clipped (0 with clipping off).
     public var clippedFraction: Double?
 
+    // MARK: Validation (absent with data.validation 0, and in folders written before it existed)
+    /// Validation accuracy of the final parameters (those of `params_sha256` and `test_accuracy`).
+    public var validationAccuracy: Double?
+    /// The best validation accuracy of the run, the one `best.safetensors` holds the weights of.
+    public var bestValidationAccuracy: Double?
+    /// The step of ``bestValidationAccuracy``.
+    public var bestStep: Int?
+
     enum CodingKeys: String, CodingKey {
         case stoppedReason = "stopped_reason"
         case clippedFraction = "clipped_fraction"
+        case validationAccuracy = "validation_accuracy"
+        case bestValidationAccuracy = "best_validation_accuracy"
+        case bestStep = "best_step"
         case steps, epochs, shards, completed, security
         case coordinatorOverheadFraction = "coordinator_overhead_fraction"
         case stepSeconds = "step_seconds"
@@ -85,14 +98,14 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
 
     /// Reads a `summary.json`.
     public static func read(_ path: String) throws -> TrainingSummary {
-        try JSONDecoder().decode(TrainingSummary.self, from: Data(try AtomicFile.read(path)))
+        try RunRecordJSON.decoder().decode(TrainingSummary.self, from: Data(try AtomicFile.read(path)))
     }
 }
 
 /// The output folder of a run (`--out DIR`): `config.yaml`, `metrics.jsonl`, the model
-/// weights (`teacher.safetensors` or `student.safetensors`) with their spec (`.yaml`), and
-/// `summary.json`, and the run's checkpoints (see ``Checkpoint``). Everything but the metrics
-/// log is written atomically.
+/// weights (`teacher.safetensors` or `student.safetensors`) with their spec (`.yaml`),
+/// `best.safetensors` (the weights of the best validation accuracy), `summary.json`, and the
+/// run's checkpoints (see ``Checkpoint``). Everything but the metrics log is written atomically.
 public final class RunOutput {
     /// The folder.
     public let directory: String
@@ -134,13 +147,21 @@ public final class RunOutput {
 
     /// The `"step"` field of a `metrics.jsonl` line, or nil.
     private static func step(ofLine line: Substring) -> Int? {
-        guard let field = line.range(of: #""step":"#) else { return nil }
-        return Int(line[field.upperBound...].prefix { $0.isNumber })
+        struct Stepped: Decodable { var step: Int? }
+        return (try? RunRecordJSON.decoder().decode(Stepped.self, from: Data(line.utf8)))?.step
     }
 
-    /// Appends one JSON line to `metrics.jsonl`.
-    public func append(_ line: String) throws {
-        metrics?.write(Data((line + "\n").utf8))
+    /// Appends `record` to `metrics.jsonl` as one JSON line.
+    public func append<Record: Encodable>(_ record: Record) throws {
+        metrics?.write(Data((try RunRecordJSON.line(record) + "\n").utf8))
+    }
+
+    /// The file name of the weights with the best validation accuracy.
+    public static let bestFileName = "best.safetensors"
+
+    /// Writes the student's current weights as `best.safetensors` (atomically).
+    public func writeBest(setup: TrainingSetup) throws {
+        try RunOutput.modelFile(setup).write(to: path(RunOutput.bestFileName))
     }
 
     /// Writes the weights, their spec and `summary.json`.
@@ -148,12 +169,14 @@ public final class RunOutput {
         try metrics?.synchronize()
         try metrics?.close()
         metrics = nil
-        try ModelFile(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes,
-                      normalization: setup.normalization, role: setup.role, parameters: setup.student)
-            .write(to: path("\(setup.role).safetensors"))
+        try RunOutput.modelFile(setup).write(to: path("\(setup.role).safetensors"))
         try AtomicFile.write(Array(setup.studentSpec.yaml().utf8), to: path("\(setup.role).yaml"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(Array(try encoder.encode(summary)) + [10], to: path("summary.json"))
+        try AtomicFile.write(Array(try RunRecordJSON.encoder(pretty: true).encode(summary)) + [10], to: path("summary.json"))
+    }
+
+    /// The student's current weights as a model file.
+    private static func modelFile(_ setup: TrainingSetup) -> ModelFile {
+        ModelFile(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes,
+                  normalization: setup.normalization, role: setup.role, parameters: setup.student)
     }
 }

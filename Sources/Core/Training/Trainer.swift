@@ -7,6 +7,12 @@ import Foundation
 /// statistics, log, evaluate and checkpoint. A step the guard refuses is never applied: the run
 /// stops with ``divergence`` set and writes its outputs with the parameters of the last good step.
 ///
+/// Evaluations during the run (every `train.eval_every` steps, or every epoch, and at the last
+/// step) use the `data.validation` images only; each better validation accuracy rewrites
+/// `best.safetensors`, and `train.early_stop_patience` evaluations in a row without one stop the
+/// run (`stopped_reason` `early_stopped`). With `data.validation` 0 there is no evaluation during
+/// the run. The test split is evaluated once, when the run ends, on the parameters it keeps.
+///
 /// A run writes a ``Checkpoint`` every `checkpoint.every` steps and when it ends (completed or
 /// stopped); ``restore(from:)`` continues from one with bit-identical results. On resume the
 /// loss window restarts (the first metric line after it averages fewer steps); the log,
@@ -45,6 +51,10 @@ public final class Trainer {
     /// Whether log points print their ``StepMetrics/human`` line through ``report`` (off while a
     /// live progress line shows the same figures).
     public var reportsLogLines = true
+    /// The best validation accuracy so far and the evaluations since (restored from checkpoints).
+    public private(set) var validationProgress = ValidationProgress()
+    /// `train.early_stop_patience`.
+    private let patience: Int
 
     /// A trainer writing into `output`, computing shards with `backend` and evaluating with `evaluator`.
     public init(setup: TrainingSetup, backend: ShardBackend, evaluator: LocalShardPool, output: RunOutput) throws {
@@ -60,6 +70,7 @@ public final class Trainer {
         batchImages = [UInt8](repeating: 0, count: setup.batchSize * setup.train.imageBytes)
         clipping = GradientClipping(config: setup.config)
         divergenceGuard = DivergenceGuard(config: setup.config)
+        patience = setup.config.int("train.early_stop_patience")
     }
 
     deinit { meanGradient.deallocate() }
@@ -124,6 +135,7 @@ public final class Trainer {
         do { try optimizer.restore(checkpoint.optimizer) } catch let error as OptimizerError { throw incompatible(error.description) }
         checkpoint.values.withUnsafeBufferPointer { s.student.values.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
         checkpoint.state.withUnsafeBufferPointer { s.student.state.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        validationProgress = checkpoint.validation
         startStep = checkpoint.step
     }
 
@@ -133,7 +145,8 @@ public final class Trainer {
         return Checkpoint(step: step, stepsPerEpoch: s.stepsPerEpoch, runID: s.runID, configSHA256: s.config.hash,
                           teacherSHA256: teacherSHA256,
                           values: Array(s.student.values[0..<s.student.layout.parameterCount]),
-                          state: Array(s.student.state[0..<s.student.layout.stateCount]), optimizer: optimizer.state)
+                          state: Array(s.student.state[0..<s.student.layout.stateCount]), optimizer: optimizer.state,
+                          validation: validationProgress)
     }
 
     /// Runs every step from ``startStep``, evaluates, checkpoints, writes the outputs and returns
@@ -153,14 +166,14 @@ public final class Trainer {
         var totalSeconds = 0.0
         var totalSamples = 0
         var lastLoss = 0.0
-        var evaluation: (step: Int, result: Evaluation)?
+        var validated: (step: Int, result: Evaluation)?
         var windowClipped = 0
         var windowStart = startStep
         var step = startStep
         var checkpointed = startStep
         let evalEvery = s.config.int("train.eval_every")
         let checkpointEvery = s.config.int("checkpoint.every")
-        while step < s.totalSteps, !shouldStop() {
+        while step < s.totalSteps, !validationProgress.exhausted(patience: patience), !shouldStop() {
             let started = MonotonicClock.now()
             let loss: LossSums
             do { loss = try trainStep(step) } catch is RunInterrupted { break } catch let refused as Divergence {
@@ -183,7 +196,7 @@ public final class Trainer {
                                        learningRate: schedule.rate(atStep: step - 1),
                                        samplesPerSecond: Double(window.count) / windowSeconds,
                                        clippedFraction: Double(clippedInWindow) / Double(max(step - windowStart, 1)))
-                try output.append(line.json)
+                try output.append(line.record)
                 if reportsLogLines { report(line.human) }
                 for observer in observers { observer.logged(line) }
                 window = .zero
@@ -191,13 +204,18 @@ public final class Trainer {
                 windowClipped = clippedSteps
                 windowStart = step
             }
-            if (evalEvery > 0 && step % evalEvery == 0) || (evalEvery == 0 && step % s.stepsPerEpoch == 0) || step == s.totalSteps {
-                let e = evaluator.evaluate(s.test, batchSize: evalBatch)
-                evaluation = (step, e)
+            if let validation = s.validation,
+               (evalEvery > 0 && step % evalEvery == 0) || (evalEvery == 0 && step % s.stepsPerEpoch == 0) || step == s.totalSteps {
+                let e = evaluator.evaluate(validation, batchSize: evalBatch)
+                validated = (step, e)
+                let best = validationProgress.record(accuracy: e.accuracy, step: step)
+                if best { try output.writeBest(setup: s) }
                 let epoch = (step - 1) / s.stepsPerEpoch
-                try output.append(#"{"kind":"eval","step":\#(step),"epoch":\#(epoch),"test_accuracy":\#(e.accuracy),"test_loss":\#(e.loss)}"#)
-                report("eval  step \(step)  epoch \(epoch)  test accuracy \(percent(e.accuracy))  test loss \(fmt(e.loss))")
-                for observer in observers { observer.evaluated(EvaluationRecord(step: step, epoch: epoch, split: "test", accuracy: e.accuracy, loss: e.loss)) }
+                let record = EvaluationRecord(.validation, step: step, epoch: epoch, evaluation: e)
+                try output.append(record)
+                report("eval  step \(step)  epoch \(epoch)  validation accuracy \(percent(e.accuracy))  validation loss \(fmt(e.loss))"
+                    + (best ? "  best so far" : "  (best \(percent(validationProgress.bestAccuracy)) at step \(validationProgress.bestStep ?? 0))"))
+                for observer in observers { observer.evaluated(record) }
             }
             // The last step's checkpoint follows the outputs, so a final checkpoint implies complete outputs.
             if checkpointEvery > 0, step % checkpointEvery == 0, step < s.totalSteps {
@@ -208,8 +226,21 @@ public final class Trainer {
         if let teacherHash, let t = s.teacher, t.parameters.sha256() != teacherHash {
             throw TrainingError.teacherChanged(expected: teacherHash, found: t.parameters.sha256())
         }
-        // A stopped run is evaluated on the parameters it keeps.
-        let final = evaluation.flatMap { $0.step == step ? $0.result : nil } ?? evaluator.evaluate(s.test, batchSize: evalBatch)
+        // The test split, once, on the parameters the run keeps (a stopped run's too).
+        let final = evaluator.evaluate(s.test, batchSize: evalBatch)
+        let testRecord = EvaluationRecord(.test, step: step, epoch: max(step - 1, 0) / s.stepsPerEpoch, evaluation: final)
+        try output.append(testRecord)
+        for observer in observers { observer.evaluated(testRecord) }
+        report("test  step \(step)  test accuracy \(percent(final.accuracy))  test loss \(fmt(final.loss))")
+        let validation = s.validation.map { images in
+            validated.flatMap { $0.step == step ? $0.result : nil } ?? evaluator.evaluate(images, batchSize: evalBatch)
+        }
+        let stopReason: StopReason = divergence?.stopReason ?? (step == s.totalSteps ? .completed
+            : validationProgress.exhausted(patience: patience) ? .earlyStopped : .interrupted)
+        if stopReason == .earlyStopped {
+            report("early stop at step \(step): no better validation accuracy in \(patience) evaluations; "
+                + "best \(percent(validationProgress.bestAccuracy)) at step \(validationProgress.bestStep ?? 0) is in \(RunOutput.bestFileName)")
+        }
         let summary = TrainingSummary(
             steps: step, epochs: Double(step) / Double(s.stepsPerEpoch), trainLoss: lastLoss,
             testAccuracy: final.accuracy, teacherTestAccuracy: teacherAccuracy,
@@ -223,8 +254,11 @@ public final class Trainer {
             bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
             bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
             security: backend.securityReport,
-            stoppedReason: divergence?.stopReason ?? (step == s.totalSteps ? .completed : .interrupted),
-            clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)))
+            stoppedReason: stopReason,
+            clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)),
+            validationAccuracy: validation?.accuracy,
+            bestValidationAccuracy: validationProgress.bestStep.map { _ in validationProgress.bestAccuracy },
+            bestStep: validationProgress.bestStep)
         try output.finish(setup: s, summary: summary)
         if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
         let state: RunState = divergence != nil ? .diverged : (step == s.totalSteps ? .finished : .stopped)

@@ -3,7 +3,11 @@
 /// trainer and the distributed coordinator share it.
 public final class TrainingSetup {
     public let config: RunConfig
+    /// The images trained on: the training split less the validation images.
     public let train: Dataset
+    /// The training images held out by `data.validation` (nil when it is 0), evaluated during the run.
+    public let validation: Dataset?
+    /// The test split, evaluated once at the end of a run.
     public let test: Dataset
     /// Per-sample input shape, HWC.
     public let inputShape: [Int]
@@ -30,11 +34,13 @@ public final class TrainingSetup {
     public init(config: RunConfig, parallelism: Int, runID: UInt64 = .random(in: 1...UInt64.max)) throws {
         try config.validate(source: "configuration")
         self.runID = runID
-        (train, test) = try DataSource.load(config)
+        let loaded = try DataSource.load(config)
+        test = loaded.test
+        (train, validation) = try ValidationSplit.apply(to: loaded.train, config: config)
         inputShape = [train.height, train.width, train.channels]
-        classes = max(train.classes, test.classes)
+        classes = max(loaded.train.classes, test.classes)
         studentSpec = try ModelSpec.load(config.string("model.spec"))
-            .withDefaultInit(WeightInit(rawValue: config.string("model.init")) ?? .standard)
+            .withDefaultInit(config.choice("model.init", as: WeightInit.self))
         let checkpoint = config.string("teacher.checkpoint")
         if checkpoint.isEmpty {
             teacher = nil
@@ -51,8 +57,10 @@ public final class TrainingSetup {
             normalization = t.normalization
             objective = DistillationObjective(temperature: config.float("distill.temperature"), alpha: config.float("distill.alpha"))
         }
-        let role = config.string("model.role")
-        self.role = role == "auto" ? (teacher == nil ? "teacher" : "student") : role
+        switch config.choice("model.role", as: ModelRole.self) {
+        case .auto: role = teacher == nil ? ModelRole.teacher.rawValue : ModelRole.student.rawValue
+        case let chosen: role = chosen.rawValue
+        }
         let network: Network
         do { network = try Network(spec: studentSpec, inputShape: inputShape, classes: classes) } catch let error as ModelSpecError {
             throw ConfigError.invalid(source: "model.spec=\(config.string("model.spec"))", detail: "\(error)")
@@ -62,7 +70,7 @@ public final class TrainingSetup {
         // ConfigSchema bounds the shifts to [0, 1), pad_crop to 0…1024 and fill_value to 0…255.
         augmentation = Augmentation(
             widthShift: config.float("augment.width_shift"), heightShift: config.float("augment.height_shift"),
-            fill: config.string("augment.fill") == "nearest" ? .nearest : .constant(UInt8(config.int("augment.fill_value"))),
+            fill: config.choice("augment.fill", as: Augmentation.FillName.self) == .nearest ? .nearest : .constant(UInt8(config.int("augment.fill_value"))),
             horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
         let configured = config.int("train.shards")
         shards = configured > 0 ? configured : max(parallelism, 1)
@@ -95,25 +103,25 @@ public final class TrainingSetup {
         let n = student.layout.parameterCount
         let wd = config.float("optimizer.weight_decay")
         let optimizer: Optimizer
-        switch config.string("optimizer.name") {
-        case "sgd":
+        switch config.choice("optimizer.name", as: OptimizerName.self) {
+        case .sgd:
             optimizer = SGD(parameterCount: n, momentum: config.float("optimizer.momentum"), nesterov: config.bool("optimizer.nesterov"),
                             weightDecay: wd, decayMask: decayRanges)
-        case "adamw":
+        case .adamw:
             optimizer = AdamW(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
                               epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
-        default:
+        case .adam:
             optimizer = Adam(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
                              epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
         }
         let rate = config.float("optimizer.learning_rate")
         let schedule: LearningRateSchedule
-        switch config.string("optimizer.schedule") {
-        case "step": schedule = .step(rate: rate, every: config.int("optimizer.step_every"), gamma: config.float("optimizer.step_gamma"))
-        case "cosine":
+        switch config.choice("optimizer.schedule", as: ScheduleName.self) {
+        case .step: schedule = .step(rate: rate, every: config.int("optimizer.step_every"), gamma: config.float("optimizer.step_gamma"))
+        case .cosine:
             schedule = .cosine(rate: rate, warmupSteps: config.int("optimizer.warmup_steps"), totalSteps: totalSteps,
                                minimumRate: config.float("optimizer.min_learning_rate"))
-        default: schedule = .constant(rate: rate)
+        case .constant: schedule = .constant(rate: rate)
         }
         return (optimizer, schedule)
     }

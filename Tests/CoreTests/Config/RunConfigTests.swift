@@ -23,8 +23,27 @@ final class RunConfigTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("run.yaml: unknown configuration key 'train.batch'"), "\(error)")
         }
         XCTAssertThrowsError(try config.merge(yaml: "trian:\n  steps: 3\n", source: "run.yaml")) { error in
-            XCTAssertTrue("\(error)".contains("'trian'"), "\(error)")
+            XCTAssertEqual("\(error)", "run.yaml: unknown configuration key 'trian'; did you mean train?")
         }
+        XCTAssertThrowsError(try config.apply(override: "zzz=1")) { error in
+            XCTAssertEqual("\(error)", "--set: unknown configuration key 'zzz' (docs/CONFIG.md lists every key)")
+        }
+    }
+
+    /// Suggestions come from the whole schema: the full dotted path and its last part.
+    func testSuggestionsSearchTheWholeSchema() {
+        XCTAssertEqual(ConfigSchema.suggestions(for: "trian.steps"), ["train.steps"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "steps"), ["train.steps"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "train.stpes"), ["train.steps"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "learning_rate"), ["optimizer.learning_rate"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "optimiser.learning_rate"), ["optimizer.learning_rate"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "batch_size"), ["train.batch_size", "eval.batch_size"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "train.patience"), [], "too far: the error lists the section's keys instead")
+        XCTAssertEqual(ConfigSchema.suggestions(for: "data.valid"), ["data.validation"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "agument"), ["augment"])
+        XCTAssertEqual(ConfigSchema.suggestions(for: "qqqqqq"), [])
+        XCTAssertEqual(ConfigSchema.editDistance("trian", "train"), 1, "a swap of neighbours is one edit")
+        XCTAssertEqual(ConfigSchema.editDistance("", "abc"), 3)
     }
 
     func testBadValuesAreNamed() {
@@ -44,6 +63,19 @@ final class RunConfigTests: XCTestCase {
         XCTAssertThrowsError(try config.apply(override: "steps")) { error in
             XCTAssertTrue("\(error)".contains("expected key=value"), "\(error)")
         }
+    }
+
+    /// config.yaml is emitted by Yams and read back to the same configuration, whatever the text values hold.
+    func testYAMLRoundTripOfAwkwardText() throws {
+        for text in ["", "true", "0.5", "a: b # c", "ünïcödé/路径", "line\nbreak", "'quoted' \"twice\"", String(repeating: "long/path ", count: 30)] {
+            var config = RunConfig()
+            try config.set("model.spec", text: text)
+            var again = RunConfig()
+            try again.merge(yaml: config.yaml(), source: "config.yaml")
+            XCTAssertEqual(again.string("model.spec"), text.trimmingCharacters(in: .whitespaces))
+            XCTAssertEqual(again, config, text)
+        }
+        XCTAssertTrue(RunConfig().yaml().hasPrefix("seed: 1\ndata:\n  source: \"builtin\"\n"), RunConfig().yaml())
     }
 
     func testYAMLRoundTrip() throws {

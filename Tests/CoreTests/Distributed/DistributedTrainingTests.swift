@@ -21,7 +21,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     override func tearDown() { harness.cleanUp() }
 
-    /// 203 training images in batches of 40: the last batch of each epoch holds 3 images.
+    /// 203 training images, 20 held out for validation: 183 in batches of 40, so the last batch of each epoch holds 23 images.
     private var job: [String] {
         ["data.train_size=203", "data.test_size=64", "train.batch_size=40", "train.steps=7", "train.shards=3",
          "model.spec=seed-student", "train.log_every=7", "seed=9", "teacher.checkpoint=\(harness.scratch)/teacher.safetensors"]
@@ -69,6 +69,8 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertEqual(summary.teacherParamsSHA256, teacherSHA256)
             XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "\(workers) workers, 3 shards, uneven last batch")
             XCTAssertEqual(summary.testAccuracy, reference.testAccuracy)
+            XCTAssertEqual(summary.validationAccuracy, reference.validationAccuracy)
+            XCTAssertEqual(summary.bestStep, reference.bestStep)
             XCTAssertEqual(statistics.joined, workers)
             XCTAssertEqual(statistics.staleResults, 0)
             XCTAssertEqual(statistics.rejectedResults, 0)

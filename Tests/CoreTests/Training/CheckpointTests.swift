@@ -14,7 +14,7 @@ final class CheckpointTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
-    /// 200 images in batches of 32: 7 steps per epoch, so 12 steps cross an epoch boundary.
+    /// 200 images, 20 held out for validation, 180 in batches of 32: 6 steps per epoch, so 12 steps cross an epoch boundary.
     private let small = ["data.train_size=200", "data.test_size=50", "train.batch_size=32", "model.spec=hinton-student",
                          "train.shards=2", "train.steps=12", "train.log_every=1", "checkpoint.every=5"]
 
@@ -228,7 +228,7 @@ final class CheckpointTests: XCTestCase {
         XCTAssertFalse(stopped.completed)
         let current = try Checkpoint.read(dir + "/checkpoint.safetensors")
         XCTAssertEqual(current.step, 7)
-        XCTAssertEqual(current.epoch, 1, "7 steps per epoch: the next step starts epoch 1")
+        XCTAssertEqual(current.epoch, 1, "6 steps per epoch: the next step starts epoch 1")
         XCTAssertEqual(current.paramsSHA256, stopped.paramsSHA256)
         XCTAssertEqual(try Checkpoint.read(dir + "/checkpoint.prev.safetensors").step, 5, "the previous checkpoint is kept")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/checkpoint.next.safetensors"))

@@ -130,6 +130,7 @@ final class InputErrorCommandTests: XCTestCase {
         let status = harness.wait(p, timeout: 120)
         let output = harness.output("evaluate")
         XCTAssertEqual(status, 64, output)
-        XCTAssertTrue(output.contains("Error: the model has 3 classes, the test split has label 6"), output)
+        XCTAssertTrue(output.contains("Error: the model \(path) expects [32, 32, 3] images and 3 classes, but the data "
+            + "(data.source=builtin from the defaults and --set) has labels up to "), output)
     }
 }

@@ -39,7 +39,8 @@ final class TrainerTests: XCTestCase {
         }
         let lines = try String(contentsOfFile: teacherDir + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.filter { $0.contains(#""kind":"step""#) }.count, 4)
-        XCTAssertTrue(lines.contains { $0.contains(#""kind":"eval""#) })
+        XCTAssertEqual(lines.filter { $0.contains(#""kind":"eval""#) }.count, 1, "the test split, once at the end")
+        XCTAssertEqual(lines.filter { $0.contains(#""kind":"validation""#) }.count, 8, "3600 images after 400 held out: 7 epochs of 57 steps, then step 400")
         let saved = try TrainingSummary.read(teacherDir + "/summary.json")
         XCTAssertEqual(saved, teacher)
 
@@ -75,7 +76,8 @@ final class TrainerTests: XCTestCase {
     }
 
     func testEpochsAndStepsPrecedence() throws {
-        let config = try RunConfig.load(path: nil, overrides: ["data.train_size=100", "data.test_size=10", "train.batch_size=30", "train.epochs=2"])
+        let config = try RunConfig.load(path: nil, overrides: ["data.train_size=100", "data.test_size=10", "train.batch_size=30", "train.epochs=2",
+                                                                   "data.validation=0"])
         let setup = try TrainingSetup(config: config, parallelism: 1)
         XCTAssertEqual(setup.stepsPerEpoch, 4, "the last batch of an epoch holds 10 images")
         XCTAssertEqual(setup.totalSteps, 8)
