@@ -6,5 +6,8 @@ struct Coordinator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-coordinator",
         abstract: "Distributed knowledge distillation for image classifiers.",
-        subcommands: [Train.self, Evaluate.self, Compare.self, Bench.self, Keygen.self])
+        subcommands: [Train.self, Evaluate.self, Compare.self, Bench.self, Keygen.self,
+                      Export.self,
+                      Import.self,
+                      Predict.self])
 }
