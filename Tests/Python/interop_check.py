@@ -8,7 +8,7 @@ Usage:
       (max |a - b| / max |b|) and exits 1 when one exceeds 1e-5.
   interop_check.py torch-cnn OUT_DIR
       Builds and initialises a CNN in PyTorch (normalisation, Conv, BatchNorm with random statistics,
-      ReLU, MaxPool, AvgPool, Flatten, Linear), writes OUT_DIR/model.onnx (torch.onnx.export),
+      ReLU, MaxPool, AvgPool, Flatten, Linear, BatchNorm1d), writes OUT_DIR/model.onnx (torch.onnx.export),
       OUT_DIR/state.safetensors (its state dict), OUT_DIR/images.npy (uint8 [8, 32, 32, 3]) and
       OUT_DIR/torch_logits.npy.
 """
@@ -101,12 +101,13 @@ def torch_cnn(out_dir):
         torch.nn.Dropout(0.25),
         torch.nn.Flatten(),
         torch.nn.Linear(12 * 8 * 8, 32),
+        torch.nn.BatchNorm1d(32),
         torch.nn.ReLU(),
         torch.nn.Linear(32, 10),
     )
     with torch.no_grad():
         for m in layers:
-            if isinstance(m, torch.nn.BatchNorm2d):
+            if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.5, 0.5)
                 m.running_mean.uniform_(-0.5, 0.5)

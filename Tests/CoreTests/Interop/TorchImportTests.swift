@@ -5,7 +5,9 @@ import XCTest
 
 /// A CNN built and initialised in PyTorch, exported by `torch.onnx.export` (and saved as a state
 /// dict), imported by `distill-coordinator import`, gives PyTorch's logits to 1e-5 relative and
-/// serves as the teacher of a short distillation run. Needs ``InteropPython``.
+/// serves as the teacher of a short distillation run. The exporter folds each convolution's
+/// BatchNorm into it; the BatchNorm after the first linear layer stays a BatchNormalization node.
+/// Needs ``InteropPython``.
 final class TorchImportTests: XCTestCase {
     private var harness: ProcessHarness!
 
@@ -27,6 +29,7 @@ final class TorchImportTests: XCTestCase {
           - {type: dropout, rate: 0.25}
           - {type: flatten}
           - {type: dense, units: 32}
+          - {type: batchnorm, epsilon: 0.00001, momentum: 0.9}
           - {type: relu}
           - {type: dense, units: 10}
         """
