@@ -32,13 +32,13 @@ struct TorchSequential {
                     + "padding=\(padding), bias=\(bias == nil ? "False" : "True"))",
                     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []))
             case let .batchNorm(spatial, epsilon, momentum, weight, bias, runningMean, runningVar):
-                add("nn.BatchNorm\(spatial ? 2 : 1)d(\(weight.shape[0]), eps=\(python(epsilon)), momentum=\(python(1 - momentum)))",
+                add("nn.BatchNorm\(spatial ? 2 : 1)d(\(weight.shape[0]), eps=\(pythonLiteral(epsilon)), momentum=\(pythonLiteral(1 - momentum)))",
                     [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)],
                     tracksBatches: true)
             case .relu:
                 add("nn.ReLU()")
             case let .leakyReLU(alpha):
-                add("nn.LeakyReLU(\(python(alpha)))")
+                add("nn.LeakyReLU(\(pythonLiteral(alpha)))")
             case let .maxPool(window):
                 let padding = try TorchSequential.padding(window, index: index, kind: layer.kind, pad: "nn.ConstantPad2d", add)
                 add("nn.MaxPool2d(\(window.kernel), stride=\(window.stride), padding=\(padding))")
@@ -58,7 +58,7 @@ struct TorchSequential {
                 add("nn.Linear(\(weight.shape[1]), \(weight.shape[0]), bias=\(bias == nil ? "False" : "True"))",
                     [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []))
             case let .dropout(rate):
-                add("nn.Dropout(\(python(rate)))")
+                add("nn.Dropout(\(pythonLiteral(rate)))")
             }
         }
         self.modules = modules
@@ -90,6 +90,6 @@ struct TorchSequential {
 }
 
 /// `value` as a Python float literal that reads back as exactly this float32.
-func python(_ value: Float) -> String {
+func pythonLiteral(_ value: Float) -> String {
     value.isFinite ? "\(Double(value))" : (value.isNaN ? "float(\"nan\")" : (value > 0 ? "float(\"inf\")" : "float(\"-inf\")"))
 }

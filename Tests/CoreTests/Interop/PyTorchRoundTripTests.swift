@@ -77,6 +77,18 @@ final class PyTorchRoundTripTests: XCTestCase {
         }
     }
 
+    func testHostileMetadataIsRefusedBeforeAllocating() throws {
+        let path = scratch + "/hostile.safetensors"
+        let spec = #"{"name":"x","layers":[{"type":"flatten"},{"type":"dense","units":65536},{"type":"dense"}]}"#
+        for (shape, expected) in [("100,100,3", "more than the 6 available"), ("-1,4,3", "input shape [-1, 4, 3]")] {
+            try AtomicFile.write(SafeTensors(tensors: [("0.weight", [3, 2], [1, 2, 3, 4, 5, 6])],
+                                             metadata: [ModelFile.Key.spec: spec, ModelFile.Key.inputShape: shape]).encoded(), to: path)
+            XCTAssertThrowsError(try PyTorchImport.read(path, spec: nil, inputShape: nil, preprocessing: nil)) {
+                XCTAssertTrue("\($0)".contains(expected), "\($0)")
+            }
+        }
+    }
+
     func testLayersPyTorchCannotExpressAreNamed() throws {
         let asymmetricAverage = ModelSpec(name: "a", layers: [.avgPool2D(size: 2, stride: 2, padding: .same), .flatten, .dense(units: nil, bias: true)])
         let file = try InteropFixtures.model(asymmetricAverage, inputShape: [5, 5, 1])
