@@ -49,7 +49,7 @@ let package = Package(
             swiftSettings: fastMath
         ),
         // Fuzzing (`make fuzz`): the shared harness, libFuzzer's driver declaration and the fuzz binary.
-        .target(name: "FuzzHarness", dependencies: ["Core"]),
+        .target(name: "FuzzHarness", dependencies: ["Core", "Interop"]),
         .systemLibrary(name: "CLibFuzzer"),
         .executableTarget(name: "DistillFuzz", dependencies: ["FuzzHarness", "CLibFuzzer"]),
         .testTarget(name: "CoreTests", dependencies: ["Core", "FuzzHarness", "Interop"]),

@@ -18,7 +18,7 @@ struct Export: ParsableCommand {
     @Option(help: "A run folder (its student.safetensors, else teacher.safetensors) or a .safetensors model file.")
     var model: String
 
-    @Option(help: "pytorch or onnx.")
+    @Option(help: "The file format.")
     var format: InteropFormat
 
     @Option(help: ArgumentHelp("The file to write (pytorch: also FILE with the extension .py).", valueName: "file"))

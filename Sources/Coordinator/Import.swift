@@ -21,7 +21,7 @@ struct Import: ParsableCommand {
     @Option(help: ArgumentHelp("The model file: .safetensors (pytorch) or .onnx.", valueName: "file"))
     var from: String
 
-    @Option(help: "pytorch or onnx.")
+    @Option(help: "The file format.")
     var format: InteropFormat
 
     @Option(help: ArgumentHelp("The run folder to write (created if missing).", valueName: "run"))

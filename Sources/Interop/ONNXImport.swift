@@ -21,8 +21,9 @@ public enum ONNXImport {
     public static func read(_ path: String, preprocessing: Normalization? = nil, inputShape: [Int]? = nil) throws -> PortableModel {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= maxFileBytes else { throw InteropError.badFile(file: path, detail: "\(size) bytes, more than the \(maxFileBytes) ONNX allows") }
+        let bytes = try AtomicFile.read(path)
         let model: Onnx_ModelProto
-        do { model = try Onnx_ModelProto(serializedBytes: try AtomicFile.read(path)) } catch let error as BinaryDecodingError {
+        do { model = try Onnx_ModelProto(serializedBytes: bytes) } catch {
             throw InteropError.badFile(file: path, detail: "not an ONNX model (protobuf: \(error))")
         }
         guard model.hasGraph else { throw InteropError.badFile(file: path, detail: "the model has no graph") }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import ONNXProto
 
@@ -116,7 +117,7 @@ struct ONNXNode {
 
 extension PortableTensor {
     /// A float32 `TensorProto` (`raw_data` little-endian or `float_data`), its shape checked:
-    /// sizes ≥ 0, at most ``PortableModel/maxElements`` values, data matching the shape.
+    /// sizes ≥ 0, at most `LayerFactory.maxElements` values, data matching the shape.
     init(onnx t: Onnx_TensorProto, file: String) throws {
         func fail(_ detail: String) -> InteropError { .badFile(file: file, detail: "tensor '\(t.name)': \(detail)") }
         guard t.dataType == Int32(Onnx_TensorProto.DataType.float.rawValue) else {
@@ -126,9 +127,9 @@ extension PortableTensor {
         guard !t.hasSegment else { throw fail("segmented tensors are not supported") }
         var count = 1
         for d in t.dims {
-            guard d >= 0, d <= Int64(PortableModel.maxElements) else { throw fail("dimension \(d) out of range") }
+            guard d >= 0, d <= Int64(LayerFactory.maxElements) else { throw fail("dimension \(d) out of range") }
             let (p, overflow) = count.multipliedReportingOverflow(by: Int(d))
-            guard !overflow, p <= PortableModel.maxElements else { throw fail("dims \(t.dims) hold more than \(PortableModel.maxElements) values") }
+            guard !overflow, p <= LayerFactory.maxElements else { throw fail("dims \(t.dims) hold more than \(LayerFactory.maxElements) values") }
             count = p
         }
         let values: [Float]

@@ -3,8 +3,6 @@ import Core
 extension PortableModel {
     /// Most pixels along one side of an imported model's input, and most channels of any layer.
     static let maxSide = 65_536
-    /// Most values of one array or one sample's activations (as Distill's own layers allow).
-    static let maxElements = Int(Int32.max)
 
     /// The Distill model this portable model describes: spec, parameters in Distill's layouts
     /// (the inverse of ``init(_:format:)``), input shape `[H, W, C]`, classes and normalisation.
@@ -15,7 +13,7 @@ extension PortableModel {
     ///   `DataError.badNormalization`, ``ModelSpecError`` (a layer Distill's own checks refuse).
     public func modelFile(role: String, source: String) throws -> ModelFile {
         guard inputShape.count == 3, inputShape.allSatisfy({ (1...PortableModel.maxSide).contains($0) }),
-              PortableModel.count(inputShape) != nil else {
+              LayerFactory.elementCount(inputShape) != nil else {
             throw InteropError.badFile(file: source, detail: "input shape [C, H, W] = \(inputShape): expected three sizes in 1…\(PortableModel.maxSide)")
         }
         guard (1...PortableModel.maxSide).contains(classes) else {
@@ -57,7 +55,7 @@ extension PortableModel {
                 let (k, cin) = (window.kernel, shape[2])
                 guard weight.shape.count == 4, weight.shape[1] == cin, weight.shape[2] == k, weight.shape[3] == k,
                       (1...PortableModel.maxSide).contains(weight.shape[0]),
-                      let weightCount = PortableModel.count(weight.shape), weightCount == weight.values.count else {
+                      let weightCount = LayerFactory.elementCount(weight.shape), weightCount == weight.values.count else {
                     throw fail("weight shape \(weight.shape), expected [out, \(cin), \(k), \(k)] with out in 1…\(PortableModel.maxSide)")
                 }
                 let cout = weight.shape[0]
@@ -112,7 +110,7 @@ extension PortableModel {
                 guard shape.count == 1 else { throw fail("needs flat features: add a Flatten before it") }
                 let inputs = shape[0]
                 guard weight.shape.count == 2, weight.shape[1] == inputs, (1...PortableModel.maxSide).contains(weight.shape[0]),
-                      let weightCount = PortableModel.count(weight.shape), weightCount == weight.values.count else {
+                      let weightCount = LayerFactory.elementCount(weight.shape), weightCount == weight.values.count else {
                     throw fail("weight shape \(weight.shape), expected [out, \(inputs)] with out in 1…\(PortableModel.maxSide)")
                 }
                 let units = weight.shape[0]
@@ -143,18 +141,6 @@ extension PortableModel {
         try fill(network.layout.parameters, parameters.values)
         try fill(network.layout.state, parameters.state)
         return ModelFile(spec: spec, inputShape: hwc, classes: classes, normalization: normalization, role: role, parameters: parameters)
-    }
-
-    /// The product of `shape` when every size is positive and the product is at most ``maxElements``.
-    static func count(_ shape: [Int]) -> Int? {
-        var total = 1
-        for size in shape {
-            guard size > 0 else { return nil }
-            let (p, overflow) = total.multipliedReportingOverflow(by: size)
-            guard !overflow, p <= maxElements else { return nil }
-            total = p
-        }
-        return total
     }
 
     /// Checks that an optional per-feature array has shape `[features]` and finite values.
