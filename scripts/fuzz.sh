@@ -9,7 +9,7 @@ set -euo pipefail
 runs_wire=${FUZZ_RUNS_WIRE:-1000000}
 runs_files=${FUZZ_RUNS_FILES:-100000}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire idx idx-gzip npy cifar10 safetensors checkpoint model-file model-spec config)
+[ ${#targets[@]} -gt 0 ] || targets=(wire idx idx-gzip npy cifar10 safetensors checkpoint model-file model-spec config onnx)
 
 toolchain=$(dirname "$(readlink -f "$(command -v swiftc)")")/..
 runtime=$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-"$(uname -m)".a | head -1)

@@ -17,5 +17,8 @@ struct Coordinator: ParsableCommand {
         version: DistillVersion.current,
         subcommands: [Train.self, Evaluate.self, Compare.self, Bench.self, Keygen.self,
                       Status.self,
-                      Plot.self])
+                      Plot.self,
+                      Export.self,
+                      Import.self,
+                      Predict.self])
 }

@@ -1,4 +1,5 @@
 import Core
+import Interop
 
 /// One decoder or file reader under fuzzing, and the one rule every target checks: any byte
 /// string is either accepted or rejected with the typed error of that decoder, never a trap,
@@ -25,6 +26,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case modelSpec = "model-spec"
     /// `RunConfig.merge(yaml:)` of YAML text.
     case config
+    /// `ONNXImport.read` of an ONNX file, then the Distill model it describes.
+    case onnx
 
     /// What one input did.
     public enum Outcome {
@@ -70,6 +73,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .config:
             var config = RunConfig()
             try config.merge(yaml: String(decoding: bytes, as: UTF8.self), source: "fuzz")
+        case .onnx:
+            let path = scratch.write("model.onnx", bytes)
+            _ = try ONNXImport.read(path).modelFile(role: "teacher", source: path)
         }
     }
 
@@ -83,6 +89,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .modelFile: return error is ModelFileError || error is SafeTensorsError || error is ModelSpecError || error is IOError || error is DataError
         case .modelSpec: return error is ModelSpecError
         case .config: return error is ConfigError
+        case .onnx: return error is InteropError || error is ModelSpecError || error is DataError || error is IOError
         }
     }
 

@@ -23,6 +23,14 @@ public enum IDXReader {
             images: imageFile.payload, labels: labelFile.payload.map { Int32($0) },
             height: imageFile.dimensions[1], width: imageFile.dimensions[2], channels: 1, classes: classes, source: labels)
     }
+
+    /// Reads an image file alone (raw or gzip).
+    /// - Returns: the bytes and the shape `[N, rows, cols, 1]`.
+    /// - Throws: as ``read(images:labels:classes:)``.
+    public static func images(_ path: String) throws -> (bytes: [UInt8], shape: [Int]) {
+        let file = try IDXFile(path: path, magic: imageMagic)
+        return (file.payload, file.dimensions + [1])
+    }
 }
 
 /// One decoded IDX file of unsigned bytes: its dimensions and its payload.

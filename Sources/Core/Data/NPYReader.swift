@@ -28,6 +28,18 @@ public enum NPYReader {
             height: shape[1], width: shape[2], channels: shape.count == 4 ? shape[3] : 1, classes: classes, source: labels)
     }
 
+    /// Reads an image array alone (`[N, H, W]` or `[N, H, W, C]`, bytes or float32 by the rule above).
+    /// - Returns: the NHWC bytes and the shape `[N, H, W, C]`.
+    /// - Throws: as ``read(images:labels:classes:)``.
+    public static func images(_ path: String) throws -> (bytes: [UInt8], shape: [Int]) {
+        let array = try NPYArray(path: path)
+        let shape = array.shape
+        guard shape.count == 3 || shape.count == 4 else {
+            throw DataError.shapeMismatch(file: path, detail: "image array has shape \(shape), expected [N, H, W] or [N, H, W, C]")
+        }
+        return (try pixelBytes(array), shape.count == 4 ? shape : shape + [1])
+    }
+
     /// The image elements as bytes (see the float rule above).
     private static func pixelBytes(_ array: NPYArray) throws -> [UInt8] {
         switch array.element {

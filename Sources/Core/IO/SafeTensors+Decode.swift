@@ -5,9 +5,10 @@ extension SafeTensors {
     /// is a JSON object, every tensor is F32 with a non-negative integer shape and
     /// `data_offsets` whose span matches the shape, tensors tile the data section exactly (no
     /// overlaps, gaps or trailing bytes) and `__metadata__` maps strings to strings.
-    /// Tensors come back sorted by data offset. `source` (a file name) labels the errors.
+    /// Tensors come back sorted by data offset. `source` (a file name) labels the errors. With
+    /// `acceptingIntegers`, `I64` tensors are accepted too and returned in ``integerTensors``.
     /// Throws ``SafeTensorsError``.
-    public static func decode(_ bytes: [UInt8], source: String) throws -> SafeTensors {
+    public static func decode(_ bytes: [UInt8], source: String, acceptingIntegers: Bool = false) throws -> SafeTensors {
         func fail(_ problem: SafeTensorsError.Problem) -> SafeTensorsError {
             SafeTensorsError(source: source, problem: problem)
         }
@@ -23,7 +24,7 @@ extension SafeTensors {
         }
 
         var metadata: [String: String] = [:]
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int, elementSize: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let object = value as? [String: Any] else { throw fail(.invalidMetadata(reason: "is not an object")) }
@@ -39,7 +40,8 @@ extension SafeTensors {
             guard let dtype = entry["dtype"] as? String else {
                 throw fail(.invalidField(tensor: name, field: "dtype", reason: "is missing or not a string"))
             }
-            guard dtype == "F32" else { throw fail(.unsupportedDType(tensor: name, dtype: dtype)) }
+            guard dtype == "F32" || (acceptingIntegers && dtype == "I64") else { throw fail(.unsupportedDType(tensor: name, dtype: dtype)) }
+            let elementSize = dtype == "F32" ? 4 : 8
             guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail(.invalidField(tensor: name, field: "shape", reason: "is not an array of non-negative integers"))
             }
@@ -53,12 +55,12 @@ extension SafeTensors {
                 (elements, overflow) = elements.multipliedReportingOverflow(by: dimension)
                 if overflow { break }
             }
-            let (byteCount, byteOverflow) = elements.multipliedReportingOverflow(by: 4)
+            let (byteCount, byteOverflow) = elements.multipliedReportingOverflow(by: elementSize)
             guard !overflow, !byteOverflow, byteCount == offsets[1] - offsets[0] else {
                 throw fail(.sizeMismatch(tensor: name, shape: shape, expectedBytes: overflow || byteOverflow ? Int.max : byteCount,
                                          spanBytes: offsets[1] - offsets[0]))
             }
-            entries.append((name, shape, offsets[0], offsets[1]))
+            entries.append((name, shape, offsets[0], offsets[1], elementSize))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
 
@@ -70,15 +72,20 @@ extension SafeTensors {
         }
         guard position == dataLength else { throw fail(.dataLengthMismatch(expected: position, actual: dataLength)) }
 
-        let tensors = bytes.withUnsafeBytes { raw in
-            entries.map { entry in
+        let (tensors, integerTensors) = bytes.withUnsafeBytes { raw in
+            (entries.filter { $0.elementSize == 4 }.map { entry in
                 let values = (0..<(entry.end - entry.begin) / 4).map { k in
                     Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + entry.begin + 4 * k, as: UInt32.self)))
                 }
                 return (name: entry.name, shape: entry.shape, values: values)
-            }
+            }, entries.filter { $0.elementSize == 8 }.map { entry in
+                let values = (0..<(entry.end - entry.begin) / 8).map { k in
+                    Int64(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + entry.begin + 8 * k, as: Int64.self))
+                }
+                return (name: entry.name, shape: entry.shape, values: values)
+            })
         }
-        return SafeTensors(tensors: tensors, metadata: metadata)
+        return SafeTensors(tensors: tensors, metadata: metadata, integerTensors: integerTensors)
     }
 }
 

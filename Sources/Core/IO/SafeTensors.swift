@@ -8,10 +8,15 @@ public struct SafeTensors: Sendable {
     public var tensors: [(name: String, shape: [Int], values: [Float])]
     /// String-to-string metadata (`__metadata__`), omitted from the file when empty.
     public var metadata: [String: String]
+    /// Int64 tensors (dtype `I64`, such as PyTorch's `num_batches_tracked`), written after the float
+    /// ones; decoding fills them only when asked to accept them.
+    public var integerTensors: [(name: String, shape: [Int], values: [Int64])]
 
-    public init(tensors: [(name: String, shape: [Int], values: [Float])] = [], metadata: [String: String] = [:]) {
+    public init(tensors: [(name: String, shape: [Int], values: [Float])] = [], metadata: [String: String] = [:],
+                integerTensors: [(name: String, shape: [Int], values: [Int64])] = []) {
         self.tensors = tensors
         self.metadata = metadata
+        self.integerTensors = integerTensors
     }
 
     /// The file bytes. Tensors are laid out contiguously in order; the header is padded with
@@ -21,18 +26,20 @@ public struct SafeTensors: Sendable {
         var header = "{"
         var offset = 0
         var seen = Set<String>()
-        for (index, tensor) in tensors.enumerated() {
-            precondition(tensor.name != "__metadata__" && seen.insert(tensor.name).inserted,
-                         "SafeTensors: duplicate or reserved tensor name '\(tensor.name)'")
-            precondition(tensor.shape.allSatisfy { $0 >= 0 } && tensor.shape.reduce(1, *) == tensor.values.count,
-                         "SafeTensors: tensor '\(tensor.name)' has \(tensor.values.count) values for shape \(tensor.shape)")
-            let end = offset + 4 * tensor.values.count
+        let entries = tensors.map { ($0.name, $0.shape, $0.values.count, "F32", 4) }
+            + integerTensors.map { ($0.name, $0.shape, $0.values.count, "I64", 8) }
+        for (index, (name, shape, count, dtype, size)) in entries.enumerated() {
+            precondition(name != "__metadata__" && seen.insert(name).inserted,
+                         "SafeTensors: duplicate or reserved tensor name '\(name)'")
+            precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == count,
+                         "SafeTensors: tensor '\(name)' has \(count) values for shape \(shape)")
+            let end = offset + size * count
             if index > 0 { header += "," }
-            header += "\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":\(tensor.shape),\"data_offsets\":[\(offset),\(end)]}"
+            header += "\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         if !metadata.isEmpty {
-            if !tensors.isEmpty { header += "," }
+            if !entries.isEmpty { header += "," }
             header += "\"__metadata__\":{"
             header += metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
             header += "}"
@@ -53,6 +60,11 @@ public struct SafeTensors: Sendable {
                 bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
                 bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
                 bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
+            }
+        }
+        for tensor in integerTensors {
+            for value in tensor.values {
+                for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
             }
         }
         return bytes

@@ -2,11 +2,12 @@
 ///
 /// Every option of a spec is input (a file, a model file's metadata, a coordinator's welcome),
 /// so this is where it is checked; the layers' initialisers only keep preconditions for what
-/// is checked here.
-enum LayerFactory {
+/// is checked here. Its size limits and ``elementCount(_:)`` also bound models read from other
+/// formats (`Interop`).
+public enum LayerFactory {
     /// Most values one array of a layer (its kernel, one sample's output) may hold: 2³¹ − 1.
     /// Keeps every size product far from `Int` overflow.
-    static let maxElements = Int(Int32.max)
+    public static let maxElements = Int(Int32.max)
 
     /// Most filters of a convolution or units of a dense layer: 2¹⁶ (layers allocate a few
     /// workspaces per channel when built, before any file size can be compared).
@@ -14,7 +15,7 @@ enum LayerFactory {
 
     /// The product of `sizes` when every size is positive and the product is at most
     /// ``maxElements``, else nil.
-    static func elementCount(_ sizes: [Int]) -> Int? {
+    public static func elementCount(_ sizes: [Int]) -> Int? {
         var total = 1
         for size in sizes {
             guard size > 0 else { return nil }

@@ -3,14 +3,14 @@
 /// spec, input shape, class count and input normalisation needed to use it alone.
 public struct ModelFile {
     /// Metadata keys written into the safetensors header.
-    enum Key {
-        static let format = "distill.format"
-        static let spec = "distill.spec"
-        static let inputShape = "distill.input_shape"
-        static let classes = "distill.classes"
-        static let mean = "distill.normalization_mean"
-        static let std = "distill.normalization_std"
-        static let role = "distill.role"
+    public enum Key {
+        public static let format = "distill.format"
+        public static let spec = "distill.spec"
+        public static let inputShape = "distill.input_shape"
+        public static let classes = "distill.classes"
+        public static let mean = "distill.normalization_mean"
+        public static let std = "distill.normalization_std"
+        public static let role = "distill.role"
     }
 
     public var spec: ModelSpec

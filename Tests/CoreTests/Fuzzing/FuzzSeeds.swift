@@ -1,6 +1,7 @@
 import Foundation
 @testable import Core
 import FuzzHarness
+@testable import Interop
 
 /// The seed corpus of every ``FuzzTarget``, built from real encodings: every ``WireSample``,
 /// small valid data files of each format (raw and gzip IDX, NPY v1/v2 with byte, float and
@@ -72,6 +73,22 @@ enum FuzzSeeds {
         case .config:
             return [("defaults", Array(RunConfig().yaml().utf8))]
                 + (try exampleFiles { $0.hasSuffix(".yaml") && !$0.hasSuffix("-student.yaml") && !$0.hasSuffix("-teacher.yaml") })
+        case .onnx:
+            // Small exports covering every operator Distill writes.
+            let convolutional = ModelSpec(name: "seed", layers: [
+                .conv2d(filters: 2, kernel: 3, stride: 2, padding: .same, bias: true), .batchNorm(momentum: 0.99, epsilon: 1e-3),
+                .leakyReLU(alpha: 0.1), .maxPool2D(size: 2, stride: 1, padding: .same), .avgPool2D(size: 2, stride: nil, padding: .valid),
+                .dropout(rate: 0.5), .flatten, .dense(units: nil, bias: true)])
+            let pooled = ModelSpec(name: "gap", layers: [.conv2d(filters: 2, kernel: 1, stride: 1, padding: .valid, bias: false), .relu,
+                                                         .globalAvgPool, .dense(units: nil, bias: false)])
+            return try [("cnn", convolutional), ("global-pool", pooled)].map { name, spec in
+                let network = try Network(spec: spec, inputShape: [4, 4, 1], classes: 3)
+                let parameters = ModelParameters(layout: network.layout)
+                parameters.initialize(seed: 1)
+                let file = ModelFile(spec: spec, inputShape: [4, 4, 1], classes: 3, normalization: .unit(channels: 1), role: "teacher", parameters: parameters)
+                let bytes: [UInt8] = try ONNXExport.modelProto(try PortableModel(file, format: "onnx")).serializedBytes()
+                return (name, bytes)
+            }
         }
     }
 

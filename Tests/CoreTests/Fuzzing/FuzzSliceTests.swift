@@ -21,6 +21,7 @@ final class FuzzSliceTests: XCTestCase {
     func testModelFile() throws { try runSlice(.modelFile) }
     func testModelSpec() throws { try runSlice(.modelSpec) }
     func testConfig() throws { try runSlice(.config) }
+    func testONNX() throws { try runSlice(.onnx) }
 
     /// Every generated seed is a valid input its target accepts (so fuzzing starts deep in the
     /// decoder); with `DISTILL_WRITE_FUZZ_SEEDS=1` the seeds are (re)written into the corpus.
