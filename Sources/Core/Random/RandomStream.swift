@@ -13,4 +13,6 @@ public enum RandomStream {
     public static let dropout: UInt64 = 5
     /// Which shards the coordinator audits: (coordinator's secret audit key, audit, step, shard).
     public static let audit: UInt64 = 6
+    /// A worker's reconnection jitter: (hash of its name, reconnect, attempt).
+    public static let reconnect: UInt64 = 7
 }

@@ -80,10 +80,11 @@ public final class Transport: @unchecked Sendable {
         try refuseCurveOverInproc(endpoint)
         options.routingID = routingID
         options.sendTimeoutMilliseconds = limits.dealerSendTimeoutMilliseconds
+        options.connectTimeoutMilliseconds = limits.connectTimeoutMilliseconds
         let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
-        // The monitor is connected before the dealer so no handshake event is missed.
+        // The monitor is connected before the dealer so no connection event is missed.
         let monitorEndpoint = "inproc://distill-monitor-\(UInt64.random(in: 0...UInt64.max))"
-        try socket.monitorHandshakes(on: monitorEndpoint)
+        try socket.monitorConnections(on: monitorEndpoint)
         var monitorOptions = ZMQSocketOptions()
         monitorOptions.lingerMilliseconds = 0
         monitorOptions.heartbeat = nil
@@ -105,6 +106,7 @@ public final class Transport: @unchecked Sendable {
         options.maxMessageBytes = maxFrameBytes >= 0 && security.isEncrypted ? maxFrameBytes + Transport.curveFrameOverhead : maxFrameBytes
         options.lingerMilliseconds = limits.lingerMilliseconds
         options.heartbeat = limits.heartbeat
+        options.tcpKeepalive = limits.tcpKeepalive
         options.handshakeIntervalMilliseconds = limits.handshakeTimeoutMilliseconds
         return options
     }

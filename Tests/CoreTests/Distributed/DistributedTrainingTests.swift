@@ -45,7 +45,7 @@ final class DistributedTrainingTests: XCTestCase {
             teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
+            try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
                               label: "\(label)-\(i)")
         }
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
