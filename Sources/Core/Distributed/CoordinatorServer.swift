@@ -166,7 +166,7 @@ public final class CoordinatorServer: ShardBackend {
         guard !idleThreadsReported, threads > shardsPerStep else { return }
         idleThreadsReported = true
         report("\(peers.count) worker\(peers.count == 1 ? "" : "s") with \(threads) compute threads connected, but each step has only "
-            + "\(shardsPerStep) shard\(shardsPerStep == 1 ? "" : "s") (train.shards), so \(threads - shardsPerStep) threads sit idle; "
+            + "\(shardsPerStep) shard\(shardsPerStep == 1 ? "" : "s") (train.shards): \(threads - shardsPerStep) of them idle; "
             + "to use them, start the run with --set train.shards=\(threads), or leave train.shards at 0 and set --min-workers to the "
             + "number of workers (the shards then follow their threads)")
     }

@@ -92,11 +92,18 @@ public final class WorkerSession {
         self.endpoint = endpoint
         self.options = options
         self.stop = stop
-        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200)))
+        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200)),
+                                              reconnects: !options.endOnConnectionLoss)
     }
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
     public func run() throws -> WorkerExit {
+        let exit = try serve()
+        if joinedRun == nil { try socket.discardUnsentOnClose() }
+        return exit
+    }
+
+    private func serve() throws -> WorkerExit {
         try send(.join(JoinPayload(workerName: options.name, threads: options.threads, specHash: options.specHash,
                                    computeFingerprint: ComputeFingerprint.current())))
         let compute: ComputePool

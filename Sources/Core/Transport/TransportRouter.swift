@@ -156,6 +156,14 @@ public final class TransportDealer {
         maxFramesPerMessage = transport.limits.maxFramesPerMessage
     }
 
+    /// The socket stops publishing events before their reader closes (see ``ZMQSocket/stopMonitoring()``).
+    deinit { socket.stopMonitoring() }
+
+    /// Makes closing drop what is still queued for the coordinator (a worker giving up a
+    /// connection that never answered must not deliver its join later).
+    /// - Throws: ``ZMQError`` if libzmq refuses the option.
+    public func discardUnsentOnClose() throws { try socket.discardUnsentOnClose() }
+
     /// The connection events reported since the last call, oldest first, without waiting: a
     /// worker learns here that its connection is up, closed (the coordinator went away, or its
     /// heartbeats stopped), that nothing answered an attempt, or that the coordinator's ZAP

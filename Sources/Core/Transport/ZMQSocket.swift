@@ -75,6 +75,20 @@ public final class ZMQSocket {
         _ = try check(zmq_socket_monitor(handle, endpoint, Int32(events)), "zmq_socket_monitor(\"\(endpoint)\")")
     }
 
+    /// Stops publishing connection events. Call it before the socket that reads them closes:
+    /// libzmq's I/O thread sends each event blocking, so an event for a reader that is gone
+    /// would stall every connection of the context.
+    public func stopMonitoring() {
+        _ = zmq_socket_monitor(handle, nil, 0)
+    }
+
+    /// Makes closing this socket drop the messages it has not sent yet (`ZMQ_LINGER` 0),
+    /// e.g. a join queued for a coordinator that never answered.
+    /// - Throws: ``ZMQError`` if libzmq refuses the option.
+    public func discardUnsentOnClose() throws {
+        try set(ZMQ_LINGER, Int32(0), "ZMQ_LINGER")
+    }
+
     /// The event a monitor message (two frames: 2-byte event and 4-byte value in host order,
     /// then the endpoint) reports, or `nil` for any other message.
     public static func connectionEvent(in frames: [[UInt8]]) -> ZMQConnectionEvent? {
@@ -251,6 +265,9 @@ public final class ZMQSocket {
             try set(ZMQ_HEARTBEAT_IVL, beat.intervalMilliseconds, "ZMQ_HEARTBEAT_IVL")
             try set(ZMQ_HEARTBEAT_TIMEOUT, beat.timeoutMilliseconds, "ZMQ_HEARTBEAT_TIMEOUT")
             try set(ZMQ_HEARTBEAT_TTL, beat.ttlMilliseconds, "ZMQ_HEARTBEAT_TTL")
+        }
+        if let interval = options.reconnectIntervalMilliseconds {
+            try set(ZMQ_RECONNECT_IVL, interval, "ZMQ_RECONNECT_IVL")
         }
         if let timeout = options.connectTimeoutMilliseconds {
             try set(ZMQ_CONNECT_TIMEOUT, timeout, "ZMQ_CONNECT_TIMEOUT")
