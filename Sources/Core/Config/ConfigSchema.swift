@@ -163,7 +163,7 @@ public enum ConfigSchema {
         key("train.epochs", .int(min: 1, max: 100_000), .int(10), "Epochs to train (when train.steps is 0)."),
         key("train.steps", .int(min: 0, max: 1_000_000_000), .int(0), "Optimiser steps to train; takes precedence over train.epochs (0: use epochs)."),
         key("train.batch_size", .int(min: 1, max: maxBatch), .int(128), "Global batch size (all shards together)."),
-        key("train.shards", .int(min: 0, max: maxBatch), .int(0), "Micro-shards per batch, fixed for the run (0: one per thread, or per worker: max(--local-workers, --min-workers)). Results depend on it, not on the worker count."),
+        key("train.shards", .int(min: 0, max: maxBatch), .int(0), "Micro-shards per batch, fixed for the run (0: one per thread in one process; one per local worker, max(--local-workers, --min-workers); with --bind, the compute threads of the first --min-workers workers together, written to config.yaml). Results depend on it, not on the worker count."),
         key("train.wire_gradients", .choice(GradientEncoding.allCases.map(\.configName)), .string("float32"),
             "How shard gradients travel from workers: float32, or bf16 (each shard's gradient sum rounded to bfloat16, half the bytes; the single-process trainer rounds the same way, so results do not depend on the worker count)."),
         key("train.threads", .int(min: 0, max: 1024), .int(0), "Compute threads of the single-process trainer (0: one per core)."),
