@@ -61,7 +61,8 @@ public final class WorkerService {
                                     : "left run \(session.joinedRun!): \(exit); reconnecting to \(endpoint)")
             } else {
                 if !waitingReported {
-                    report("\(exit); retrying with back-off (\(options.backoff.initial) s doubling to \(options.backoff.maximum) s) until it does")
+                    report("\(exit); trying again with back-off (\(String(format: "%g", options.backoff.initial)) s doubling to "
+                        + "\(String(format: "%g", options.backoff.maximum)) s)")
                     waitingReported = true
                 }
                 failures += 1
