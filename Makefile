@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/release
 
-.PHONY: deps build test demo bench fuzz clean
+.PHONY: deps build test demo bench fuzz dist clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,5 +26,10 @@ bench: build
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_TARGETS)
 
+# Release binaries with the Swift runtime linked in statically (dist/distill-coordinator,
+# dist/distill-worker): a worker host needs only Debian's libzmq5 and libopenblas0.
+dist: deps
+	scripts/dist.sh
+
 clean:
-	rm -rf .build .build-fuzz runs
+	rm -rf .build .build-fuzz .build-dist dist runs

@@ -31,7 +31,7 @@ done
 coordinator=$!
 trap 'kill $coordinator 2>/dev/null || true' INT TERM
 for i in $(seq 1 "$workers"); do
-    OPENBLAS_NUM_THREADS=1 "$bin/distill-worker" --connect "tcp://127.0.0.1:$port" --name "worker-$i" \
+    OPENBLAS_NUM_THREADS=1 "$bin/distill-worker" --once --threads 1 --connect "tcp://127.0.0.1:$port" --name "worker-$i" \
         --key "$keys/worker-$i.key_secret" --server-key "$keys/coordinator.key" \
         2> "$out/worker-$i.log" &
 done

@@ -17,8 +17,3 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(1)
     }
 }
-
-/// The number of cores this process may use.
-enum ProcessInfoCores {
-    static var count: Int { max(ProcessInfo.processInfo.activeProcessorCount, 1) }
-}

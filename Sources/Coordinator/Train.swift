@@ -7,7 +7,10 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a teacher, or distil a student from a teacher checkpoint.",
         discussion: "Configuration keys are listed in docs/CONFIG.md; every key can be overridden with --set. "
-            + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml. "
+            + "--resume DIR continues a stopped run exactly from DIR/checkpoint.safetensors under DIR/config.yaml; "
+            + "--resume-if-exists does so for the --out folder when it holds a checkpoint and starts the run otherwise. "
+            + "With --bind and train.shards 0, each batch is cut into as many shards as the first --min-workers workers have "
+            + "compute threads together (distill-worker --threads). "
             + "Exit status: 0 when the run completed, stopped early (train.early_stop_patience) or was stopped by a signal, 1 on an error, "
             + "\(Divergence.exitStatus) when a step diverged (non-finite loss or gradient, or a loss above "
             + "train.divergence_factor × the median): the folder then holds the last good step, with stopped_reason in summary.json."
@@ -28,7 +31,10 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Continue the run in this folder from its last checkpoint, with its config.yaml.", valueName: "dir"))
     var resume: String?
 
-    @Option(help: "Serve workers on this address, e.g. tcp://0.0.0.0:5555 (distributed mode).")
+    @Flag(help: "If the --out folder holds a checkpoint, continue that run from it (as --resume does, with its config.yaml), else start it: a scheduler can restart the same command blindly.")
+    var resumeIfExists = false
+
+    @Option(help: "Serve workers on this address, e.g. tcp://0.0.0.0:5555 (distributed mode); with train.shards 0 the shards follow the first --min-workers workers' threads.")
     var bind: String?
 
     @Option(help: "Start this many distill-worker processes on this machine (local mode; implies distributed mode).")
@@ -77,6 +83,7 @@ struct Train: ParsableCommand {
             if let out, URL(fileURLWithPath: out).standardizedFileURL.path != URL(fileURLWithPath: resume).standardizedFileURL.path {
                 throw ValidationError("--out must be the --resume folder \(resume) (a resumed run writes into its own folder); omit --out")
             }
+            if resumeIfExists { throw ValidationError("--resume-if-exists goes with --out DIR, not with --resume (which requires the checkpoint)") }
         } else if out?.isEmpty ?? true {
             throw ValidationError("--out needs a folder, e.g. --out runs/teacher (or --resume DIR to continue a run)")
         }
@@ -103,7 +110,14 @@ struct Train: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let folder = resume ?? out!
-            let runConfig = try configuration.load(fallback: resume.map { $0 + "/config.yaml" })
+            let fresh = resume == nil && !(resumeIfExists && Checkpoint.exists(in: folder))
+            let resume = fresh ? nil : self.resume ?? folder
+            if self.resume == nil, let resume, configuration.config != nil || !configuration.overrides.isEmpty {
+                print("note: \(resume) holds a checkpoint: the run continues with \(resume)/config.yaml; --config and --set apply only to a fresh start")
+            }
+            let runConfig = self.resume == nil && resume != nil
+                ? try RunConfig.load(path: folder + "/config.yaml", overrides: [])
+                : try configuration.load(fallback: resume.map { $0 + "/config.yaml" })
             var restored: Checkpoint?
             if let resume {
                 let (checkpoint, notice) = try Checkpoint.latest(in: resume, config: runConfig)
@@ -158,6 +172,16 @@ struct Train: ParsableCommand {
                                                environment: { access.localWorkerEnvironment.indices.contains($0) ? access.localWorkerEnvironment[$0] : [:] })
                 }
                 print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : ""))
+                if bind != nil && setup.shardsAutomatic {
+                    let threads: [Int]
+                    do { threads = try s.awaitWorkers() } catch let interrupted as RunInterrupted {
+                        print("stopped before the first step (\(interrupted.reason)); nothing was written to \(folder)")
+                        return
+                    }
+                    try setup.followWorkers(threads: threads)
+                    print("train.shards = \(setup.shards): the compute threads of the first \(threads.count) worker\(threads.count == 1 ? "" : "s") "
+                        + "(\(threads.map(String.init).joined(separator: " + "))); set train.shards to fix it")
+                }
             } else {
                 backend = pool
             }

@@ -2,20 +2,24 @@ import ArgumentParser
 import Core
 import Foundation
 
-/// `distill-worker`: computes shards for a coordinator. It needs nothing but the address:
-/// the run, the models and the frozen teacher arrive in the welcome message.
+/// `distill-worker`: computes shards for a coordinator. It needs the address (and its keys):
+/// the run, the models and the frozen teacher arrive in the welcome message. It is a service:
+/// it serves run after run, reconnecting with back-off, until a signal stops it.
 @main
 struct Worker: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-worker",
         abstract: "Compute teacher inference and student gradients for a Distill coordinator.",
         discussion: """
-            Exits 0 when the coordinator ends the run, 1 on any error (refused, coordinator lost, bad message), 130 on SIGINT/SIGTERM.
+            Serves one run after another: when the coordinator is not there yet, goes away or ends its run, the worker \
+            reconnects with back-off (0.5 s doubling to 30 s) and joins the next or the resumed run; SIGINT/SIGTERM stop it (exit 130). \
+            With --once it serves one run: exits 0 when the coordinator ends the run, 1 on any error (refused, coordinator lost, \
+            bad message), 130 on SIGINT/SIGTERM.
 
             Examples:
               distill-worker --connect tcp://coordinator:5555 \\
                   --key keys/worker-1.key_secret --server-key keys/coordinator.key
-              distill-worker --connect tcp://127.0.0.1:5555 --insecure --name box-1
+              distill-worker --connect tcp://127.0.0.1:5555 --insecure --name box-1 --threads 2 --once
             """,
         version: DistillVersion.current)
 
@@ -43,6 +47,12 @@ struct Worker: ParsableCommand {
     @Flag(help: "Connect over plain TCP: no encryption, no authentication. Only on a network you trust.")
     var insecure = false
 
+    @Option(help: "Shards computed at once, each on one thread with one BLAS thread (results do not depend on it); default: the host's cores.")
+    var threads: Int?
+
+    @Flag(help: "Serve one run and exit (0 when the coordinator ends it, 1 on an error), instead of serving run after run.")
+    var once = false
+
     private var keySource: String? { key ?? Worker.environment(WorkerKeyEnvironment.key) }
     private var serverKeySource: String? { serverKey ?? Worker.environment(WorkerKeyEnvironment.serverKey) }
 
@@ -61,6 +71,7 @@ struct Worker: ParsableCommand {
         }
         if coordinatorTimeout <= 0 { throw ValidationError("--coordinator-timeout must be positive") }
         if teacher != nil && student == nil { throw ValidationError("--teacher needs --student too") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, e.g. --threads 4") }
     }
 
     func run() throws {
@@ -69,6 +80,7 @@ struct Worker: ParsableCommand {
         stop.installSignalHandlers()
         var options = WorkerSession.Options(name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
         options.coordinatorTimeout = coordinatorTimeout
+        options.threads = threads ?? ProcessInfoCores.count
         do {
             if let student {
                 options.specHash = RunDescription.specHash(student: try ModelSpec.load(student), teacher: try teacher.map(ModelSpec.load))
@@ -84,8 +96,9 @@ struct Worker: ParsableCommand {
             if insecure {
                 FileHandle.standardError.write(Data("warning: --insecure: plain TCP, anyone on the network can read this worker's traffic and impersonate the coordinator\n".utf8))
             }
-            let session = try WorkerSession(transport: try Transport(security: security), endpoint: connect, options: options, stop: stop)
-            let exit = try session.run()
+            var serviceOptions = WorkerService.Options(session: options)
+            serviceOptions.once = once
+            let exit = try WorkerService(transport: try Transport(security: security), endpoint: connect, options: serviceOptions, stop: stop).run()
             FileHandle.standardError.write(Data("distill-worker \(options.name): \(exit)\n".utf8))
             if exit.isClean { return }
             if case .interrupted = exit { throw ExitCode(130) }

@@ -84,10 +84,12 @@ extension CoordinatorServer {
             // Joins are rate-limited per peer: one welcome or refusal per interval.
             statistics.droppedMessages += 1
         } else {
-            let peer = peers.admit(id: id, name: join.workerName, address: inbound.peerAddress ?? "local", fingerprint: join.computeFingerprint, key: inbound.key, now: now)
+            let peer = peers.admit(id: id, name: join.workerName, address: inbound.peerAddress ?? "local", fingerprint: join.computeFingerprint,
+                                   threads: join.threads, key: inbound.key, now: now)
             statistics.joined += 1
             if send(welcomeFrames, to: peer) {
-                report("worker \(join.workerName) joined from \(inbound.sender) (\(peers.count) connected)")
+                report("worker \(join.workerName) joined from \(inbound.sender) with \(peer.threads) thread\(peer.threads == 1 ? "" : "s") "
+                    + "(\(peers.count) connected)")
             }
         }
     }
@@ -108,7 +110,9 @@ extension CoordinatorServer {
             if peers.takeRevoked(key, from: peer.id) { return reject(.stale(key), from: peer.id) }
             return reject(.notAssigned(key), from: peer.id)
         }
-        if let problem = shape.problem(in: result, for: shard.task) {
+        if let problem = result.gradientEncoding != run.gradientEncoding
+            ? "gradients in \(result.gradientEncoding.configName), the run sends \(run.gradientEncoding.configName) (train.wire_gradients)"
+            : shape.problem(in: result, for: shard.task) {
             current!.release(index, from: peer.id)
             statistics.reassignedShards += 1
             return reject(.invalid(key, problem), from: peer.id)

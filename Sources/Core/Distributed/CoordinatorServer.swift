@@ -52,6 +52,10 @@ public final class CoordinatorServer: ShardBackend {
     var cost = NetworkCost()
     /// When "waiting for another worker to settle" was last reported.
     var lastTiebreakReport = -Double.infinity
+    /// Shards of the largest step so far (the run's shard count once a full batch was seen).
+    var shardsPerStep = 0
+    /// Whether "more threads than shards" was reported (once per run).
+    var idleThreadsReported = false
     /// The endpoint actually bound (with the real port for `tcp://host:0`).
     public let endpoint: String
     /// Counters since start.
@@ -110,6 +114,7 @@ public final class CoordinatorServer: ShardBackend {
     public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
         current = StepDispatch(step: step, epoch: epoch, version: parameterVersion, tasks: tasks, audit: options.audit)
         currentParameters = parameters
+        shardsPerStep = max(shardsPerStep, tasks.count)
         defer {
             current = nil
             currentParameters = nil
@@ -125,6 +130,7 @@ public final class CoordinatorServer: ShardBackend {
                     lastWaitingReport = now
                 }
             } else {
+                reportIdleThreads()
                 skipImpossibleAudits()
                 dispatchPending()
             }
@@ -143,6 +149,39 @@ public final class CoordinatorServer: ShardBackend {
         guard now - boardPublished >= every else { return }
         boardPublished = now
         board.publish(workers: peers.snapshot(), rejectedResults: statistics.rejectedResults)
+    }
+
+    /// Receives joins until ``Options/minWorkers`` workers are connected, and returns the compute
+    /// threads each of the first of them declared, in join order: a run whose `train.shards` is
+    /// 0 and that serves remote workers cuts each batch into that many shards in total.
+    /// - Throws: ``RunInterrupted`` when `stop` is set first; ``ZMQError`` if the socket fails.
+    public func awaitWorkers() throws -> [Int] {
+        var lastWaitingReport = -Double.infinity
+        while peers.count < options.minWorkers {
+            if let reason = stop.stopReason { throw RunInterrupted(reason: reason) }
+            let now = MonotonicClock.now()
+            if now - lastWaitingReport >= options.waitingReportInterval {
+                report("waiting for workers: \(peers.count) connected, \(options.minWorkers) needed before the shard count is fixed "
+                    + "(listening on \(endpoint))")
+                lastWaitingReport = now
+            }
+            try receiveAvailable(waitMilliseconds: 20)
+            dropSilentPeers()
+            heartbeatIdlePeers()
+        }
+        return peers.peers.values.sorted { $0.order < $1.order }.prefix(options.minWorkers).map(\.threads)
+    }
+
+    /// Says once per run that the connected workers have more compute threads than a step has
+    /// shards, and which setting would use them.
+    private func reportIdleThreads() {
+        let threads = peers.threads
+        guard !idleThreadsReported, threads > shardsPerStep else { return }
+        idleThreadsReported = true
+        report("\(peers.count) worker\(peers.count == 1 ? "" : "s") with \(threads) compute threads connected, but each step has only "
+            + "\(shardsPerStep) shard\(shardsPerStep == 1 ? "" : "s") (train.shards): \(threads - shardsPerStep) of them idle; "
+            + "to use them, start the run with --set train.shards=\(threads), or leave train.shards at 0 and set --min-workers to the "
+            + "number of workers (the shards then follow their threads)")
     }
 
     /// Tells every worker to exit and forgets them.

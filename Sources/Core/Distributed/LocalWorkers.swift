@@ -1,7 +1,8 @@
 import Foundation
 
 /// `distill-worker` processes started by the coordinator itself (local mode): same binary
-/// folder, one BLAS thread each, stopped at the end of the run or on Ctrl-C.
+/// folder, one compute thread and one BLAS thread each, serving this run only (`--once`),
+/// stopped at the end of the run or on Ctrl-C.
 public final class LocalWorkers {
     private var processes: [Process] = []
     /// The worker executable used.
@@ -22,7 +23,8 @@ public final class LocalWorkers {
         for i in 0..<count {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = ["--connect", endpoint, "--name", "local-\(i)", "--coordinator-timeout", String(coordinatorTimeout)] + arguments
+            p.arguments = ["--connect", endpoint, "--name", "local-\(i)", "--coordinator-timeout", String(coordinatorTimeout),
+                           "--threads", "1", "--once"] + arguments
             p.environment = environment.merging(extra(i)) { $1 }
             try p.run()
             processes.append(p)

@@ -5,8 +5,9 @@ struct ShardKey: Hashable {
 }
 
 /// One worker the coordinator has welcomed, as the coordinator sees it. Everything here is
-/// state the coordinator owns; nothing is taken from what the worker claims but its name and
-/// compute fingerprint (used for logs and audit comparisons only).
+/// state the coordinator owns; nothing is taken from what the worker claims but its name,
+/// compute fingerprint (used for logs and audit comparisons only) and thread count (which
+/// only sizes the shard count of a run that leaves `train.shards` at 0, capped by the batch).
 struct Peer {
     /// ZeroMQ routing id.
     let id: [UInt8]
@@ -17,6 +18,8 @@ struct Peer {
     let order: Int
     /// ``ComputeFingerprint`` the worker reported at join.
     let fingerprint: String
+    /// Compute threads the worker declared at join (at least 1, at most ``PeerTable/maxThreads``).
+    let threads: Int
     /// The CURVE key it authenticated with (nil on an insecure transport): refused with it.
     let key: CurvePublicKey?
     /// Tasks the worker has asked for and not yet been given.
@@ -55,6 +58,11 @@ struct PeerTable {
     static let maxStrangers = 4096
     /// Revoked shards remembered per worker.
     static let maxRevoked = 1024
+    /// Most compute threads a worker's join is believed to declare.
+    static let maxThreads = 1024
+
+    /// Compute threads of every welcomed worker together.
+    var threads: Int { peers.values.reduce(0) { $0 + $1.threads } }
 
     var count: Int { peers.count }
     subscript(id: [UInt8]) -> Peer? {
@@ -68,9 +76,11 @@ struct PeerTable {
     }
 
     /// Adds a welcomed worker.
-    mutating func admit(id: [UInt8], name: String, address: String, fingerprint: String, key: CurvePublicKey?, now: Double) -> Peer {
+    mutating func admit(id: [UInt8], name: String, address: String, fingerprint: String, threads: Int = 1, key: CurvePublicKey?,
+                        now: Double) -> Peer {
         joins += 1
-        let peer = Peer(id: id, name: name, address: address, order: joins, fingerprint: fingerprint, key: key, lastHeard: now, lastSent: now)
+        let peer = Peer(id: id, name: name, address: address, order: joins, fingerprint: fingerprint,
+                        threads: min(max(threads, 1), PeerTable.maxThreads), key: key, lastHeard: now, lastSent: now)
         peers[id] = peer
         return peer
     }

@@ -17,17 +17,20 @@ public struct RunDescription: Codable, Equatable, Sendable {
     public var alpha: Float
     public var studentSpec: ModelSpec
     public var teacherSpec: ModelSpec?
+    /// How results carry gradients (`train.wire_gradients`).
+    public var gradientEncoding: GradientEncoding
 
     /// The description of run `runID` as set up in `setup`.
     public init(setup: TrainingSetup, runID: UInt64) {
         self.init(runID: runID, seed: UInt64(setup.config.int("seed")), inputShape: setup.inputShape, classes: setup.classes,
                   normalization: setup.normalization, objective: setup.objective, studentSpec: setup.studentSpec,
-                  teacherSpec: setup.teacher?.spec)
+                  teacherSpec: setup.teacher?.spec, gradientEncoding: setup.gradientEncoding)
     }
 
     /// A description with every field given.
     public init(runID: UInt64, seed: UInt64, inputShape: [Int], classes: Int, normalization: Normalization,
-                objective: DistillationObjective, studentSpec: ModelSpec, teacherSpec: ModelSpec?) {
+                objective: DistillationObjective, studentSpec: ModelSpec, teacherSpec: ModelSpec?,
+                gradientEncoding: GradientEncoding = .float32) {
         self.runID = runID
         self.seed = seed
         self.inputShape = inputShape
@@ -38,6 +41,7 @@ public struct RunDescription: Codable, Equatable, Sendable {
         alpha = objective.alpha
         self.studentSpec = studentSpec
         self.teacherSpec = teacherSpec
+        self.gradientEncoding = gradientEncoding
     }
 
     /// Hash of the two model specs: a worker built for other models is refused.

@@ -14,6 +14,10 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
     case interrupted(String)
     /// The connection's security handshake failed (key refused, security mismatch).
     case notAdmitted(endpoint: String, reason: ZMQHandshakeFailure)
+    /// Nothing answered a connection attempt (no coordinator there yet, or its host is down).
+    case unreachable(endpoint: String)
+    /// The connection to the coordinator closed (it went away, or ZMTP heartbeats stopped).
+    case connectionLost(endpoint: String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,8 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
         case let .badMessage(text): return "unusable message from the coordinator: \(text)"
         case let .interrupted(reason): return "worker interrupted: \(reason)"
         case let .notAdmitted(endpoint, reason): return "not admitted by \(endpoint): \(reason)"
+        case let .unreachable(endpoint): return "no coordinator answers at \(endpoint)"
+        case let .connectionLost(endpoint): return "connection to the coordinator at \(endpoint) closed"
         }
     }
 
@@ -33,9 +39,10 @@ public enum WorkerExit: Error, Equatable, CustomStringConvertible {
     public var isClean: Bool { if case .shutdown = self { return true } else { return false } }
 }
 
-/// A worker's connection to its coordinator: join, receive the run and the teacher, then
-/// compute shard tasks on a compute thread while the calling thread keeps the socket alive
-/// (heartbeats, parameters, tasks in FIFO order).
+/// A worker's connection to its coordinator for one run: join, receive the run and the
+/// teacher, then compute shard tasks on a ``ComputePool`` while the calling thread keeps the
+/// socket alive (heartbeats, parameters, tasks in FIFO order). ``WorkerService`` runs one
+/// session after another.
 public final class WorkerSession {
     /// Settings of one worker.
     public struct Options: Sendable {
@@ -46,10 +53,20 @@ public final class WorkerSession {
         /// Send a heartbeat after this long without sending anything (a quarter of a second,
         /// so a coordinator may use a worker timeout as short as one second).
         public var heartbeatInterval = 0.25
-        /// Tasks queued at once (one computing, the rest waiting).
-        public var credit = 2
+        /// Shards computed at once, each on its own thread with one BLAS thread.
+        public var threads = 1
+        /// Tasks queued at once; nil: one per thread.
+        public var credit: Int?
         /// Spec hash this worker insists on (empty: accept the coordinator's models).
         public var specHash = ""
+        /// End the session as soon as a connection attempt fails before the coordinator answered
+        /// (``WorkerExit/unreachable(endpoint:)``) or the connection closes
+        /// (``WorkerExit/connectionLost(endpoint:)``), for ``WorkerService`` to reconnect; when
+        /// false, libzmq reconnects in the background until `coordinatorTimeout` passes.
+        public var endOnConnectionLoss = false
+        /// Number of this session in its process, part of the routing id, so a new session is a
+        /// new peer to the coordinator even while it still remembers the last one.
+        public var sessionNumber = 0
         public init(name: String) { self.name = name }
     }
 
@@ -60,6 +77,10 @@ public final class WorkerSession {
     private var runID: UInt64 = 0
     private var lastHeard = MonotonicClock.now()
     private var lastSent = MonotonicClock.now()
+    private var lastEventCheck = -Double.infinity
+    private var connected = false
+    /// The run this session joined (welcome received), or nil.
+    public private(set) var joinedRun: UInt64?
     /// Test-only: rewrites each computed shard into the results actually sent (a malicious worker).
     var tamper: ((ComputedShard) -> [ComputedShard])?
     /// Receives one human line per event.
@@ -71,14 +92,21 @@ public final class WorkerSession {
         self.endpoint = endpoint
         self.options = options
         self.stop = stop
-        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())".utf8.prefix(200)))
+        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200)),
+                                              reconnects: !options.endOnConnectionLoss)
     }
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
     public func run() throws -> WorkerExit {
-        try send(.join(JoinPayload(workerName: options.name, threads: 1, specHash: options.specHash,
+        let exit = try serve()
+        if joinedRun == nil { try socket.discardUnsentOnClose() }
+        return exit
+    }
+
+    private func serve() throws -> WorkerExit {
+        try send(.join(JoinPayload(workerName: options.name, threads: options.threads, specHash: options.specHash,
                                    computeFingerprint: ComputeFingerprint.current())))
-        let compute: ComputeThread
+        let compute: ComputePool
         switch try awaitWelcome() {
         case let .success(c): compute = c
         case let .failure(exit): return exit
@@ -91,7 +119,7 @@ public final class WorkerSession {
                     : "error: teacher parameters changed during the run (welcome sha256 \(compute.teacherSHA256))")
             }
         }
-        try send(.ready(credit: options.credit))
+        try send(.ready(credit: options.credit ?? options.threads))
         while true {
             if let reason = stop.stopReason { return .interrupted(reason) }
             for computed in compute.takeResults() {
@@ -121,13 +149,14 @@ public final class WorkerSession {
                 default: return .badMessage("unexpected \(message.kind)")
                 }
             }
+            if let exit = try connectionChange() { return exit }
             let now = MonotonicClock.now()
             if now - lastHeard > options.coordinatorTimeout { return .coordinatorLost(endpoint: endpoint, seconds: now - lastHeard) }
             if now - lastSent >= options.heartbeatInterval { try send(.heartbeat) }
         }
     }
 
-    private func awaitWelcome() throws -> Result<ComputeThread, WorkerExit> {
+    private func awaitWelcome() throws -> Result<ComputePool, WorkerExit> {
         while true {
             if let reason = stop.stopReason { return .failure(.interrupted(reason)) }
             if let frames = try socket.receive(timeoutMilliseconds: 100) {
@@ -138,6 +167,7 @@ public final class WorkerSession {
                     do {
                         runID = w.run.runID
                         let compute = try buildHeartbeating(w)
+                        joinedRun = w.run.runID
                         report("joined run \(w.run.runID): \(compute.summary)")
                         return .success(compute)
                     } catch {
@@ -150,7 +180,7 @@ public final class WorkerSession {
                 default: continue
                 }
             }
-            if let failure = try socket.handshakeFailure() { return .failure(.notAdmitted(endpoint: endpoint, reason: failure)) }
+            if let exit = try connectionChange() { return .failure(exit) }
             let silent = MonotonicClock.now() - lastHeard
             if silent > options.coordinatorTimeout { return .failure(.coordinatorLost(endpoint: endpoint, seconds: silent)) }
         }
@@ -158,14 +188,15 @@ public final class WorkerSession {
 
     /// Builds the models of `welcome` on another thread while this one keeps heartbeating, so
     /// a worker building large models is not taken for a silent one.
-    private func buildHeartbeating(_ welcome: WelcomePayload) throws -> ComputeThread {
+    private func buildHeartbeating(_ welcome: WelcomePayload) throws -> ComputePool {
         final class Outcome: @unchecked Sendable {
             let lock = NSLock()
-            var value: Result<ComputeThread, Error>?
+            var value: Result<ComputePool, Error>?
         }
         let outcome = Outcome()
+        let threads = options.threads
         let thread = Thread {
-            let built = Result { try ComputeThread(welcome: welcome) }
+            let built = Result { try ComputePool(welcome: welcome, threads: threads) }
             outcome.lock.lock()
             outcome.value = built
             outcome.lock.unlock()
@@ -179,6 +210,30 @@ public final class WorkerSession {
             if MonotonicClock.now() - lastSent >= options.heartbeatInterval { try send(.heartbeat) }
             usleep(10_000)
         }
+    }
+
+    /// Why the session must end because of what happened to its connection since the last
+    /// check (at most every 50 ms), or nil: a refused handshake always ends it; with
+    /// ``Options/endOnConnectionLoss``, so does a failed attempt before the connection was ever
+    /// up, or a closed connection.
+    private func connectionChange() throws -> WorkerExit? {
+        let now = MonotonicClock.now()
+        guard now - lastEventCheck >= 0.05 else { return nil }
+        lastEventCheck = now
+        for event in try socket.connectionEvents() {
+            switch event {
+            case let .handshakeFailed(reason):
+                return .notAdmitted(endpoint: endpoint, reason: reason)
+            case .connected:
+                connected = true
+            case .disconnected:
+                connected = false
+                if options.endOnConnectionLoss { return .connectionLost(endpoint: endpoint) }
+            case .connectRetried:
+                if options.endOnConnectionLoss && !connected && joinedRun == nil { return .unreachable(endpoint: endpoint) }
+            }
+        }
+        return nil
     }
 
     private func decode(_ frames: [[UInt8]]) throws -> (WireHeader, WireMessage) {

@@ -15,4 +15,6 @@ public enum RandomStream {
     public static let audit: UInt64 = 6
     /// The training images held out for validation: (seed, validation).
     public static let validation: UInt64 = 7
+    /// A worker's reconnection jitter: (hash of its name, reconnect, attempt).
+    public static let reconnect: UInt64 = 8
 }

@@ -187,6 +187,12 @@ public struct Checkpoint {
         return try decode(bytes, source: path)
     }
 
+    /// Whether `directory` holds a checkpoint to resume from (`checkpoint.safetensors` or
+    /// `checkpoint.prev.safetensors`, readable or not: ``latest(in:config:)`` decides).
+    public static func exists(in directory: String) -> Bool {
+        FileSystem.exists(directory + "/" + fileName) || FileSystem.exists(directory + "/" + previousFileName)
+    }
+
     /// The checkpoint to resume the run in `directory` from under `config`, by the recovery rule:
     /// `checkpoint.safetensors`, or `checkpoint.prev.safetensors` when the current file is missing
     /// or damaged, in which case `notice` says why. Reads only. Throws ``CheckpointError``: the

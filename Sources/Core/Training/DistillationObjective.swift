@@ -28,13 +28,17 @@ public struct ShardResult: Sendable, Equatable {
     public var gradients: [Float]
     /// Seconds the computation took (for throughput reports only).
     public var computeSeconds: Double
+    /// How the gradients travel; under ``GradientEncoding/bfloat16`` every value is a bfloat16.
+    public var gradientEncoding: GradientEncoding
 
-    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double) {
+    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double,
+                gradientEncoding: GradientEncoding = .float32) {
         self.shardIndex = shardIndex
         self.loss = loss
         self.batchStatistics = batchStatistics
         self.gradients = gradients
         self.computeSeconds = computeSeconds
+        self.gradientEncoding = gradientEncoding
     }
 
     /// Number of samples in the shard.

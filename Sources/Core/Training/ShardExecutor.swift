@@ -12,6 +12,8 @@ public final class ShardExecutor {
     private let objective: DistillationObjective
     private let normalization: Normalization
     private let seed: UInt64
+    /// How results carry gradients: under bfloat16 each shard's gradient sum is rounded here.
+    public let gradientEncoding: GradientEncoding
     private let gradients: UnsafeMutableBufferPointer<Float>
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
@@ -20,14 +22,16 @@ public final class ShardExecutor {
     public let classes: Int
 
     /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
-    /// optional frozen `teacher` (spec and parameters).
+    /// optional frozen `teacher` (spec and parameters). Its results carry gradients in
+    /// `gradientEncoding` (rounded to bfloat16 for ``GradientEncoding/bfloat16``).
     /// - Throws: ``ModelSpecError`` for a spec that does not fit `inputShape` and `classes`,
     ///   ``ShardExecutorError/badObjective(temperature:alpha:)``, `DataError.badNormalization`.
     public init(
         studentSpec: ModelSpec, studentParameters: ModelParameters,
         teacher: (spec: ModelSpec, parameters: ModelParameters)?,
         inputShape: [Int], classes: Int,
-        objective: DistillationObjective, normalization: Normalization, seed: UInt64
+        objective: DistillationObjective, normalization: Normalization, seed: UInt64,
+        gradientEncoding: GradientEncoding = .float32
     ) throws {
         guard objective.temperature.isFinite, objective.temperature > 0, (0...1).contains(objective.alpha) else {
             throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
@@ -48,6 +52,7 @@ public final class ShardExecutor {
         self.objective = objective
         self.normalization = normalization
         self.seed = seed
+        self.gradientEncoding = gradientEncoding
     }
 
     deinit { gradients.deallocate() }
@@ -107,12 +112,15 @@ public final class ShardExecutor {
         }
         gradients.update(repeating: 0)
         student.backward(dLogits)
+        if gradientEncoding == .bfloat16 {
+            BFloat16.round(UnsafeMutableBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]))
+        }
         var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
         statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
             gradients: Array(gradients[0..<student.layout.parameterCount]),
-            computeSeconds: MonotonicClock.now() - started)
+            computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding)
     }
 
     /// Inference-mode logits of `network` (the student or the teacher replica) for `count`

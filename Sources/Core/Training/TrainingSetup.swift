@@ -2,7 +2,8 @@
 /// initial parameters, the frozen teacher, the objective and the shard plan. The single-process
 /// trainer and the distributed coordinator share it.
 public final class TrainingSetup {
-    public let config: RunConfig
+    /// The configuration with `train.shards` resolved.
+    public private(set) var config: RunConfig
     /// The images trained on: the training split less the validation images.
     public let train: Dataset
     /// The training images held out by `data.validation` (nil when it is 0), evaluated during the run.
@@ -22,8 +23,8 @@ public final class TrainingSetup {
     public let augmentation: Augmentation
     /// `teacher.safetensors` or `student.safetensors`.
     public let role: String
-    /// Micro-shards per batch, fixed for the run.
-    public let shards: Int
+    /// Micro-shards per batch, fixed for the run (see ``followWorkers(threads:)``).
+    public private(set) var shards: Int
     /// Identifies the run to workers; a resumed run keeps the one in its checkpoint.
     public let runID: UInt64
 
@@ -72,12 +73,30 @@ public final class TrainingSetup {
             widthShift: config.float("augment.width_shift"), heightShift: config.float("augment.height_shift"),
             fill: config.choice("augment.fill", as: Augmentation.FillName.self) == .nearest ? .nearest : .constant(UInt8(config.int("augment.fill_value"))),
             horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
-        let configured = config.int("train.shards")
-        shards = configured > 0 ? configured : max(parallelism, 1)
+        let configuredShards = config.int("train.shards")
+        configured = configuredShards > 0
+        shards = configuredShards > 0 ? configuredShards : max(parallelism, 1)
         // The shard count decides the results, so the resolved configuration records it.
         var resolved = config
         try resolved.set("train.shards", text: String(shards), source: "resolved configuration")
         self.config = resolved
+    }
+
+    /// Whether `train.shards` was left at 0 (automatic): the shard count may then follow the workers.
+    public var shardsAutomatic: Bool { !configured }
+    private var configured: Bool
+
+    /// Fixes the shard count of a distributed run whose `train.shards` is 0 to the compute threads
+    /// of its first workers together (capped by the batch size), and records it in the resolved
+    /// configuration. Call before the first step.
+    /// - Throws: ``ConfigError`` when `train.shards` was set explicitly.
+    public func followWorkers(threads: [Int]) throws {
+        guard !configured else {
+            throw ConfigError.invalid(source: "train.shards", detail: "is \(shards) in the configuration; the shard count cannot also follow the workers")
+        }
+        shards = min(max(threads.reduce(0, +), 1), batchSize)
+        try config.set("train.shards", text: String(shards), source: "resolved configuration")
+        configured = true
     }
 
     /// Optimiser steps in one epoch (the last batch of an epoch may be smaller).
@@ -95,8 +114,11 @@ public final class TrainingSetup {
         try ShardExecutor(studentSpec: studentSpec, studentParameters: student,
                           teacher: teacher.map { ($0.spec, $0.parameters) },
                           inputShape: inputShape, classes: classes, objective: objective,
-                          normalization: normalization, seed: UInt64(config.int("seed")))
+                          normalization: normalization, seed: UInt64(config.int("seed")), gradientEncoding: gradientEncoding)
     }
+
+    /// How shard results carry gradients (`train.wire_gradients`; the schema allows only known names).
+    public var gradientEncoding: GradientEncoding { GradientEncoding(configName: config.string("train.wire_gradients")) ?? .float32 }
 
     /// The optimiser and schedule the configuration names.
     public func makeOptimizer(decayRanges: [Range<Int>]) -> (Optimizer, LearningRateSchedule) {

@@ -67,9 +67,11 @@ public final class Transport: @unchecked Sendable {
     }
 
     /// Connects a worker's DEALER to `endpoint` with `routingID` (1...255 bytes, first not 0;
-    /// `nil` lets the router choose). The connection is made and remade in the background.
+    /// `nil` lets the router choose). The connection is made and, when `reconnects`, remade in
+    /// the background; otherwise a failed attempt or a closed connection is not retried for an
+    /// hour (the caller makes a new dealer instead, see ``ZMQConnectionEvent``).
     /// - Throws: ``TransportError`` (a server transport, CURVE over inproc), ``ZMQError``.
-    public func connectDealer(_ endpoint: String, routingID: [UInt8]? = nil) throws -> TransportDealer {
+    public func connectDealer(_ endpoint: String, routingID: [UInt8]? = nil, reconnects: Bool = true) throws -> TransportDealer {
         var options = baseOptions(maxFrameBytes: limits.maxFrameBytes)
         switch security {
         case .insecure: break
@@ -80,10 +82,12 @@ public final class Transport: @unchecked Sendable {
         try refuseCurveOverInproc(endpoint)
         options.routingID = routingID
         options.sendTimeoutMilliseconds = limits.dealerSendTimeoutMilliseconds
+        options.connectTimeoutMilliseconds = limits.connectTimeoutMilliseconds
+        if !reconnects { options.reconnectIntervalMilliseconds = 3_600_000 }
         let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
-        // The monitor is connected before the dealer so no handshake event is missed.
+        // The monitor is connected before the dealer so no connection event is missed.
         let monitorEndpoint = "inproc://distill-monitor-\(UInt64.random(in: 0...UInt64.max))"
-        try socket.monitorHandshakes(on: monitorEndpoint)
+        try socket.monitorConnections(on: monitorEndpoint)
         var monitorOptions = ZMQSocketOptions()
         monitorOptions.lingerMilliseconds = 0
         monitorOptions.heartbeat = nil
@@ -105,6 +109,7 @@ public final class Transport: @unchecked Sendable {
         options.maxMessageBytes = maxFrameBytes >= 0 && security.isEncrypted ? maxFrameBytes + Transport.curveFrameOverhead : maxFrameBytes
         options.lingerMilliseconds = limits.lingerMilliseconds
         options.heartbeat = limits.heartbeat
+        options.tcpKeepalive = limits.tcpKeepalive
         options.handshakeIntervalMilliseconds = limits.handshakeTimeoutMilliseconds
         return options
     }

@@ -33,8 +33,19 @@ public struct TransportLimits: Sendable, Equatable {
     public var dealerSendTimeoutMilliseconds: Int32 = 1000
     /// `ZMQ_LINGER` in milliseconds: how long closing waits for unsent messages.
     public var lingerMilliseconds: Int32 = 1000
-    /// ZMTP heartbeats, so a silently dead connection is closed; `nil` disables them.
+    /// ZMTP heartbeats, so a silently dead connection is closed; `nil` disables them. Each side
+    /// PINGs every second and closes a connection that has carried nothing for 5 s after a PING:
+    /// a cut link is noticed within seconds on both sides, not after TCP's retransmission
+    /// timeout of many minutes.
     public var heartbeat: ZMQSocketOptions.Heartbeat? = ZMQSocketOptions.Heartbeat()
+    /// TCP keepalive on every TCP connection: probes after 5 s of silence, every 2 s, 3 lost
+    /// probes close it (about 11 s), so even a connection whose ZMTP traffic has stopped
+    /// entirely is closed by the kernel; `nil` leaves the system default (2 hours).
+    public var tcpKeepalive: ZMQSocketOptions.TCPKeepalive? = ZMQSocketOptions.TCPKeepalive(idleSeconds: 5, intervalSeconds: 2, probeCount: 3)
+    /// `ZMQ_CONNECT_TIMEOUT` of a worker's connection attempts in milliseconds: a coordinator
+    /// host that does not answer (down, or its link cut) fails an attempt after this long
+    /// instead of after the kernel's two minutes of SYN retries.
+    public var connectTimeoutMilliseconds: Int32 = 5000
 
     /// Defaults as documented on each property.
     public init() {}

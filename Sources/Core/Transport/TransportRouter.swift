@@ -156,15 +156,25 @@ public final class TransportDealer {
         maxFramesPerMessage = transport.limits.maxFramesPerMessage
     }
 
-    /// The first handshake failure reported since the last call, without waiting: a CURVE
-    /// worker refused by the coordinator's ZAP handler learns it here (libzmq then gives the
-    /// connection up for good), instead of waiting for a message that never comes.
+    /// The socket stops publishing events before their reader closes (see ``ZMQSocket/stopMonitoring()``).
+    deinit { socket.stopMonitoring() }
+
+    /// Makes closing drop what is still queued for the coordinator (a worker giving up a
+    /// connection that never answered must not deliver its join later).
+    /// - Throws: ``ZMQError`` if libzmq refuses the option.
+    public func discardUnsentOnClose() throws { try socket.discardUnsentOnClose() }
+
+    /// The connection events reported since the last call, oldest first, without waiting: a
+    /// worker learns here that its connection is up, closed (the coordinator went away, or its
+    /// heartbeats stopped), that nothing answered an attempt, or that the coordinator's ZAP
+    /// handler refused its key (libzmq then gives the connection up for good).
     /// - Throws: ``ZMQError`` if the monitor socket fails.
-    public func handshakeFailure() throws -> ZMQHandshakeFailure? {
+    public func connectionEvents() throws -> [ZMQConnectionEvent] {
+        var events: [ZMQConnectionEvent] = []
         while let frames = try monitor.receive(timeoutMilliseconds: 0) {
-            if let failure = ZMQSocket.handshakeFailure(in: frames) { return failure }
+            if let event = ZMQSocket.connectionEvent(in: frames) { events.append(event) }
         }
-        return nil
+        return events
     }
 
     /// Sends `frames` as one message, waiting at most

@@ -64,25 +64,44 @@ public final class ZMQSocket {
         _ = try check(zmq_connect(handle, endpoint), "zmq_connect(\"\(endpoint)\")")
     }
 
-    /// Publishes this socket's failed handshakes (ZMTP, CURVE, ZAP) on `endpoint`, an
-    /// `inproc://` address a ``ZMQSocketKind/pair`` socket connects to and reads with
-    /// ``handshakeFailure(in:)`` (`zmq_socket_monitor`).
+    /// Publishes this socket's connection events (``ZMQConnectionEvent``: handshakes that
+    /// succeeded or failed, connections closed, connection attempts that failed) on `endpoint`,
+    /// an `inproc://` address a ``ZMQSocketKind/pair`` socket connects to and reads with
+    /// ``connectionEvent(in:)`` (`zmq_socket_monitor`).
     /// - Throws: ``ZMQError`` if the endpoint is taken or not inproc://.
-    public func monitorHandshakes(on endpoint: String) throws {
+    public func monitorConnections(on endpoint: String) throws {
         let events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+            | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED
         _ = try check(zmq_socket_monitor(handle, endpoint, Int32(events)), "zmq_socket_monitor(\"\(endpoint)\")")
     }
 
-    /// The handshake failure a monitor message (two frames: 2-byte event and 4-byte value in
-    /// host order, then the endpoint) reports, or `nil` for any other message.
-    public static func handshakeFailure(in frames: [[UInt8]]) -> ZMQHandshakeFailure? {
+    /// Stops publishing connection events. Call it before the socket that reads them closes:
+    /// libzmq's I/O thread sends each event blocking, so an event for a reader that is gone
+    /// would stall every connection of the context.
+    public func stopMonitoring() {
+        _ = zmq_socket_monitor(handle, nil, 0)
+    }
+
+    /// Makes closing this socket drop the messages it has not sent yet (`ZMQ_LINGER` 0),
+    /// e.g. a join queued for a coordinator that never answered.
+    /// - Throws: ``ZMQError`` if libzmq refuses the option.
+    public func discardUnsentOnClose() throws {
+        try set(ZMQ_LINGER, Int32(0), "ZMQ_LINGER")
+    }
+
+    /// The event a monitor message (two frames: 2-byte event and 4-byte value in host order,
+    /// then the endpoint) reports, or `nil` for any other message.
+    public static func connectionEvent(in frames: [[UInt8]]) -> ZMQConnectionEvent? {
         guard frames.count == 2, frames[0].count == 6 else { return nil }
         let event = frames[0].withUnsafeBytes { Int32($0.loadUnaligned(as: UInt16.self)) }
         let value = frames[0].withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) }
         switch event {
-        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return .authentication(status: value)
-        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return .protocolError(code: value)
-        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return .noDetail(errno: Int32(truncatingIfNeeded: value))
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: return .handshakeFailed(.authentication(status: value))
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: return .handshakeFailed(.protocolError(code: value))
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL: return .handshakeFailed(.noDetail(errno: Int32(truncatingIfNeeded: value)))
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return .connected
+        case ZMQ_EVENT_DISCONNECTED: return .disconnected
+        case ZMQ_EVENT_CONNECT_RETRIED: return .connectRetried
         default: return nil
         }
     }
@@ -246,6 +265,12 @@ public final class ZMQSocket {
             try set(ZMQ_HEARTBEAT_IVL, beat.intervalMilliseconds, "ZMQ_HEARTBEAT_IVL")
             try set(ZMQ_HEARTBEAT_TIMEOUT, beat.timeoutMilliseconds, "ZMQ_HEARTBEAT_TIMEOUT")
             try set(ZMQ_HEARTBEAT_TTL, beat.ttlMilliseconds, "ZMQ_HEARTBEAT_TTL")
+        }
+        if let interval = options.reconnectIntervalMilliseconds {
+            try set(ZMQ_RECONNECT_IVL, interval, "ZMQ_RECONNECT_IVL")
+        }
+        if let timeout = options.connectTimeoutMilliseconds {
+            try set(ZMQ_CONNECT_TIMEOUT, timeout, "ZMQ_CONNECT_TIMEOUT")
         }
         if let keepalive = options.tcpKeepalive {
             try set(ZMQ_TCP_KEEPALIVE, Int32(1), "ZMQ_TCP_KEEPALIVE")

@@ -11,6 +11,6 @@ public enum ZMQSocketKind: Sendable {
     case dealer
     /// `ZMQ_REP`: strict request/reply; the ZAP handler answers libzmq's requests with it.
     case reply
-    /// `ZMQ_PAIR`: reads the events of a monitored socket (``ZMQSocket/monitorHandshakes(on:)``).
+    /// `ZMQ_PAIR`: reads the events of a monitored socket (``ZMQSocket/monitorConnections(on:)``).
     case pair
 }

@@ -27,6 +27,12 @@ public struct ZMQSocketOptions: Sendable, Equatable {
     /// `ZMQ_HANDSHAKE_IVL` in milliseconds: a connection that has not finished its ZMTP (and
     /// CURVE) handshake by then is closed; `nil` keeps libzmq's 30 s.
     public var handshakeIntervalMilliseconds: Int32? = nil
+    /// `ZMQ_CONNECT_TIMEOUT` in milliseconds: a TCP connection attempt that gets no answer by
+    /// then fails (and is retried); `nil` leaves it to the operating system (minutes).
+    public var connectTimeoutMilliseconds: Int32? = nil
+    /// `ZMQ_RECONNECT_IVL` in milliseconds: how long a connecting socket waits before it tries
+    /// again after a failed attempt or a lost connection; `nil` keeps libzmq's 100 ms.
+    public var reconnectIntervalMilliseconds: Int32? = nil
     /// CURVE security (`ZMQ_CURVE_*`); `nil` is the NULL mechanism (no security).
     public var curve: Curve? = nil
 

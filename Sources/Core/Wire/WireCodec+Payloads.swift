@@ -46,8 +46,12 @@ extension WireCodec {
             w.double(p.computeSeconds)
             w.int(p.batchStatistics.count, "result.batchStatistics.count")
             w.int(p.gradients.count, "result.gradients.count")
+            w.integer(p.gradientEncoding.rawValue)
             w.bulk(p.batchStatistics)
-            w.bulk(p.gradients)
+            switch p.gradientEncoding {
+            case .float32: w.bulk(p.gradients)
+            case .bfloat16: w.bulk(p.gradients.map(BFloat16.bits))
+            }
         case .parameters(let p):
             w.integer(p.version)
             w.int(p.parameters.count, "parameters.parameters.count")
@@ -110,11 +114,20 @@ extension WireCodec {
             let seconds = try r.double("computeSeconds")
             let statisticsCount = try r.int("batchStatistics.count")
             let gradientCount = try r.int("gradients.count")
+            let encodingCode: UInt8 = try r.integer("gradientEncoding")
+            guard let encoding = GradientEncoding(rawValue: encodingCode) else {
+                throw WireError.unknownEncoding(field: "result.gradientEncoding", code: encodingCode)
+            }
+            let statistics: [Float] = try r.bulk("batchStatistics", count: statisticsCount)
+            let gradients: [Float]
+            switch encoding {
+            case .float32: gradients = try r.bulk("gradients", count: gradientCount)
+            case .bfloat16: gradients = try r.bulk("gradients", count: gradientCount, as: UInt16.self).map(BFloat16.float)
+            }
             message = .result(ShardResult(
                 shardIndex: shardIndex,
                 loss: LossSums(total: lossTotal, hard: lossHard, soft: lossSoft, correct: correct, count: count),
-                batchStatistics: try r.bulk("batchStatistics", count: statisticsCount),
-                gradients: try r.bulk("gradients", count: gradientCount), computeSeconds: seconds))
+                batchStatistics: statistics, gradients: gradients, computeSeconds: seconds, gradientEncoding: encoding))
         case .parameters:
             let version: UInt64 = try r.integer("version")
             try agree("parameters.version", header.parameterVersion, version)

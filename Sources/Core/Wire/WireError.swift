@@ -27,6 +27,8 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
     /// A document field (e.g. the welcome's run description) is unreadable or holds a value out
     /// of range; `detail` names the key.
     case invalidDocument(field: String, detail: String)
+    /// An encoding code (e.g. `result.gradientEncoding`) this version does not define.
+    case unknownEncoding(field: String, code: UInt8)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
             return "\(field) is \(payload) in the payload but \(header) in the header"
         case let .invalidDocument(field, detail):
             return "\(field): \(detail)"
+        case let .unknownEncoding(field, code):
+            return "\(field): unknown encoding \(code)"
         }
     }
 }

@@ -26,7 +26,7 @@ final class ChaosTests: XCTestCase {
         var started = 0
         func startWorker(_ endpoint: String) throws -> Process {
             started += 1
-            return try harness.start("distill-worker", ["--connect", endpoint, "--insecure", "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
+            return try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", endpoint, "--insecure", "--name", "chaos-\(started)", "--coordinator-timeout", "30"],
                                      label: "worker-\(started)")
         }
         var workers = [try startWorker(first), try startWorker(first)]

@@ -45,7 +45,7 @@ final class DistributedTrainingTests: XCTestCase {
             teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let procs = try (0..<workers).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
+            try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "60"],
                               label: "\(label)-\(i)")
         }
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
@@ -76,6 +76,21 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertEqual(statistics.rejectedResults, 0)
             XCTAssertGreaterThan(summary.bytesReceivedPerStep ?? 0, 3 * 769_162 * 4, "every shard returns its gradients")
         }
+    }
+
+    /// Under `train.wire_gradients: bf16` the single-process trainer rounds each shard's gradient
+    /// sum as a worker does before sending it, so both give the same parameters; the rounding
+    /// changes them (so the key does something) and the results come back in about half the bytes.
+    func testBF16GradientsGiveTheSingleProcessParameters() throws {
+        let bf16 = ["train.wire_gradients=bf16"]
+        let reference = try singleProcess(bf16, label: "single-bf16")
+        XCTAssertNotEqual(reference.paramsSHA256, try singleProcess().paramsSHA256, "bf16 rounding changes the parameters")
+        let (summary, statistics) = try distributed(workers: 2, label: "w2-bf16", bf16)
+        XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "2 workers, 3 shards, bf16 gradients")
+        XCTAssertEqual(statistics.rejectedResults, 0)
+        let received = summary.bytesReceivedPerStep ?? 0
+        XCTAssertGreaterThan(received, 3 * 769_162 * 2, "every shard returns its gradients as bfloat16")
+        XCTAssertLessThan(received, 3 * 769_162 * 4, "not as float32")
     }
 
     /// Clipping acts on the reduced gradient, so it clips the same numbers in both modes; bounds

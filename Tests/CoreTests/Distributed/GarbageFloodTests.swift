@@ -24,7 +24,7 @@ final class GarbageFloodTests: XCTestCase {
             attackDone.signal()
         }.start()
         for i in 0..<2 {
-            try harness.start("distill-worker", ["--connect", endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "30"],
+            try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", endpoint, "--insecure", "--name", "\(label)-\(i)", "--coordinator-timeout", "30"],
                               label: "\(label)-\(i)")
         }
         var peak = 0

@@ -78,7 +78,7 @@ final class MaliciousWorkerTests: XCTestCase {
         let others = try joinOthers(server)
         XCTAssertTrue(pump(server) { server.workerCount == 1 + others }, "other peers join")
         let workers = try (0..<honest).map { i in
-            try harness.start("distill-worker", ["--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "30"]
+            try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "30"]
                                 + (keys?.workerArguments(i + 2) ?? ["--insecure"]), label: "\(label)-\(i)")
         }
         XCTAssertTrue(pump(server) { server.workerCount == honest + 1 + others }, "honest workers join")

@@ -119,7 +119,7 @@ final class MembershipTests: XCTestCase {
         let (server, setup) = try makeServer(options, stop: stop)
         var lines: [String] = []
         server.report = { lines.append($0) }
-        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "only", "--coordinator-timeout", "10"],
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--insecure", "--name", "only", "--coordinator-timeout", "10"],
                                        label: "only")
         let task = ShardPlan(batchSize: 4, shards: 1).tasks(images: [UInt8](repeating: 7, count: 4 * setup.train.imageBytes),
                                                            labels: [0, 1, 2, 3], height: 32, width: 32, channels: 3)
@@ -135,7 +135,7 @@ final class MembershipTests: XCTestCase {
 
     func testWorkerExpectingOtherModelsIsRefusedOnBothSides() throws {
         let (server, _) = try makeServer()
-        let worker = try harness.start("distill-worker", ["--connect", server.endpoint, "--insecure", "--name", "picky", "--student", "seed-student",
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--insecure", "--name", "picky", "--student", "seed-student",
                                                           "--coordinator-timeout", "10"], label: "picky")
         let parameters = ModelParameters(layout: ParameterLayout(layers: [], typeNames: []))
         XCTAssertTrue(harness.eventually(timeout: 10) {
@@ -147,7 +147,7 @@ final class MembershipTests: XCTestCase {
     }
 
     func testWorkerWithoutCoordinatorGivesUpWithAClearMessage() throws {
-        let worker = try harness.start("distill-worker", ["--connect", "tcp://127.0.0.1:9", "--insecure", "--name", "lonely", "--coordinator-timeout", "1"],
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", "tcp://127.0.0.1:9", "--insecure", "--name", "lonely", "--coordinator-timeout", "1"],
                                        label: "lonely")
         XCTAssertEqual(harness.wait(worker, timeout: 15), 1)
         XCTAssertTrue(harness.output("lonely").contains("no message from the coordinator at tcp://127.0.0.1:9 for 1 s; giving up"),

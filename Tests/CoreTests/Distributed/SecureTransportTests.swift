@@ -54,7 +54,7 @@ final class SecureTransportTests: XCTestCase {
         XCTAssertTrue(harness.output("secure").contains("waiting for workers: 0 connected"), "refused peers are not workers")
 
         // A worker process with an unauthorised key learns it at once and exits 1.
-        let refused = try harness.start("distill-worker", ["--connect", address, "--key", keys + "/worker-2.key_secret",
+        let refused = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", address, "--key", keys + "/worker-2.key_secret",
                                                            "--server-key", keys + "/coordinator.key"], label: "refused")
         XCTAssertEqual(harness.wait(refused, timeout: 30), 1, harness.output("refused"))
         XCTAssertTrue(harness.output("refused").contains("not admitted by \(address): the coordinator refused this worker's CURVE key (ZAP status 400)"),
@@ -73,7 +73,7 @@ final class SecureTransportTests: XCTestCase {
         XCTAssertNil(try receivesRunInformation(unknown, seconds: 0.2))
 
         // The authorised worker, its keys from the environment, finishes the run.
-        let worker = try harness.start("distill-worker", ["--connect", address, "--name", "good", "--coordinator-timeout", "30"], label: "good",
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", address, "--name", "good", "--coordinator-timeout", "30"], label: "good",
                                        environment: ["DISTILL_KEY": keys + "/worker-1.key_secret", "DISTILL_SERVER_KEY": keys + "/coordinator.key"])
         XCTAssertEqual(harness.wait(coordinator, timeout: 300), 0, harness.output("secure"))
         XCTAssertEqual(harness.wait(worker, timeout: 30), 0, harness.output("good"))
@@ -95,12 +95,12 @@ final class SecureTransportTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
 
-        let worker = try harness.start("distill-worker", ["--connect", "tcp://127.0.0.1:9"], label: "worker")
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", "tcp://127.0.0.1:9"], label: "worker")
         XCTAssertEqual(harness.wait(worker, timeout: 30), 64, harness.output("worker"))
         XCTAssertTrue(harness.output("worker").contains("add --key KEYDIR/worker-1.key_secret --server-key KEYDIR/coordinator.key"),
                       harness.output("worker"))
 
-        let insecure = try harness.start("distill-worker", ["--connect", "tcp://127.0.0.1:9", "--insecure", "--coordinator-timeout", "1"],
+        let insecure = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", "tcp://127.0.0.1:9", "--insecure", "--coordinator-timeout", "1"],
                                          label: "insecure")
         XCTAssertEqual(harness.wait(insecure, timeout: 30), 1, harness.output("insecure"))
         XCTAssertTrue(harness.output("insecure").hasPrefix("warning: --insecure: plain TCP"), harness.output("insecure"))

@@ -15,7 +15,7 @@ final class WorkerValidationTests: XCTestCase {
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, kind: .router)
         try router.bind("tcp://127.0.0.1:0")
-        let worker = try harness.start("distill-worker", ["--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"],
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"],
                                        label: label)
         let run = sampleRun(runID: 31, teacher: nil)
         func expect(_ kind: WireKind) throws -> [UInt8] {

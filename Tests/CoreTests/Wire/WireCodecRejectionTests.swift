@@ -97,8 +97,8 @@ final class WireCodecRejectionTests: XCTestCase {
 
     func testUnsupportedVersion() {
         var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
-        frames[0] = headerWithByte(frames[0], at: 4, setTo: 2)
-        XCTAssertEqual(rejection(frames, "version"), .unsupportedVersion(found: 2, expected: 1))
+        frames[0] = headerWithByte(frames[0], at: 4, setTo: 1)
+        XCTAssertEqual(rejection(frames, "version"), .unsupportedVersion(found: 1, expected: 2))
     }
 
     func testUnknownKind() {

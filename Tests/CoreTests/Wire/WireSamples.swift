@@ -47,6 +47,10 @@ struct WireSample {
         WireSample(name: "shutdown", message: .shutdown(reason: "training finished ✓"), runID: 7, step: 100, parameterVersion: 100),
         WireSample(name: "error", message: .error(code: WireErrorCode.wrongRun.rawValue, message: "run 8 is not run 7"),
                    runID: 7, step: 0, parameterVersion: 0),
+        WireSample(name: "result (bf16 gradients)", message: .result(ShardResult(
+            shardIndex: 1, loss: LossSums(total: 2, hard: 1, soft: 1, correct: 0, count: 1),
+            batchStatistics: [], gradients: [1, -2, 3.140625, -0.0, .infinity], computeSeconds: 0, gradientEncoding: .bfloat16)),
+                   runID: 7, step: 12, parameterVersion: 11),
     ]
 }
 

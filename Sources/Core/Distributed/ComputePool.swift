@@ -1,0 +1,203 @@
+import Foundation
+
+/// One shard computed by a worker, with the step and parameter version it was computed for.
+struct ComputedShard {
+    var result: ShardResult
+    var step: Int
+    var version: Int
+}
+
+/// A worker's compute threads: each computes one shard at a time with its own
+/// ``ShardExecutor`` (one BLAS thread, so a shard's result does not depend on the thread),
+/// while the socket thread stays free for heartbeats. Parameter updates and tasks are taken
+/// strictly in the order they arrived: an update waits until every task taken before it has
+/// finished, and a task always sees the parameters sent before it.
+final class ComputePool: @unchecked Sendable {
+    enum Item {
+        case parameters(ParametersPayload)
+        case task(TaskPayload)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Item] = []
+    /// Tasks being computed now.
+    private var running = 0
+    private var done: [ComputedShard] = []
+    private var failureText: String?
+    private var finished = false
+    private let student: ModelParameters
+    private let inputShape: [Int]
+    private let classes: Int
+    private var version: UInt64?
+    private let teacher: ModelParameters?
+    /// SHA-256 of the frozen teacher as received in the welcome (empty without a teacher).
+    let teacherSHA256: String
+    /// One line describing the run, for the worker's log.
+    let summary: String
+
+    /// Builds the models of the welcome (whose run description the decoder has range-checked)
+    /// and starts `threads` compute threads (at least one).
+    /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
+    ///   are not finite, or a model error when a spec cannot be built.
+    init(welcome: WelcomePayload, threads: Int) throws {
+        let run = welcome.run
+        let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
+        let student = ModelParameters(layout: studentNetwork.layout)
+        self.student = student
+        var teacher: (ModelSpec, ModelParameters)?
+        if let spec = run.teacherSpec {
+            let network = try Network(spec: spec, inputShape: run.inputShape, classes: run.classes)
+            let parameters = ModelParameters(layout: network.layout)
+            guard welcome.teacherParameters.values.count == network.layout.parameterCount,
+                  welcome.teacherState.values.count == network.layout.stateCount else {
+                throw WorkerExit.badMessage("teacher weights hold \(welcome.teacherParameters.values.count) + \(welcome.teacherState.values.count) values, "
+                    + "\(spec.name) needs \(network.layout.parameterCount) + \(network.layout.stateCount)")
+            }
+            guard welcome.teacherParameters.values.allSatisfy(\.isFinite), welcome.teacherState.values.allSatisfy(\.isFinite) else {
+                throw WorkerExit.badMessage("teacher weights hold non-finite values")
+            }
+            parameters.values.baseAddress!.update(from: welcome.teacherParameters.values, count: network.layout.parameterCount)
+            parameters.state.baseAddress!.update(from: welcome.teacherState.values, count: network.layout.stateCount)
+            teacher = (spec, parameters)
+        }
+        self.teacher = teacher?.1
+        teacherSHA256 = teacher?.1.sha256() ?? ""
+        let executors = try (0..<max(threads, 1)).map { _ in
+            try ShardExecutor(studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
+                              inputShape: run.inputShape, classes: run.classes, objective: run.objective,
+                              normalization: run.normalization, seed: run.seed, gradientEncoding: run.gradientEncoding)
+        }
+        inputShape = run.inputShape
+        classes = run.classes
+        summary = "\(run.studentSpec.name) (\(studentNetwork.layout.parameterCount) parameters)"
+            + (run.teacherSpec.map { " distilled from \($0.name)" } ?? "") + ", input \(run.inputShape), \(run.classes) classes, "
+            + "\(executors.count) compute thread\(executors.count == 1 ? "" : "s")"
+            + (run.gradientEncoding == .float32 ? "" : ", \(run.gradientEncoding.configName) gradients")
+        for (index, executor) in executors.enumerated() {
+            // The thread keeps the pool alive until it has seen `finish()`.
+            let thread = Thread { self.loop(executor) }
+            thread.name = "distill-compute-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Whether the frozen teacher still hashes to what the welcome delivered (true without a teacher).
+    var teacherUnchanged: Bool { teacher.map { $0.sha256() == teacherSHA256 } ?? true }
+
+    /// Queues a parameter update or a task.
+    func enqueue(_ item: Item) {
+        condition.lock()
+        queue.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Results finished since the last call, with their step and parameter version.
+    func takeResults() -> [ComputedShard] {
+        condition.lock(); defer { condition.unlock() }
+        let out = done
+        done.removeAll()
+        return out
+    }
+
+    /// Set when a task could not be computed (wrong version or shape).
+    var failure: String? {
+        condition.lock(); defer { condition.unlock() }
+        return failureText
+    }
+
+    /// Stops every thread after the shard it is working on.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// One compute thread: takes the next task, or applies the next parameter update once no
+    /// task taken before it is still running.
+    private func loop(_ executor: ShardExecutor) {
+        BLAS.setThreads(1)
+        condition.lock()
+        while !finished && failureText == nil {
+            guard let item = queue.first else {
+                condition.wait()
+                continue
+            }
+            switch item {
+            case let .parameters(p):
+                guard running == 0 else {
+                    condition.wait()
+                    continue
+                }
+                queue.removeFirst()
+                apply(p)
+            case let .task(t):
+                queue.removeFirst()
+                guard t.parameterVersion == version else {
+                    failureText = "task for parameter version \(t.parameterVersion) arrived before its parameters (have \(version.map(String.init) ?? "none"))"
+                    continue
+                }
+                running += 1
+                condition.unlock()
+                let outcome = compute(t, on: executor)
+                condition.lock()
+                running -= 1
+                switch outcome {
+                case let .success(shards): done.append(contentsOf: shards)
+                case let .failure(failure): failureText = failureText ?? failure.text
+                }
+                condition.broadcast()
+            }
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Copies parameter update `p` into the student (called with the lock held and no task running).
+    private func apply(_ p: ParametersPayload) {
+        guard p.parameters.count == student.layout.parameterCount, p.state.count == student.layout.stateCount else {
+            failureText = "parameters hold \(p.parameters.count) + \(p.state.count) values, the student needs "
+                + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
+            return
+        }
+        guard p.parameters.allSatisfy(\.isFinite), p.state.allSatisfy(\.isFinite) else {
+            failureText = "parameters of version \(p.version) hold non-finite values"
+            return
+        }
+        student.values.baseAddress!.update(from: p.parameters, count: p.parameters.count)
+        student.state.baseAddress!.update(from: p.state, count: p.state.count)
+        version = p.version
+    }
+
+    /// The failure text of a task that cannot be computed.
+    private struct TaskFailure: Error {
+        let text: String
+    }
+
+    /// Computes every shard of task `t` on `executor` (without the lock).
+    private func compute(_ t: TaskPayload, on executor: ShardExecutor) -> Result<[ComputedShard], TaskFailure> {
+        guard let step = Int(exactly: t.step), let taskVersion = Int(exactly: t.parameterVersion) else {
+            return .failure(TaskFailure(text: "task for step \(t.step), parameter version \(t.parameterVersion): beyond \(Int.max)"))
+        }
+        var shards: [ComputedShard] = []
+        for shard in t.shards {
+            if let problem = problem(in: shard) { return .failure(TaskFailure(text: problem)) }
+            do { shards.append(ComputedShard(result: try executor.run(shard, step: step), step: step, version: taskVersion)) } catch {
+                return .failure(TaskFailure(text: "\(error)"))
+            }
+        }
+        return .success(shards)
+    }
+
+    /// Why `shard` cannot be computed by this worker's models, or nil when it can.
+    private func problem(in shard: ShardTask) -> String? {
+        guard [shard.height, shard.width, shard.channels] == inputShape else {
+            return "shard \(shard.shardIndex) holds [\(shard.height), \(shard.width), \(shard.channels)] images, the model takes \(inputShape)"
+        }
+        if let bad = shard.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
+            return "shard \(shard.shardIndex) label \(bad) is \(shard.labels[bad]), the run has classes 0..<\(classes)"
+        }
+        return nil
+    }
+}
