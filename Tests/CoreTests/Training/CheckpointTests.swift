@@ -287,10 +287,10 @@ final class CheckpointTests: XCTestCase {
     }
 }
 
-/// Every file in `directory` by name, with its bytes: compared before and after to show nothing was written.
+/// Every file in `directory` and its subfolders by relative path, with its bytes: compared before and after to show nothing was written.
 func folderSnapshot(_ directory: String) throws -> [String: Data] {
     var files: [String: Data] = [:]
-    for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+    for name in try FileManager.default.subpathsOfDirectory(atPath: directory) where !FileSystem.isDirectory(directory + "/" + name) {
         files[name] = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))
     }
     return files
