@@ -28,13 +28,18 @@ public struct ShardResult: Sendable, Equatable {
     public var gradients: [Float]
     /// Seconds the computation took (for throughput reports only).
     public var computeSeconds: Double
+    /// The teacher's logits the executor computed, `[count, classes]`, when the task asked for
+    /// them (``ShardTask/returnsTeacherLogits``); empty otherwise.
+    public var teacherLogits: [Float]
 
-    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double) {
+    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double,
+                teacherLogits: [Float] = []) {
         self.shardIndex = shardIndex
         self.loss = loss
         self.batchStatistics = batchStatistics
         self.gradients = gradients
         self.computeSeconds = computeSeconds
+        self.teacherLogits = teacherLogits
     }
 
     /// Number of samples in the shard.

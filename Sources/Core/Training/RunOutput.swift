@@ -60,8 +60,11 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var stoppedReason: StopReason?
     /// Fraction of this session's steps whose mean gradient was clipped (0 with clipping off).
     public var clippedFraction: Double?
+    /// Teacher-cache entries used, stored and found corrupt in this session (with `teacher.cache` only).
+    public var teacherCache: TeacherCacheReport? = nil
 
     enum CodingKeys: String, CodingKey {
+        case teacherCache = "teacher_cache"
         case stoppedReason = "stopped_reason"
         case clippedFraction = "clipped_fraction"
         case steps, epochs, shards, completed, security
@@ -79,6 +82,22 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     /// Reads a `summary.json`.
     public static func read(_ path: String) throws -> TrainingSummary {
         try JSONDecoder().decode(TrainingSummary.self, from: Data(try AtomicFile.read(path)))
+    }
+}
+
+/// `summary.json` key `teacher_cache`: what the run's teacher cache did in this session.
+public struct TeacherCacheReport: Codable, Equatable, Sendable {
+    /// Entries found valid and sent instead of running the teacher.
+    public var hits: Int
+    /// Entries computed by the teacher and stored.
+    public var stored: Int
+    /// Entries whose checksum failed; they were recomputed and stored again.
+    public var corrupt: Int
+
+    init(counts: TeacherCache.Counts) {
+        hits = counts.hits
+        stored = counts.stored
+        corrupt = counts.corrupt
     }
 }
 

@@ -3,7 +3,7 @@ import XCTest
 
 /// The content rules, the audit comparison and the per-step record, without sockets.
 final class ResultAcceptanceTests: XCTestCase {
-    private let shape = ResultShape(parameterCount: 3, batchNormChannels: [2])
+    private let shape = ResultShape(parameterCount: 3, batchNormChannels: [2], classes: 2)
     private let task = ShardTask(shardIndex: 1, sampleOffset: 0, count: 2, height: 1, width: 1, channels: 1, images: [0, 1], labels: [0, 1])
 
     private func result(count: Int = 2, correct: Int = 1, total: Double = 1, gradients: [Float] = [0.5, -1, 2],
