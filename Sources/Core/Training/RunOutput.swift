@@ -94,11 +94,13 @@ public struct TeacherCacheReport: Codable, Equatable, Sendable {
     /// Entries whose checksum failed; they were recomputed and stored again.
     public var corrupt: Int
 
-    init(counts: TeacherCache.Counts) {
-        hits = counts.hits
-        stored = counts.stored
-        corrupt = counts.corrupt
+    public init(hits: Int, stored: Int, corrupt: Int) {
+        self.hits = hits
+        self.stored = stored
+        self.corrupt = corrupt
     }
+
+    init(counts: TeacherCache.Counts) { self.init(hits: counts.hits, stored: counts.stored, corrupt: counts.corrupt) }
 }
 
 /// The output folder of a run (`--out DIR`): `config.yaml`, `metrics.jsonl`, the model

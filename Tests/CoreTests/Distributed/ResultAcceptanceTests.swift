@@ -30,6 +30,28 @@ final class ResultAcceptanceTests: XCTestCase {
         for (bad, reason) in cases { XCTAssertEqual(shape.problem(in: bad, for: task), reason) }
     }
 
+    /// Teacher logits come back exactly when asked for, `count × classes` of them, finite: only
+    /// such results reach the teacher cache.
+    func testTeacherLogitsAreCheckedBeforeTheyCanReachTheCache() {
+        let asking = task.askingForTeacherLogits()
+        func with(_ logits: [Float]) -> ShardResult {
+            var r = result()
+            r.teacherLogits = logits
+            return r
+        }
+        XCTAssertNil(shape.problem(in: with([1, 2, 3, 4]), for: asking))
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3, 4]), for: task), "4 teacher logits, the task asked for 0")
+        XCTAssertEqual(shape.problem(in: result(), for: asking), "0 teacher logits, the task asked for 4")
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3]), for: asking), "3 teacher logits, the task asked for 4")
+        XCTAssertEqual(shape.problem(in: with([1, .nan, 3, 4]), for: asking), "teacher logit 1 is nan")
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3, -.infinity]), for: asking), "teacher logit 3 is -inf")
+        let audit = AuditPolicy(fraction: 1, tolerance: 1e-4, key: 1)
+        XCTAssertTrue(audit.agree(with([1, 2, 3, 4]), fingerprint: "cpu", with([1, 2, 3, 4]), fingerprint: "cpu"))
+        XCTAssertFalse(audit.agree(with([1, 2, 3, 4]), fingerprint: "cpu", with([1, 2, 3, 4.000001]), fingerprint: "cpu"),
+                       "a lie in the logits alone fails the audit")
+        XCTAssertFalse(audit.agree(with([1, 2, 3, 4]), fingerprint: "a", with([1, 2, 3, 40]), fingerprint: "b"))
+    }
+
     func testAuditComparesBitForBitOnTheSameFingerprintAndWithinToleranceOtherwise() {
         let audit = AuditPolicy(fraction: 1, tolerance: 1e-4, key: 1)
         let a = result()
