@@ -2,7 +2,9 @@
 /// `indices` (`[indices.count, H, W, C]` bytes).
 ///
 /// Sample `i` is augmented with `KeyedRandom(seed: seed, 1, epoch, i)`, so an augmented sample is
-/// the same whichever process computes it and whichever batch it falls in.
+/// the same whichever process computes it and whichever batch it falls in. With `augment.views`
+/// K ≥ 1 the trainer passes the view `epoch mod K` as `epoch` (``TrainingSetup/augmentationRound(epoch:)``),
+/// so K views never repeat within K epochs and K ≥ the epoch count equals fresh augmentation.
 public func augmentBatch(
     dataset: Dataset, indices: [Int], augmentation: Augmentation, seed: UInt64, epoch: Int,
     into output: UnsafeMutableBufferPointer<UInt8>

@@ -182,6 +182,10 @@ public enum ConfigSchema {
         key("model.init", .choice(of: WeightInit.self), .string(WeightInit.standard.rawValue),
             "Initialisation of every conv2d, dense and basicblock layer whose spec names no init (see docs/MODELS.md)."),
         key("teacher.checkpoint", .string, .string(""), "Frozen teacher to distil from: a run folder or .safetensors file (empty: plain training)."),
+        key("teacher.cache", .bool, .bool(false),
+            "Compute the teacher's logits for each (sample, augmented view) once, keep them in RUN/teacher.cache and send them with later shards so workers skip the teacher (needs augment.views ≥ 1, or augmentation off; see docs/DATA.md)."),
+        key("teacher.cache_top_k", .int(min: 0, max: 1 << 20), .int(0),
+            "With teacher.cache: store only the k largest teacher probabilities per entry, the rest of the mass spread evenly over the other classes (0: store every logit exactly)."),
         key("distill.temperature", .float(.closed(0.01, 1000)), .float(4), "Softmax temperature T of the soft term."),
         key("distill.alpha", .float(.closed(0, 1)), .float(0.9), "Weight λ of the soft term (ignored without a teacher)."),
         key("train.epochs", .int(min: 1, max: 100_000), .int(10), "Epochs to train (when train.steps is 0)."),
@@ -221,6 +225,8 @@ public enum ConfigSchema {
         key("augment.pad_crop", .int(min: 0, max: 1024), .int(0), "Zero-pad by N pixels and crop back at a random offset."),
         key("augment.fill", .choice(of: Augmentation.FillName.self), .string("nearest"), "Fill for pixels shifted in."),
         key("augment.fill_value", .int(min: 0, max: 255), .int(0), "Fill value with augment.fill: constant."),
+        key("augment.views", .int(min: 0, max: 1 << 20), .int(0),
+            "Augmented views per training sample: epoch e uses view e mod K, keyed by (seed, view, sample) (0: a fresh augmentation every epoch)."),
         key("eval.batch_size", .int(min: 1, max: maxBatch), .int(500), "Images per evaluation batch."),
         key("checkpoint.every", .int(min: 0), .int(0),
             "Steps between checkpoints (checkpoint.safetensors in the run folder; 0: only at the end or when stopped)."),
@@ -234,6 +240,12 @@ public enum ConfigSchema {
                    holds: { $0.int("train.shards") <= $0.int("train.batch_size") }),
         ConfigRule(key: "train.early_stop_patience", expectation: "0 when data.validation is 0 (early stopping watches the validation accuracy)",
                    holds: { $0.int("train.early_stop_patience") == 0 || $0.double("data.validation") > 0 }),
+        ConfigRule(key: "teacher.cache", expectation: "false unless augment.views ≥ 1 or every augment.* transform is off (fresh augmentation never repeats an image)",
+                   holds: { !$0.bool("teacher.cache") || $0.int("augment.views") >= 1 || !$0.augments }),
+        ConfigRule(key: "teacher.cache", expectation: "false without a teacher.checkpoint and distill.alpha > 0 (nothing to cache)",
+                   holds: { !$0.bool("teacher.cache") || (!$0.string("teacher.checkpoint").isEmpty && $0.double("distill.alpha") > 0) }),
+        ConfigRule(key: "teacher.cache_top_k", expectation: "0 unless teacher.cache is true",
+                   holds: { $0.int("teacher.cache_top_k") == 0 || $0.bool("teacher.cache") }),
     ]
 
     /// The key called `name`, or nil.

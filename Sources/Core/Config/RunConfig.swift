@@ -146,6 +146,12 @@ public struct RunConfig: Equatable, Sendable {
         preconditionFailure("\(key) is not a string key")
     }
 
+    /// Whether any `augment.*` transform is on (a shift, flips or pad-crop).
+    public var augments: Bool {
+        double("augment.width_shift") > 0 || double("augment.height_shift") > 0 || bool("augment.horizontal_flip")
+            || int("augment.pad_crop") > 0
+    }
+
     /// The configuration as nested YAML, every key present, in schema order, emitted by Yams
     /// (text values double-quoted, numbers and booleans plain, no line folding).
     public func yaml() -> String {

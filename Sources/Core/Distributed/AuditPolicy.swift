@@ -28,11 +28,12 @@ public struct AuditPolicy: Sendable, Equatable {
     /// statistics and loss sums (`‖a − b‖ ≤ tolerance · max(‖a‖, ‖b‖)`). Sample counts must match exactly.
     func agree(_ a: ShardResult, fingerprint fa: String, _ b: ShardResult, fingerprint fb: String) -> Bool {
         guard a.loss.count == b.loss.count, a.gradients.count == b.gradients.count,
-              a.batchStatistics.count == b.batchStatistics.count else { return false }
+              a.batchStatistics.count == b.batchStatistics.count, a.teacherLogits.count == b.teacherLogits.count else { return false }
         if !fa.isEmpty, fa == fb {
             return a.loss.total.bitPattern == b.loss.total.bitPattern && a.loss.hard.bitPattern == b.loss.hard.bitPattern
                 && a.loss.soft.bitPattern == b.loss.soft.bitPattern && a.loss.correct == b.loss.correct
                 && AuditPolicy.identical(a.gradients, b.gradients) && AuditPolicy.identical(a.batchStatistics, b.batchStatistics)
+                && AuditPolicy.identical(a.teacherLogits, b.teacherLogits)
         }
         var (difference, normA, normB) = (0.0, 0.0, 0.0)
         func add(_ x: Double, _ y: Double) {
@@ -42,7 +43,7 @@ public struct AuditPolicy: Sendable, Equatable {
         }
         for (x, y) in [(a.loss.total, b.loss.total), (a.loss.hard, b.loss.hard), (a.loss.soft, b.loss.soft),
                        (Double(a.loss.correct), Double(b.loss.correct))] { add(x, y) }
-        for (xs, ys) in [(a.gradients, b.gradients), (a.batchStatistics, b.batchStatistics)] {
+        for (xs, ys) in [(a.gradients, b.gradients), (a.batchStatistics, b.batchStatistics), (a.teacherLogits, b.teacherLogits)] {
             xs.withUnsafeBufferPointer { x in
                 ys.withUnsafeBufferPointer { y in
                     for i in 0..<x.count { add(Double(x[i]), Double(y[i])) }

@@ -67,8 +67,8 @@ public final class CoordinatorServer: ShardBackend {
     /// Receives one human line per membership or trust event.
     public var report: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
-    /// Frames a worker's message may have: header, and a result's fields, statistics and gradients.
-    static let maxInboundFrames = 4
+    /// Frames a worker's message may have: header, and a result's fields, statistics, gradients and teacher logits.
+    static let maxInboundFrames = 5
 
     /// Binds `endpoint` through `transport` and prepares the welcome for run `run` with the
     /// frozen `teacher`. Results must have `shape`; no inbound frame may exceed what the
@@ -90,10 +90,11 @@ public final class CoordinatorServer: ShardBackend {
         welcomeFrames = WireCodec.encode(.welcome(welcome), runID: run.runID, step: 0, parameterVersion: 0)
     }
 
-    /// The largest frame a worker legitimately sends in this run: a result's gradients or
-    /// statistics, or a fields frame with the longest strings the protocol allows.
+    /// The largest frame a worker legitimately sends in this run: a result's gradients,
+    /// statistics or teacher logits (a shard holds at most a whole batch), or a fields frame with
+    /// the longest strings the protocol allows.
     static func maxInboundFrameBytes(_ shape: ResultShape) -> Int {
-        max(4 * shape.parameterCount, 4 * shape.statisticsCount, WireLimits.maxReasonBytes + 64, 3 * WireLimits.maxNameBytes + 64,
+        max(4 * shape.parameterCount, 4 * shape.statisticsCount, 4 * ConfigSchema.maxBatch * shape.classes, WireLimits.maxReasonBytes + 64, 3 * WireLimits.maxNameBytes + 64,
             WireHeader.byteCount)
     }
 

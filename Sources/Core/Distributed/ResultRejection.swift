@@ -37,14 +37,19 @@ public struct ResultShape: Sendable, Equatable {
     /// Channels of each student BatchNorm in layout order; each contributes its means, then its variances.
     public let batchNormChannels: [Int]
 
+    /// Logits per sample (the model's classes): a result carrying teacher logits has `count × classes` of them.
+    public let classes: Int
+
     /// The shape of results for `network` (the student).
     public init(network: Network) {
-        self.init(parameterCount: network.layout.parameterCount, batchNormChannels: network.batchNorms.map(\.channels))
+        self.init(parameterCount: network.layout.parameterCount, batchNormChannels: network.batchNorms.map(\.channels),
+                  classes: network.classes)
     }
 
-    public init(parameterCount: Int, batchNormChannels: [Int]) {
+    public init(parameterCount: Int, batchNormChannels: [Int], classes: Int) {
         self.parameterCount = parameterCount
         self.batchNormChannels = batchNormChannels
+        self.classes = classes
     }
 
     /// Batch statistics per result.
@@ -56,7 +61,9 @@ public struct ResultShape: Sendable, Equatable {
 
     /// Why `result` cannot be the answer to `task`, or nil when it can: counts must match the
     /// task and the model, `correct ≤ count`, every gradient, statistic and loss sum finite, the
-    /// loss sums (cross-entropies) ≥ 0, every variance ≥ 0 and no magnitude above ``maxMagnitude``.
+    /// loss sums (cross-entropies) ≥ 0, every variance ≥ 0 and no magnitude above ``maxMagnitude``;
+    /// teacher logits exactly when the task asked for them, `count × classes` of them, each finite
+    /// and within ``maxMagnitude`` (they go into the teacher cache and into later steps' losses).
     func problem(in result: ShardResult, for task: ShardTask) -> String? {
         let loss = result.loss
         if loss.count != task.count { return "\(loss.count) samples, the task has \(task.count)" }
@@ -71,6 +78,11 @@ public struct ResultShape: Sendable, Equatable {
         if !(result.computeSeconds.isFinite && result.computeSeconds >= 0) { return "compute time \(result.computeSeconds) s" }
         if let i = ResultShape.firstOutOfRange(result.gradients) { return "gradient \(i) is \(result.gradients[i])" }
         if let i = ResultShape.firstOutOfRange(result.batchStatistics) { return "batch statistic \(i) is \(result.batchStatistics[i])" }
+        let logits = task.returnsTeacherLogits && task.teacherLogits.isEmpty ? task.count * classes : 0
+        if result.teacherLogits.count != logits {
+            return "\(result.teacherLogits.count) teacher logits, the task asked for \(logits)"
+        }
+        if let i = ResultShape.firstOutOfRange(result.teacherLogits) { return "teacher logit \(i) is \(result.teacherLogits[i])" }
         var offset = 0
         for channels in batchNormChannels {
             for i in offset + channels..<offset + 2 * channels where result.batchStatistics[i] < 0 {

@@ -30,15 +30,19 @@ public struct ShardResult: Sendable, Equatable {
     public var computeSeconds: Double
     /// How the gradients travel; under ``GradientEncoding/bfloat16`` every value is a bfloat16.
     public var gradientEncoding: GradientEncoding
+    /// The teacher's logits the executor computed, `[count, classes]`, when the task asked for
+    /// them (``ShardTask/returnsTeacherLogits``); empty otherwise.
+    public var teacherLogits: [Float]
 
     public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double,
-                gradientEncoding: GradientEncoding = .float32) {
+                gradientEncoding: GradientEncoding = .float32, teacherLogits: [Float] = []) {
         self.shardIndex = shardIndex
         self.loss = loss
         self.batchStatistics = batchStatistics
         self.gradients = gradients
         self.computeSeconds = computeSeconds
         self.gradientEncoding = gradientEncoding
+        self.teacherLogits = teacherLogits
     }
 
     /// Number of samples in the shard.

@@ -67,6 +67,8 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var stoppedReason: StopReason?
     /// Fraction of this session's steps whose mean gradient was clipped (0 with clipping off).
     public var clippedFraction: Double?
+    /// Teacher-cache entries used, stored and found corrupt in this session (with `teacher.cache` only).
+    public var teacherCache: TeacherCacheReport? = nil
 
     // MARK: Validation (absent with data.validation 0, and in folders written before it existed)
     /// Validation accuracy of the final parameters (those of `params_sha256` and `test_accuracy`).
@@ -77,6 +79,7 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var bestStep: Int?
 
     enum CodingKeys: String, CodingKey {
+        case teacherCache = "teacher_cache"
         case stoppedReason = "stopped_reason"
         case clippedFraction = "clipped_fraction"
         case validationAccuracy = "validation_accuracy"
@@ -100,6 +103,24 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public static func read(_ path: String) throws -> TrainingSummary {
         try RunRecordJSON.decoder().decode(TrainingSummary.self, from: Data(try AtomicFile.read(path)))
     }
+}
+
+/// `summary.json` key `teacher_cache`: what the run's teacher cache did in this session.
+public struct TeacherCacheReport: Codable, Equatable, Sendable {
+    /// Entries found valid and sent instead of running the teacher.
+    public var hits: Int
+    /// Entries computed by the teacher and stored.
+    public var stored: Int
+    /// Entries whose checksum failed; they were recomputed and stored again.
+    public var corrupt: Int
+
+    public init(hits: Int, stored: Int, corrupt: Int) {
+        self.hits = hits
+        self.stored = stored
+        self.corrupt = corrupt
+    }
+
+    init(counts: TeacherCache.Counts) { self.init(hits: counts.hits, stored: counts.stored, corrupt: counts.corrupt) }
 }
 
 /// The output folder of a run (`--out DIR`): `config.yaml`, `metrics.jsonl`, the model

@@ -17,6 +17,17 @@ public final class ShardExecutor {
     private let gradients: UnsafeMutableBufferPointer<Float>
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
+    /// The teacher's logits for the shard: brought by the task (from the coordinator's cache) or computed.
+    private let shardTeacherLogits = Tensor(shape: [0])
+    /// One zero-padded chunk of ``teacherChunk`` normalised images for the teacher.
+    private let teacherInput = Tensor(shape: [0])
+
+    /// Samples per teacher forward pass. Every teacher pass takes exactly this many images (the
+    /// last chunk of a shard padded with zeros), so every teacher GEMM has the same row count and
+    /// each sample fills whole BLAS tiles: a sample's teacher logits are bit for bit the same
+    /// whichever shard, position or batch mates it comes with, which is what lets cached logits
+    /// equal recomputed ones (OpenBLAS rounds edge tiles differently from full ones).
+    public static let teacherChunk = 32
 
     /// Number of classes: labels must lie in `0..<classes`.
     public let classes: Int
@@ -76,6 +87,17 @@ public final class ShardExecutor {
         if let i = task.labels.firstIndex(where: { $0 < 0 || Int($0) >= classes }) {
             throw fail("label \(task.labels[i]) of sample \(i) is outside 0..<\(classes)")
         }
+        if !task.teacherLogits.isEmpty || task.returnsTeacherLogits {
+            guard teacher != nil, objective.alpha > 0 else { throw fail("brings or asks for teacher logits, but this run uses no teacher") }
+        }
+        if !task.teacherLogits.isEmpty {
+            guard task.teacherLogits.count == task.count * classes else {
+                throw fail("holds \(task.teacherLogits.count) teacher logits, \(task.count) samples of \(classes) classes need \(task.count * classes)")
+            }
+            if let i = task.teacherLogits.firstIndex(where: { !$0.isFinite }) {
+                throw fail("teacher logit \(i) is \(task.teacherLogits[i])")
+            }
+        }
     }
 
     /// Runs one shard of global step `step` and returns its sums, after ``validate(_:step:)``.
@@ -93,10 +115,18 @@ public final class ShardExecutor {
         let started = MonotonicClock.now()
         loadImages(task.images, count: task.count)
         var loss = LossSums.zero
+        var returned: [Float] = []
         task.labels.withUnsafeBufferPointer { labels in
             let teacherLogits: Tensor?
-            if let teacher, objective.alpha > 0 {
-                teacherLogits = teacher.forward(input, mode: .inference)
+            if !task.teacherLogits.isEmpty {
+                shardTeacherLogits.resize(to: [task.count, classes])
+                task.teacherLogits.withUnsafeBufferPointer { shardTeacherLogits.pointer.update(from: $0.baseAddress!, count: $0.count) }
+                teacherLogits = shardTeacherLogits
+            } else if let teacher, objective.alpha > 0 {
+                teacherLogits = chunkedTeacherLogits(teacher, count: task.count)
+                if task.returnsTeacherLogits {
+                    returned = Array(UnsafeBufferPointer(start: teacherLogits!.pointer, count: task.count * classes))
+                }
             } else {
                 teacherLogits = nil
             }
@@ -120,7 +150,28 @@ public final class ShardExecutor {
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
             gradients: Array(gradients[0..<student.layout.parameterCount]),
-            computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding)
+            computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding, teacherLogits: returned)
+    }
+
+    /// The teacher's inference-mode logits for the `count` images in `input`, computed in
+    /// zero-padded chunks of ``teacherChunk`` images, into ``shardTeacherLogits``.
+    private func chunkedTeacherLogits(_ teacher: Network, count: Int) -> Tensor {
+        // input: [count, H, W, C] -> logits: [count, classes], via chunks [teacherChunk, H, W, C] -> [teacherChunk, classes]
+        let shape = student.inputShape
+        let imageFloats = shape.reduce(1, *)
+        let chunk = ShardExecutor.teacherChunk
+        shardTeacherLogits.resize(to: [count, classes])
+        teacherInput.resize(to: [chunk] + shape)
+        var first = 0
+        while first < count {
+            let samples = min(chunk, count - first)
+            teacherInput.pointer.update(from: input.pointer + first * imageFloats, count: samples * imageFloats)
+            (teacherInput.pointer + samples * imageFloats).update(repeating: 0, count: (chunk - samples) * imageFloats)
+            let logits = teacher.forward(teacherInput, mode: .inference)
+            (shardTeacherLogits.pointer + first * classes).update(from: logits.pointer, count: samples * classes)
+            first += samples
+        }
+        return shardTeacherLogits
     }
 
     /// Inference-mode logits of `network` (the student or the teacher replica) for `count`

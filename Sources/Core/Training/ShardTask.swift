@@ -16,6 +16,12 @@ public struct ShardTask: Equatable, Sendable {
     public let images: [UInt8]
     /// Class labels: `[count]`.
     public let labels: [Int32]
+    /// The frozen teacher's logits for these images, `[count, classes]` float32, from the
+    /// coordinator's teacher cache; empty: the executor runs the teacher itself.
+    public var teacherLogits: [Float] = []
+    /// Whether the result must carry the teacher logits the executor computed (the coordinator
+    /// caches them). Only meaningful when ``teacherLogits`` is empty.
+    public var returnsTeacherLogits = false
 
     /// A shard; traps unless `images.count == count·height·width·channels` and `labels.count == count`.
     public init(shardIndex: Int, sampleOffset: Int, count: Int, height: Int, width: Int, channels: Int,

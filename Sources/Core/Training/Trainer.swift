@@ -28,8 +28,10 @@ public final class Trainer {
     private let meanGradient: UnsafeMutableBufferPointer<Float>
     /// SHA-256 of the frozen teacher at start ("" without one): checked at the end, stored in checkpoints.
     private let teacherSHA256: String
-    private var batchImages: [UInt8]
-    private var order: (epoch: Int, indices: [Int]) = (-1, [])
+    /// Draws and augments the next step's batch while this one is computed.
+    private let batches: BatchPrefetcher
+    /// The teacher's logits per (sample, view), with `teacher.cache`.
+    public let teacherCache: TeacherCache?
     /// Seconds spent inside the backend (computing or waiting for shards) since the start.
     public private(set) var shardSeconds = 0.0
     /// Seconds the shards' computation took since the start, summed over shards (as reported with each result).
@@ -67,7 +69,8 @@ public final class Trainer {
         (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges)
         meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
         teacherSHA256 = setup.teacher?.parameters.sha256() ?? ""
-        batchImages = [UInt8](repeating: 0, count: setup.batchSize * setup.train.imageBytes)
+        batches = BatchPrefetcher(setup: setup)
+        teacherCache = try setup.cachesTeacher ? setup.openTeacherCache(in: output.directory, notice: { print($0) }) : nil
         clipping = GradientClipping(config: setup.config)
         divergenceGuard = DivergenceGuard(config: setup.config)
         patience = setup.config.int("train.early_stop_patience")
@@ -80,24 +83,15 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ step: Int) throws -> LossSums {
         let s = setup
-        let epoch = step / s.stepsPerEpoch
-        if order.epoch != epoch {
-            order = (epoch, EpochOrder.permutation(count: s.train.count, seed: UInt64(s.config.int("seed")), epoch: epoch))
-        }
-        let first = (step % s.stepsPerEpoch) * s.batchSize
-        let indices = Array(order.indices[first..<min(first + s.batchSize, s.train.count)])
-        batchImages.withUnsafeMutableBufferPointer { buffer in
-            augmentBatch(dataset: s.train, indices: indices, augmentation: s.augmentation,
-                         seed: UInt64(s.config.int("seed")), epoch: epoch, into: buffer)
-        }
-        let labels = indices.map { s.train.labels[$0] }
-        let tasks = ShardPlan(batchSize: indices.count, shards: s.shards)
-            .tasks(images: Array(batchImages[0..<(indices.count * s.train.imageBytes)]), labels: labels,
-                   height: s.train.height, width: s.train.width, channels: s.train.channels)
+        let batch = batches.batch(step: step)
+        let epoch = batch.epoch
+        var tasks = batch.tasks
+        teacherCache?.prepare(&tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
         let waitStarted = MonotonicClock.now()
         let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
         shardSeconds += MonotonicClock.now() - waitStarted
         shardComputeSeconds += results.reduce(0) { $0 + $1.computeSeconds }
+        teacherCache?.keep(results, tasks: tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
         let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
         let clip = clipping.apply(to: meanGradient)
         try divergenceGuard.check(step: step + 1, loss: reduction.loss.total / Double(max(reduction.loss.count, 1)), gradientNorm: clip.norm)
@@ -219,6 +213,7 @@ public final class Trainer {
             }
             // The last step's checkpoint follows the outputs, so a final checkpoint implies complete outputs.
             if checkpointEvery > 0, step % checkpointEvery == 0, step < s.totalSteps {
+                try teacherCache?.sync()
                 try checkpoint(atStep: step).write(inDirectory: output.directory)
                 checkpointed = step
             }
@@ -258,7 +253,12 @@ public final class Trainer {
             clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)),
             validationAccuracy: validation?.accuracy,
             bestValidationAccuracy: validationProgress.bestStep.map { _ in validationProgress.bestAccuracy },
-            bestStep: validationProgress.bestStep)
+            bestStep: validationProgress.bestStep,
+            teacherCache: teacherCache.map { TeacherCacheReport(counts: $0.counts) })
+        try teacherCache?.sync()
+        if let counts = teacherCache?.counts {
+            report("teacher cache: \(counts.hits) entries used, \(counts.stored) stored, \(counts.corrupt) corrupt entries recomputed")
+        }
         try output.finish(setup: s, summary: summary)
         if step != checkpointed || step == 0 { try checkpoint(atStep: step).write(inDirectory: output.directory) }
         let state: RunState = divergence != nil ? .diverged : (step == s.totalSteps ? .finished : .stopped)

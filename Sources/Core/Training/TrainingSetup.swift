@@ -73,6 +73,11 @@ public final class TrainingSetup {
             widthShift: config.float("augment.width_shift"), heightShift: config.float("augment.height_shift"),
             fill: config.choice("augment.fill", as: Augmentation.FillName.self) == .nearest ? .nearest : .constant(UInt8(config.int("augment.fill_value"))),
             horizontalFlip: config.bool("augment.horizontal_flip"), padCrop: config.int("augment.pad_crop"))
+        let topK = config.int("teacher.cache_top_k")
+        guard topK < classes else {
+            throw ConfigError.invalid(source: "teacher.cache_top_k",
+                                      detail: "\(topK) keeps every one of the \(classes) classes; use 0 to store every logit exactly, or a k below \(classes)")
+        }
         let configuredShards = config.int("train.shards")
         configured = configuredShards > 0
         shards = configuredShards > 0 ? configuredShards : max(parallelism, 1)
@@ -97,6 +102,29 @@ public final class TrainingSetup {
         shards = min(max(threads.reduce(0, +), 1), batchSize)
         try config.set("train.shards", text: String(shards), source: "resolved configuration")
         configured = true
+    }
+
+    /// Augmented views per sample (`augment.views`; 0: a fresh augmentation every epoch).
+    public var views: Int { config.int("augment.views") }
+
+    /// The augmentation coordinate of `epoch`: the epoch itself, or with K views the view `epoch mod K`.
+    public func augmentationRound(epoch: Int) -> Int { views > 0 ? epoch % views : epoch }
+
+    /// Whether the teacher's logits are cached (`teacher.cache`).
+    public var cachesTeacher: Bool { config.bool("teacher.cache") && teacher != nil }
+
+    /// Distinct teacher inputs per sample the cache holds: the views, or 1 without augmentation.
+    public var cacheViews: Int { max(views, 1) }
+
+    /// The cache view of `epoch` (0 without views: augmentation is off, every epoch sees the same images).
+    public func cacheView(epoch: Int) -> Int { views > 0 ? epoch % views : 0 }
+
+    /// Opens (or makes) the run's teacher cache, `directory/teacher.cache`; `notice` hears what was reused or rebuilt.
+    /// - Throws: ``IOError`` when the file cannot be created or mapped.
+    public func openTeacherCache(in directory: String, notice: (String) -> Void) throws -> TeacherCache {
+        try TeacherCache(path: directory + "/teacher.cache", identity: TeacherCacheIdentity(setup: self), classes: classes,
+                         topK: config.int("teacher.cache_top_k"), temperature: objective.temperature,
+                         trainCount: train.count, views: cacheViews, notice: notice)
     }
 
     /// Optimiser steps in one epoch (the last batch of an epoch may be smaller).

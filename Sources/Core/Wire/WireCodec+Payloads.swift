@@ -22,6 +22,7 @@ extension WireCodec {
         case .ready(let credit):
             w.int(credit, "ready.credit")
         case .task(let p):
+            let withLogits = message.carriesTeacherLogits
             w.integer(p.step)
             w.integer(p.parameterVersion)
             w.int(p.epoch, "task.epoch")
@@ -33,8 +34,10 @@ extension WireCodec {
                 w.int(shard.height, "task.shard.height")
                 w.int(shard.width, "task.shard.width")
                 w.int(shard.channels, "task.shard.channels")
+                if withLogits { encodeTeacherLogitsFields(of: shard, &w) }
                 w.bulk(shard.images)
                 w.bulk(shard.labels)
+                if withLogits { w.bulk(shard.teacherLogits) }
             }
         case .result(let p):
             w.int(p.shardIndex, "result.shardIndex")
@@ -47,11 +50,13 @@ extension WireCodec {
             w.int(p.batchStatistics.count, "result.batchStatistics.count")
             w.int(p.gradients.count, "result.gradients.count")
             w.integer(p.gradientEncoding.rawValue)
+            if message.carriesTeacherLogits { w.int(p.teacherLogits.count, "result.teacherLogits.count") }
             w.bulk(p.batchStatistics)
             switch p.gradientEncoding {
             case .float32: w.bulk(p.gradients)
             case .bfloat16: w.bulk(p.gradients.map(BFloat16.bits))
             }
+            if message.carriesTeacherLogits { w.bulk(p.teacherLogits) }
         case .parameters(let p):
             w.integer(p.version)
             w.int(p.parameters.count, "parameters.parameters.count")
@@ -102,7 +107,8 @@ extension WireCodec {
             let epoch = try r.int("epoch")
             let shardCount = try r.count("shards.count", max: WireLimits.maxShards)
             var shards: [ShardTask] = []
-            for s in 0..<shardCount { shards.append(try decodeShard(&r, s)) }
+            let withLogits = header.flags & WireHeader.teacherLogitsFlag != 0
+            for s in 0..<shardCount { shards.append(try decodeShard(&r, s, withTeacherLogits: withLogits)) }
             message = .task(TaskPayload(step: step, parameterVersion: version, epoch: epoch, shards: shards))
         case .result:
             let shardIndex = try r.int("shardIndex")
@@ -118,6 +124,9 @@ extension WireCodec {
             guard let encoding = GradientEncoding(rawValue: encodingCode) else {
                 throw WireError.unknownEncoding(field: "result.gradientEncoding", code: encodingCode)
             }
+            let withLogits = header.flags & WireHeader.teacherLogitsFlag != 0
+            var logitCount = 0
+            if withLogits { logitCount = try r.int("teacherLogits.count") }
             let statistics: [Float] = try r.bulk("batchStatistics", count: statisticsCount)
             let gradients: [Float]
             switch encoding {
@@ -127,7 +136,8 @@ extension WireCodec {
             message = .result(ShardResult(
                 shardIndex: shardIndex,
                 loss: LossSums(total: lossTotal, hard: lossHard, soft: lossSoft, correct: correct, count: count),
-                batchStatistics: statistics, gradients: gradients, computeSeconds: seconds, gradientEncoding: encoding))
+                batchStatistics: statistics, gradients: gradients, computeSeconds: seconds, gradientEncoding: encoding,
+                teacherLogits: try withLogits ? r.bulk("teacherLogits", count: logitCount) : []))
         case .parameters:
             let version: UInt64 = try r.integer("version")
             try agree("parameters.version", header.parameterVersion, version)
@@ -149,13 +159,15 @@ extension WireCodec {
     }
 
     /// Shard `s` of a task: six u32 fields, then its images and labels frames.
-    private static func decodeShard(_ r: inout WireReader, _ s: Int) throws -> ShardTask {
+    private static func decodeShard(_ r: inout WireReader, _ s: Int, withTeacherLogits: Bool) throws -> ShardTask {
         let index = try r.int("shards[\(s)].shardIndex")
         let offset = try r.int("shards[\(s)].sampleOffset")
         let count = try r.int("shards[\(s)].count")
         let height = try r.int("shards[\(s)].height")
         let width = try r.int("shards[\(s)].width")
         let channels = try r.int("shards[\(s)].channels")
+        var logits: (returns: Bool, count: Int)?
+        if withTeacherLogits { logits = try decodeTeacherLogitsFields(&r, s) }
         // Each factor is below 2^32, so the products are checked rather than trusted.
         let (pixels, o1) = count.multipliedReportingOverflow(by: height)
         let (rows, o2) = pixels.multipliedReportingOverflow(by: width)
@@ -166,8 +178,13 @@ extension WireCodec {
         }
         let images: [UInt8] = try r.bulk("shards[\(s)].images", count: bytes)
         let labels: [Int32] = try r.bulk("shards[\(s)].labels", count: count)
-        return ShardTask(shardIndex: index, sampleOffset: offset, count: count, height: height, width: width,
-                         channels: channels, images: images, labels: labels)
+        var shard = ShardTask(shardIndex: index, sampleOffset: offset, count: count, height: height, width: width,
+                              channels: channels, images: images, labels: labels)
+        if let logits {
+            shard.returnsTeacherLogits = logits.returns
+            shard.teacherLogits = try r.bulk("shards[\(s)].teacherLogits", count: logits.count)
+        }
+        return shard
     }
 
     /// Throws ``WireError/headerMismatch(field:header:payload:)`` unless the values agree.

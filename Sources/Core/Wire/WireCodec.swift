@@ -7,11 +7,12 @@ public enum WireCodec {
     /// Traps if the payload exceeds ``WireLimits/maxPayloadBytes`` or a value does not fit its
     /// wire field (a negative count, an over-long string): those are errors of this process.
     public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [[UInt8]] {
-        sealed(encodePayload(message), kind: message.kind, runID: runID, step: step, parameterVersion: parameterVersion)
+        sealed(encodePayload(message), kind: message.kind, flags: message.carriesTeacherLogits ? WireHeader.teacherLogitsFlag : 0,
+               runID: runID, step: step, parameterVersion: parameterVersion)
     }
 
     /// `payload` behind a header of `kind` that states its frame count, length and checksum.
-    static func sealed(_ payload: [[UInt8]], kind: WireKind, runID: UInt64, step: UInt64,
+    static func sealed(_ payload: [[UInt8]], kind: WireKind, flags: UInt8 = 0, runID: UInt64, step: UInt64,
                        parameterVersion: UInt64) -> [[UInt8]] {
         var crc = CRC32C()
         var length: UInt64 = 0
@@ -20,7 +21,7 @@ public enum WireCodec {
             length += UInt64(frame.count)
         }
         precondition(length <= WireLimits.maxPayloadBytes, "\(kind) payload of \(length) bytes exceeds \(WireLimits.maxPayloadBytes)")
-        let header = WireHeader(kind: kind, runID: runID, step: step, parameterVersion: parameterVersion,
+        let header = WireHeader(kind: kind, flags: flags, runID: runID, step: step, parameterVersion: parameterVersion,
                                 payloadLength: length, payloadFrameCount: UInt32(payload.count), payloadChecksum: crc.value)
         return [header.encoded()] + payload
     }

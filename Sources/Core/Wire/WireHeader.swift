@@ -5,7 +5,7 @@
 /// |      0 |    4 | magic `"DSTL"`                                           |
 /// |      4 |    2 | protocol version (1)                                     |
 /// |      6 |    1 | message kind (``WireKind``)                              |
-/// |      7 |    1 | flags (none defined in version 1: must be 0)             |
+/// |      7 |    1 | flags (bit 0: teacher logits, task and result only)      |
 /// |      8 |    8 | run id                                                   |
 /// |     16 |    8 | step                                                     |
 /// |     24 |    8 | parameter version                                        |
@@ -23,8 +23,16 @@ public struct WireHeader: Equatable, Sendable {
     public let version: UInt16
     /// Kind of the payload that follows.
     public let kind: WireKind
-    /// Flag bits (0 in version 1).
+    /// Flag bits: 0, or ``teacherLogitsFlag`` on a task or result.
     public let flags: UInt8
+
+    /// Flag bit 0: the task or result carries the teacher-logits section (docs/PROTOCOL.md,
+    /// "Teacher logits"). Set only when some shard carries or asks for logits, so messages of
+    /// runs without `teacher.cache` are unchanged.
+    public static let teacherLogitsFlag: UInt8 = 0x01
+
+    /// The flag bits a message of `kind` may carry.
+    static func knownFlags(_ kind: WireKind) -> UInt8 { kind == .task || kind == .result ? teacherLogitsFlag : 0 }
     /// The run the message belongs to (0 in a join from a worker that has no run yet).
     public let runID: UInt64
     /// The optimisation step the message concerns (0 when none).
@@ -103,6 +111,6 @@ public struct WireHeader: Equatable, Sendable {
         }
         guard let kind = WireKind(rawValue: rawKind) else { throw WireError.unknownKind(rawKind) }
         self.kind = kind
-        guard flags == 0 else { throw WireError.unsupportedFlags(flags) }
+        guard flags & ~WireHeader.knownFlags(kind) == 0 else { throw WireError.unsupportedFlags(flags) }
     }
 }

@@ -3,7 +3,7 @@ import XCTest
 
 /// The content rules, the audit comparison and the per-step record, without sockets.
 final class ResultAcceptanceTests: XCTestCase {
-    private let shape = ResultShape(parameterCount: 3, batchNormChannels: [2])
+    private let shape = ResultShape(parameterCount: 3, batchNormChannels: [2], classes: 2)
     private let task = ShardTask(shardIndex: 1, sampleOffset: 0, count: 2, height: 1, width: 1, channels: 1, images: [0, 1], labels: [0, 1])
 
     private func result(count: Int = 2, correct: Int = 1, total: Double = 1, gradients: [Float] = [0.5, -1, 2],
@@ -28,6 +28,28 @@ final class ResultAcceptanceTests: XCTestCase {
             (result(statistics: [.infinity, 0, 1, 1]), "batch statistic 0 is inf"),
         ]
         for (bad, reason) in cases { XCTAssertEqual(shape.problem(in: bad, for: task), reason) }
+    }
+
+    /// Teacher logits come back exactly when asked for, `count × classes` of them, finite: only
+    /// such results reach the teacher cache.
+    func testTeacherLogitsAreCheckedBeforeTheyCanReachTheCache() {
+        let asking = task.askingForTeacherLogits()
+        func with(_ logits: [Float]) -> ShardResult {
+            var r = result()
+            r.teacherLogits = logits
+            return r
+        }
+        XCTAssertNil(shape.problem(in: with([1, 2, 3, 4]), for: asking))
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3, 4]), for: task), "4 teacher logits, the task asked for 0")
+        XCTAssertEqual(shape.problem(in: result(), for: asking), "0 teacher logits, the task asked for 4")
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3]), for: asking), "3 teacher logits, the task asked for 4")
+        XCTAssertEqual(shape.problem(in: with([1, .nan, 3, 4]), for: asking), "teacher logit 1 is nan")
+        XCTAssertEqual(shape.problem(in: with([1, 2, 3, -.infinity]), for: asking), "teacher logit 3 is -inf")
+        let audit = AuditPolicy(fraction: 1, tolerance: 1e-4, key: 1)
+        XCTAssertTrue(audit.agree(with([1, 2, 3, 4]), fingerprint: "cpu", with([1, 2, 3, 4]), fingerprint: "cpu"))
+        XCTAssertFalse(audit.agree(with([1, 2, 3, 4]), fingerprint: "cpu", with([1, 2, 3, 4.000001]), fingerprint: "cpu"),
+                       "a lie in the logits alone fails the audit")
+        XCTAssertFalse(audit.agree(with([1, 2, 3, 4]), fingerprint: "a", with([1, 2, 3, 40]), fingerprint: "b"))
     }
 
     func testAuditComparesBitForBitOnTheSameFingerprintAndWithinToleranceOtherwise() {

@@ -113,6 +113,24 @@ final class WireCodecRejectionTests: XCTestCase {
         var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
         frames[0] = headerWithByte(frames[0], at: 7, setTo: 0x80)
         XCTAssertEqual(rejection(frames, "flags"), .unsupportedFlags(0x80))
+        frames[0] = headerWithByte(frames[0], at: 7, setTo: WireHeader.teacherLogitsFlag)
+        XCTAssertEqual(rejection(frames, "teacher-logits flag on a heartbeat"), .unsupportedFlags(WireHeader.teacherLogitsFlag))
+    }
+
+    func testTeacherLogitsSectionIsCheckedLikeEveryOtherField() throws {
+        let asking = ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 1, width: 1, channels: 1, images: [1], labels: [0])
+            .askingForTeacherLogits()
+        var frames = WireCodec.encode(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [asking])),
+                                      runID: 1, step: 1, parameterVersion: 1)
+        XCTAssertEqual(try WireHeader(decoding: frames[0]).flags, WireHeader.teacherLogitsFlag)
+        frames[1][8 + 8 + 4 + 4 + 6 * 4] = 2  // returnsTeacherLogits, after step, version, epoch, shard count and six u32
+        XCTAssertEqual(rejection(try resealed(frames), "flag 2"),
+                       .invalidDocument(field: "task.shards[0].returnsTeacherLogits", detail: "is 2, expected 0 or 1"))
+        let plain = WireCodec.encode(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [
+            ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 1, width: 1, channels: 1, images: [1], labels: [0])])),
+            runID: 1, step: 1, parameterVersion: 1)
+        XCTAssertEqual(try WireHeader(decoding: plain[0]).flags, 0, "a run without the cache sends what it sent before")
+        XCTAssertEqual(plain.count, 4)
     }
 
     func testOverlongHeaderFrame() {

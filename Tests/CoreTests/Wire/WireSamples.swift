@@ -39,6 +39,16 @@ struct WireSample {
             shardIndex: 5, loss: LossSums(total: 1.25, hard: 0.75, soft: 0.5, correct: 1, count: 2),
             batchStatistics: [0.5, -1, 2], gradients: [1e-3, -2e-3, 3, .infinity], computeSeconds: 0.015)),
                    runID: 7, step: 12, parameterVersion: 11),
+        WireSample(name: "task (teacher logits)", message: .task(TaskPayload(step: 12, parameterVersion: 11, epoch: 2, shards: [
+            ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 1, width: 2, channels: 1,
+                      images: [7, 8], labels: [1]).withTeacherLogits([-1.5, 2, .greatestFiniteMagnitude]),
+            ShardTask(shardIndex: 1, sampleOffset: 1, count: 1, height: 1, width: 2, channels: 1,
+                      images: [9, 10], labels: [0]).askingForTeacherLogits(),
+        ])), runID: 7, step: 12, parameterVersion: 11),
+        WireSample(name: "result (teacher logits)", message: .result(ShardResult(
+            shardIndex: 1, loss: LossSums(total: 1.25, hard: 0.75, soft: 0.5, correct: 1, count: 1),
+            batchStatistics: [], gradients: [1e-3, -2e-3], computeSeconds: 0.015, teacherLogits: [0.5, -0.25, 3])),
+                   runID: 7, step: 12, parameterVersion: 11),
         WireSample(name: "parameters", message: .parameters(ParametersPayload(
             version: 12, parameters: [1, 2, 3, -4.5], state: [0.1])), runID: 7, step: 12, parameterVersion: 12),
         WireSample(name: "parameters (empty)", message: .parameters(ParametersPayload(version: 0, parameters: [], state: [])),
@@ -54,6 +64,22 @@ struct WireSample {
     ]
 }
 
+extension ShardTask {
+    /// This shard carrying `logits` from the teacher cache.
+    func withTeacherLogits(_ logits: [Float]) -> ShardTask {
+        var task = self
+        task.teacherLogits = logits
+        return task
+    }
+
+    /// This shard asking for the teacher logits its executor computes.
+    func askingForTeacherLogits() -> ShardTask {
+        var task = self
+        task.returnsTeacherLogits = true
+        return task
+    }
+}
+
 /// A small valid run description (2×2×3 inputs, 10 classes) for welcome messages.
 func sampleRun(runID: UInt64, teacher: ModelSpec?) -> RunDescription {
     RunDescription(runID: runID, seed: 3, inputShape: [2, 2, 3], classes: 10,
@@ -66,7 +92,7 @@ func sampleRun(runID: UInt64, teacher: ModelSpec?) -> RunDescription {
 /// so a test can reach the payload decoder with payload frames it has damaged.
 func resealed(_ frames: [[UInt8]]) throws -> [[UInt8]] {
     let old = try WireHeader(decoding: frames[0])
-    return WireCodec.sealed(Array(frames.dropFirst()), kind: old.kind, runID: old.runID, step: old.step,
+    return WireCodec.sealed(Array(frames.dropFirst()), kind: old.kind, flags: old.flags, runID: old.runID, step: old.step,
                             parameterVersion: old.parameterVersion)
 }
 

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Teacher cache benchmarks (BENCHMARKS.md, "Teacher cache"): run from the repository root after
+# `swift build -c release`. Writes runs under $OUT and prints three tables:
+#   1. epoch time after the first K epochs, with and without teacher.cache (CNN pair, and MLP pair);
+#   2. test accuracy of K = 1, 4, 16 views against fresh augmentation (MLP pair, Fashion-MNIST and built-in data);
+#   3. coordinator overhead (% of a step) in local mode with 2 workers, this build against $BEFORE
+#      (a release build of the commit before the batch prefetch, e.g. /work/main/.build/release).
+# Sizes are environment variables so a quiet machine can run the full-size version:
+#   SPEED_IMAGES (2560) SPEED_EPOCHS (3) ACC_IMAGES (4000) ACC_EPOCHS (32) TEACHER_EPOCHS (10) BEFORE (unset: skip table 3)
+set -euo pipefail
+B=${B:-.build/release}
+OUT=${OUT:-runs/bench-teacher-cache}
+SPEED_IMAGES=${SPEED_IMAGES:-2560}
+SPEED_EPOCHS=${SPEED_EPOCHS:-3}
+ACC_IMAGES=${ACC_IMAGES:-4000}
+ACC_EPOCHS=${ACC_EPOCHS:-32}
+TEACHER_EPOCHS=${TEACHER_EPOCHS:-10}
+FM="--set data.source=idx --set data.path=/usr/share/datasets/fashion-mnist"
+mkdir -p "$OUT"
+
+train() { "$B/distill-coordinator" train "$@" > /dev/null; }
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+# Mean samples/s over the metric lines of epochs >= $2 (one line per epoch: log_every = steps per epoch).
+epoch_rate() {
+    python3 - "$1" "$2" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if '"kind":"step"' in l]
+rates = [l["samples_per_s"] for l in lines if l["epoch"] >= int(sys.argv[2])]
+print(f"{sum(rates) / len(rates):.1f}")
+EOF
+}
+
+echo "== 1. epoch time after the first K epochs (K = 1, $SPEED_IMAGES images, batch 128, $SPEED_EPOCHS epochs)"
+steps=$(( (SPEED_IMAGES + 127) / 128 ))
+speed="--set data.train_size=$SPEED_IMAGES --set data.test_size=500 --set train.batch_size=128 --set train.epochs=$SPEED_EPOCHS --set train.log_every=$steps --set augment.views=1"
+printf "| pair | mode | samples/s without cache | samples/s with cache | speed-up |\n|---|---|---|---|---|\n"
+for pair in "vgg8-teacher seed-student" "hinton-teacher hinton-student"; do
+    set -- $pair
+    teacher=$1 student=$2
+    train --out "$OUT/speed-$teacher" --set data.train_size=256 --set data.test_size=100 --set model.spec="$teacher" --set train.steps=1
+    for mode in single local2; do
+        extra=""
+        [ "$mode" = local2 ] && extra="--local-workers 2"
+        for cache in false true; do
+            train --out "$OUT/speed-$student-$mode-$cache" $extra $speed --set model.spec="$student" \
+                --set teacher.checkpoint="$OUT/speed-$teacher" --set teacher.cache=$cache
+        done
+        off=$(epoch_rate "$OUT/speed-$student-$mode-false/metrics.jsonl" 1)
+        on=$(epoch_rate "$OUT/speed-$student-$mode-true/metrics.jsonl" 1)
+        echo "| $teacher → $student | $mode | $off | $on | $(python3 -c "print(f'{$on/$off:.2f}×')") |"
+    done
+done
+
+echo "== 2. accuracy of K views against fresh augmentation (hinton-teacher → hinton-student, $ACC_IMAGES images, $ACC_EPOCHS epochs)"
+printf "| data | fresh | K = 1 | K = 4 | K = 16 |\n|---|---|---|---|---|\n"
+for data in fashion-mnist builtin; do
+    source=""
+    [ "$data" = fashion-mnist ] && source=$FM
+    common="$source --set data.limit=$ACC_IMAGES --set data.train_size=$ACC_IMAGES --set train.batch_size=128 --set train.log_every=1000"
+    train --out "$OUT/acc-$data-teacher" $common --set model.spec=hinton-teacher --set train.epochs=$TEACHER_EPOCHS
+    row="| $data (teacher $(field "$OUT/acc-$data-teacher/summary.json" test_accuracy))"
+    for views in 0 1 4 16; do
+        cache=true
+        [ "$views" = 0 ] && cache=false
+        train --out "$OUT/acc-$data-k$views" $common --set model.spec=hinton-student --set train.epochs=$ACC_EPOCHS \
+            --set teacher.checkpoint="$OUT/acc-$data-teacher" --set augment.views=$views --set teacher.cache=$cache
+        row="$row | $(field "$OUT/acc-$data-k$views/summary.json" test_accuracy)"
+    done
+    echo "$row |"
+done
+
+if [ -n "${BEFORE:-}" ]; then
+    echo "== 3. coordinator overhead, local mode with 2 workers ($BEFORE before, $B after)"
+    printf "| pair | before | after |\n|---|---|---|\n"
+    for pair in "vgg8-teacher seed-student" "hinton-teacher hinton-student"; do
+        set -- $pair
+        row="| $1 → $2"
+        for build in before after; do
+            bin=$B
+            [ $build = before ] && bin=$BEFORE
+            "$bin/distill-coordinator" train --out "$OUT/overhead-$2-$build" --local-workers 2 \
+                --set data.train_size=$SPEED_IMAGES --set data.test_size=500 --set train.batch_size=128 --set train.epochs=1 \
+                --set model.spec="$2" --set teacher.checkpoint="$OUT/speed-$1" > /dev/null
+            row="$row | $(python3 -c "import json,sys; print(f'{100*json.load(open(sys.argv[1]))[\"coordinator_overhead_fraction\"]:.1f}%')" "$OUT/overhead-$2-$build/summary.json")"
+        done
+        echo "$row |"
+    done
+fi
