@@ -236,25 +236,32 @@ public final class Trainer {
             report("early stop at step \(step): no better validation accuracy in \(patience) evaluations; "
                 + "best \(percent(validationProgress.bestAccuracy)) at step \(validationProgress.bestStep ?? 0) is in \(RunOutput.bestFileName)")
         }
+        let stepsRun = Double(max(step - startStep, 1))
+        let measured = step > startStep
+        let overhead: Double = totalSeconds > 0
+            ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0
+        let bytesSent: Double? = backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / stepsRun }
+        let bytesReceived: Double? = backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / stepsRun }
+        let bestValidation: Double? = validationProgress.bestStep.map { _ in validationProgress.bestAccuracy }
+        let cacheReport: TeacherCacheReport? = teacherCache.map { TeacherCacheReport(counts: $0.counts) }
         let summary = TrainingSummary(
             steps: step, epochs: Double(step) / Double(s.stepsPerEpoch), trainLoss: lastLoss,
             testAccuracy: final.accuracy, teacherTestAccuracy: teacherAccuracy,
             samplesPerSecond: totalSeconds > 0 ? Double(totalSamples) / totalSeconds : 0,
             paramsSHA256: s.student.sha256(), teacherParamsSHA256: teacherHash,
             shards: s.shards, completed: step == s.totalSteps,
-            coordinatorOverheadFraction: totalSeconds > 0
-                ? (totalSeconds - shardSeconds + (backend.networkCost?.serializationSeconds ?? 0) - costAtStart.serializationSeconds) / totalSeconds : 0,
-            stepSeconds: step > startStep ? totalSeconds / Double(step - startStep) : nil,
-            shardComputeSecondsPerStep: step > startStep ? (shardComputeSeconds - computeAtStart) / Double(step - startStep) : nil,
-            bytesSentPerStep: backend.networkCost.map { Double($0.bytesSent - costAtStart.bytesSent) / Double(max(step - startStep, 1)) },
-            bytesReceivedPerStep: backend.networkCost.map { Double($0.bytesReceived - costAtStart.bytesReceived) / Double(max(step - startStep, 1)) },
+            coordinatorOverheadFraction: overhead,
+            stepSeconds: measured ? totalSeconds / stepsRun : nil,
+            shardComputeSecondsPerStep: measured ? (shardComputeSeconds - computeAtStart) / stepsRun : nil,
+            bytesSentPerStep: bytesSent,
+            bytesReceivedPerStep: bytesReceived,
             security: backend.securityReport,
             stoppedReason: stopReason,
-            clippedFraction: Double(clippedSteps) / Double(max(step - startStep, 1)),
+            clippedFraction: Double(clippedSteps) / stepsRun,
+            teacherCache: cacheReport,
             validationAccuracy: validation?.accuracy,
-            bestValidationAccuracy: validationProgress.bestStep.map { _ in validationProgress.bestAccuracy },
-            bestStep: validationProgress.bestStep,
-            teacherCache: teacherCache.map { TeacherCacheReport(counts: $0.counts) })
+            bestValidationAccuracy: bestValidation,
+            bestStep: validationProgress.bestStep)
         try teacherCache?.sync()
         if let counts = teacherCache?.counts {
             report("teacher cache: \(counts.hits) entries used, \(counts.stored) stored, \(counts.corrupt) corrupt entries recomputed")
