@@ -12,7 +12,8 @@ final class ReconnectBackoffTests: XCTestCase {
             XCTAssertLessThanOrEqual(delay, min(nominal * 1.2, 30), "after \(failures) failures")
         }
         XCTAssertEqual(backoff.delay(afterFailures: -3, name: "w"), backoff.delay(afterFailures: 0, name: "w"))
-        XCTAssertEqual(backoff.delay(afterFailures: .max, name: "w"), backoff.delay(afterFailures: 30, name: "w"))
+        XCTAssertLessThanOrEqual(backoff.delay(afterFailures: .max, name: "w"), 30)
+        XCTAssertGreaterThanOrEqual(backoff.delay(afterFailures: .max, name: "w"), 24)
     }
 
     func testJitterIsKeyedByNameAndAttempt() {
