@@ -4,8 +4,9 @@
 # talking CURVE-encrypted TCP with keys from `distill-coordinator keygen`.
 #   1. A short run finishes with the same params_sha256 as a single-process run of the same job.
 #   2. The same run again, with worker 2's cable pulled (`ip link set ... down`) mid-run: it still
-#      finishes with that params_sha256, and the coordinator's log shows worker 2 dropped for
-#      silence (heartbeats, seconds) before the run ended, not after a TCP timeout of minutes.
+#      finishes with that params_sha256, and the coordinator's log shows worker 2 dropped (for
+#      silence or a full send queue, within seconds) before the run ended, not after a TCP
+#      timeout of minutes.
 # Everything is torn down on exit, also on failure. Exit 0 only when all of it held; 77 when this
 # machine cannot run it (not root, no namespaces); 1 otherwise. The last line says which.
 #
@@ -79,10 +80,10 @@ distributed_run() {
 
 distributed_run three-workers
 distributed_run cut-link --cut-worker-2
-detected=$(grep -E "worker worker-2 (silent|unreachable|lost)" "$scratch/cut-link/coordinator.log" | head -n1 || true)
+detected=$(grep -E "worker worker-2 (silent|unreachable|stopped reading)" "$scratch/cut-link/coordinator.log" | head -n1 || true)
 [ -n "$detected" ] || fail "cut-link: the coordinator's log never says worker 2 was dropped"
 # The drop must come before the run's final line: detected while training, not after it.
-drop_line=$(grep -nE "worker worker-2 (silent|unreachable|lost)" "$scratch/cut-link/coordinator.log" | head -n1 | cut -d: -f1)
+drop_line=$(grep -nE "worker worker-2 (silent|unreachable|stopped reading)" "$scratch/cut-link/coordinator.log" | head -n1 | cut -d: -f1)
 done_line=$(grep -n "^done: " "$scratch/cut-link/coordinator.log" | head -n1 | cut -d: -f1)
 [ "$drop_line" -lt "$done_line" ] || fail "cut-link: worker 2 was dropped only after the run ended"
 echo "cut-link: coordinator: $detected"
