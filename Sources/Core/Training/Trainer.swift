@@ -1,9 +1,11 @@
 import Foundation
 
 /// The training loop shared by the single-process trainer and the distributed coordinator:
-/// draw the global batch, augment it (keyed), cut it into shards, have a ``ShardBackend``
-/// compute them, reduce in shard order, clip the mean gradient (``GradientClipping``), check the
-/// step (``DivergenceGuard``), apply the optimiser step once, update the BatchNorm running
+/// draw the global batch, augment it (keyed) and cut it into shards (one step ahead, on the
+/// ``BatchPrefetcher``'s thread), attach the teacher's cached logits (``TeacherCache``, with
+/// `teacher.cache`), have a ``ShardBackend`` compute the shards, store the logits they return,
+/// reduce in shard order, clip the mean gradient (``GradientClipping``), check the step
+/// (``DivergenceGuard``), apply the optimiser step once, update the BatchNorm running
 /// statistics, log, evaluate and checkpoint. A step the guard refuses is never applied: the run
 /// stops with ``divergence`` set and writes its outputs with the parameters of the last good step.
 ///
