@@ -9,32 +9,24 @@ final class CommandLineTests: XCTestCase {
     override func setUp() { harness = ProcessHarness() }
     override func tearDown() { harness.cleanUp() }
 
-    /// Runs `executable` with `arguments` to its exit at 80 columns; returns the status, stdout and stderr.
-    private func run(_ executable: String, _ arguments: [String], label: String) throws -> (status: Int32?, out: String, err: String) {
-        let p = try harness.start(executable, arguments, label: label, environment: ["COLUMNS": "80", "LINES": "50"])
-        let status = harness.wait(p, timeout: 120)
-        let read = { (suffix: String) in (try? String(contentsOfFile: "\(self.harness.scratch)/\(label).\(suffix)", encoding: .utf8)) ?? "" }
-        return (status, read("out"), read("err"))
-    }
-
     func testTrainHelp() throws {
-        let help = try run("distill-coordinator", ["train", "--help"], label: "train-help")
+        let help = try harness.run("distill-coordinator", ["train", "--help"], label: "train-help")
         XCTAssertEqual(help.status, 0)
         XCTAssertEqual(help.out, TRAIN + "\n")
     }
 
     func testEvaluateHelp() throws {
-        let help = try run("distill-coordinator", ["evaluate", "--help"], label: "evaluate-help")
+        let help = try harness.run("distill-coordinator", ["evaluate", "--help"], label: "evaluate-help")
         XCTAssertEqual(help.status, 0)
         XCTAssertEqual(help.out, EVALUATE + "\n")
     }
 
     func testWorkerHelpAndVersions() throws {
-        let help = try run("distill-worker", ["--help"], label: "worker-help")
+        let help = try harness.run("distill-worker", ["--help"], label: "worker-help")
         XCTAssertEqual(help.status, 0)
         XCTAssertEqual(help.out, WORKER + "\n")
         for executable in ["distill-coordinator", "distill-worker"] {
-            let version = try run(executable, ["--version"], label: executable + "-version")
+            let version = try harness.run(executable, ["--version"], label: executable + "-version")
             XCTAssertEqual(version.status, 0)
             XCTAssertEqual(version.out, DistillVersion.current + "\n")
         }
@@ -43,7 +35,7 @@ final class CommandLineTests: XCTestCase {
     /// Every subcommand's help shows an example.
     func testEverySubcommandHasAnExample() throws {
         for command in [["train"], ["evaluate"], ["compare"], ["bench"], ["bench", "kd-step"], ["keygen"]] {
-            let help = try run("distill-coordinator", command + ["--help"], label: command.joined(separator: "-"))
+            let help = try harness.run("distill-coordinator", command + ["--help"], label: command.joined(separator: "-"))
             XCTAssertTrue(help.out.contains("Example"), "\(command): \(help.out)")
             XCTAssertTrue(help.out.contains("  distill-coordinator \(command.joined(separator: " ")) "), "\(command): \(help.out)")
         }
@@ -63,7 +55,7 @@ final class CommandLineTests: XCTestCase {
              "error: \(harness.scratch)/missing.yaml: cannot read configuration: no such file\n"),
         ]
         for (i, (arguments, message)) in cases.enumerated() {
-            let result = try run("distill-coordinator", ["train", "--out", out] + arguments, label: "mistake-\(i)")
+            let result = try harness.run("distill-coordinator", ["train", "--out", out] + arguments, label: "mistake-\(i)")
             XCTAssertEqual(result.status, 1, "\(arguments)")
             XCTAssertEqual(result.err, message, "\(arguments)")
             XCTAssertEqual(result.out, "")

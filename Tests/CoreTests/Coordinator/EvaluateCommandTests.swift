@@ -9,13 +9,6 @@ final class EvaluateCommandTests: XCTestCase {
     override func setUp() { harness = ProcessHarness() }
     override func tearDown() { harness.cleanUp() }
 
-    private func coordinator(_ arguments: [String], label: String) throws -> (status: Int32?, out: String, err: String) {
-        let p = try harness.start("distill-coordinator", arguments, label: label, environment: ["COLUMNS": "80"])
-        let status = harness.wait(p, timeout: 120)
-        let read = { (suffix: String) in (try? String(contentsOfFile: "\(self.harness.scratch)/\(label).\(suffix)", encoding: .utf8)) ?? "" }
-        return (status, read("out"), read("err"))
-    }
-
     /// The JSON report `evaluate` prints last.
     private func report(_ out: String) throws -> EvaluationReport {
         let last = try XCTUnwrap(out.split(separator: "\n").last)
@@ -27,12 +20,12 @@ final class EvaluateCommandTests: XCTestCase {
         try "name: tiny\nlayers:\n  - {type: avgpool2d, size: 4}\n  - {type: flatten}\n  - {type: dense}\n"
             .write(toFile: spec, atomically: true, encoding: .utf8)
         let run = harness.scratch + "/run"
-        let trained = try coordinator(["train", "--out", run, "--set", "data.train_size=64", "--set", "data.test_size=40",
+        let trained = try harness.run("distill-coordinator", ["train", "--out", run, "--set", "data.train_size=64", "--set", "data.test_size=40",
                                        "--set", "train.steps=2", "--set", "train.batch_size=16", "--set", "model.spec=\(spec)"], label: "train")
         XCTAssertEqual(trained.status, 0, trained.out + trained.err)
 
         let json = harness.scratch + "/report.json"
-        let evaluated = try coordinator(["evaluate", "--model", run, "--json", json, "--threads", "1"], label: "evaluate")
+        let evaluated = try harness.run("distill-coordinator", ["evaluate", "--model", run, "--json", json, "--threads", "1"], label: "evaluate")
         XCTAssertEqual(evaluated.status, 0, evaluated.out + evaluated.err)
         let printed = try report(evaluated.out)
         XCTAssertEqual(printed.count, 40, "data.test_size of \(run)/config.yaml, not the default 4000")
@@ -50,11 +43,11 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertTrue(evaluated.out.contains("class   images   accuracy\n"), evaluated.out)
         XCTAssertTrue(evaluated.out.contains("rows: true class, columns: predicted class\n"), evaluated.out)
 
-        let overridden = try coordinator(["evaluate", "--model", run, "--set", "data.test_size=24"], label: "set")
+        let overridden = try harness.run("distill-coordinator", ["evaluate", "--model", run, "--set", "data.test_size=24"], label: "set")
         XCTAssertEqual(try report(overridden.out).count, 24, overridden.err)
         let config = harness.scratch + "/other.yaml"
         try "data:\n  test_size: 12\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let replaced = try coordinator(["evaluate", "--model", run, "--config", config], label: "config")
+        let replaced = try harness.run("distill-coordinator", ["evaluate", "--model", run, "--config", config], label: "config")
         XCTAssertEqual(try report(replaced.out).count, 12, replaced.err)
         XCTAssertEqual(try report(replaced.out).data, "data.source=builtin from --config \(config)")
     }
@@ -67,7 +60,7 @@ final class EvaluateCommandTests: XCTestCase {
         let path = harness.scratch + "/grey.safetensors"
         try ModelFile(spec: spec, inputShape: [28, 28, 1], classes: 10, normalization: .unit(channels: 1),
                       role: "student", parameters: parameters).write(to: path)
-        let result = try coordinator(["evaluate", "--model", path, "--set", "data.test_size=8"], label: "mismatch")
+        let result = try harness.run("distill-coordinator", ["evaluate", "--model", path, "--set", "data.test_size=8"], label: "mismatch")
         XCTAssertEqual(result.status, 64)
         XCTAssertTrue(result.err.hasPrefix("Error: the model \(path) expects [28, 28, 1] images and 10 classes, but the data "
             + "(data.source=builtin from the defaults and --set) has [32, 32, 3] images: pass the model's run folder "

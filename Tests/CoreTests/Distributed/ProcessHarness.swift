@@ -36,9 +36,20 @@ final class ProcessHarness {
     }
 
     /// What a process started as `label` wrote to stdout and stderr.
-    func output(_ label: String) -> String {
-        ((try? String(contentsOfFile: "\(scratch)/\(label).out", encoding: .utf8)) ?? "")
-            + ((try? String(contentsOfFile: "\(scratch)/\(label).err", encoding: .utf8)) ?? "")
+    func output(_ label: String) -> String { standardOutput(label) + standardError(label) }
+
+    /// What a process started as `label` wrote to stdout.
+    func standardOutput(_ label: String) -> String { (try? String(contentsOfFile: "\(scratch)/\(label).out", encoding: .utf8)) ?? "" }
+
+    /// What a process started as `label` wrote to stderr.
+    func standardError(_ label: String) -> String { (try? String(contentsOfFile: "\(scratch)/\(label).err", encoding: .utf8)) ?? "" }
+
+    /// Runs `executable` with `arguments` to its exit (at most two minutes) at 80 columns; returns
+    /// its status (nil when it was killed), stdout and stderr.
+    func run(_ executable: String, _ arguments: [String], label: String) throws -> (status: Int32?, out: String, err: String) {
+        let p = try start(executable, arguments, label: label, environment: ["COLUMNS": "80"])
+        let status = wait(p, timeout: 120)
+        return (status, standardOutput(label), standardError(label))
     }
 
     /// Waits up to `timeout` seconds for `p` to exit; returns its status, or nil (and kills it) on timeout.
