@@ -8,7 +8,7 @@
 #   cnn: vgg8-teacher -> seed-student on 32x32x3;  mlp: hinton-teacher -> hinton-student on 28x28x1.
 # Everything runs with 2 compute threads (peers: 2 intra-op, 1 inter-op), batch 128, no augmentation,
 # SGD with momentum 0.9, T = 4, λ = 0.9. Environment: ROUNDS, STEPS (measured steps, default 10),
-# BATCH (128), THREADS (2), PEERS (default "torch torch-channels-last tensorflow"),
+# BATCH (128), THREADS (2), PEERS (default "torch torch-channels-last tensorflow"; mlp: "torch tensorflow"),
 # PEERS_TORCH (the torch requirement, default the CPU wheel in pip's find-links folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +16,13 @@ pair=cnn
 if [ "${1:-}" = "--pair" ]; then pair=$2; shift 2; fi
 bin=${1:-.build/release}
 rounds=${ROUNDS:-3}; steps=${STEPS:-10}; batch=${BATCH:-128}; threads=${THREADS:-2}
-peers=${PEERS:-"torch torch-channels-last tensorflow"}
 case $pair in
-    cnn) models=(--teacher vgg8-teacher --student seed-student --input 32x32x3) ;;
-    mlp) models=(--teacher hinton-teacher --student hinton-student --input 28x28x1) ;;
+    cnn) models=(--teacher vgg8-teacher --student seed-student --input 32x32x3); default_peers="torch torch-channels-last tensorflow" ;;
+    # channels-last changes nothing for dense layers: the MLP pair has one PyTorch contender.
+    mlp) models=(--teacher hinton-teacher --student hinton-student --input 28x28x1); default_peers="torch tensorflow" ;;
     *) echo "bench-peers: --pair takes cnn or mlp, not '$pair'" >&2; exit 64 ;;
 esac
+peers=${PEERS:-$default_peers}
 [ -x "$bin/distill-coordinator" ] || { echo "bench-peers: no $bin/distill-coordinator (run: swift build -c release)" >&2; exit 1; }
 python=$(scripts/pyenv.sh peers "${PEERS_TORCH:-torch==2.13.0+cpu}" tensorflow-cpu numpy | tail -n 1)
 mkdir -p .build/bench

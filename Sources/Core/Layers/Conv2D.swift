@@ -32,6 +32,8 @@ public final class Conv2D: Layer {
     static let columnBudget = 1 << 16
 
     private let geometry: WindowGeometry
+    /// `[k·k·Cin]`, the shape of one im2col row.
+    private let patchShape: [Int]
     private var kernel: ParameterView?
     private var bias: ParameterView?
     private let y = Tensor(shape: [0])
@@ -48,6 +50,7 @@ public final class Conv2D: Layer {
         geometry = WindowGeometry(inputShape: inputShape, kernel: kernelSize, stride: stride, padding: padding)
         self.inputShape = inputShape
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
+        patchShape = [geometry.patchCount]
         self.filters = filters
         self.kernelSize = kernelSize
         self.stride = stride
@@ -84,7 +87,7 @@ public final class Conv2D: Layer {
         guard let kernel else { preconditionFailure("Conv2D.forward before bind") }
         precondition(Array(x.shape.dropFirst()) == inputShape, "Conv2D expects [N] + \(inputShape), got \(x.shape)")
         let n = x.batch, g = geometry, pixels = g.outputPixels, cout = filters
-        y.resize(to: [n] + outputShape)
+        y.resize(batch: n, item: outputShape)
         savedInput = mode.isTraining ? x : nil
         precondition(fusedActivation == nil || !mode.isTraining, "Conv2D with a fused activation is inference-only")
         if isPointwise {
@@ -92,7 +95,7 @@ public final class Conv2D: Layer {
             return y
         }
         let kk = g.patchCount, chunk = chunkSamples
-        col.resize(to: [Swift.min(chunk, n) * pixels, kk])
+        col.resize(batch: Swift.min(chunk, n) * pixels, item: patchShape)
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start)
             g.im2col(x.pointer + start * g.inputCount, samples: samples, into: col.pointer)
@@ -153,7 +156,7 @@ public final class Conv2D: Layer {
         }
         dx.zero()
         let kk = g.patchCount, chunk = chunkSamples
-        col.resize(to: [Swift.min(chunk, n) * pixels, kk])
+        col.resize(batch: Swift.min(chunk, n) * pixels, item: patchShape)
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start), rows = samples * pixels
             let dyChunk = dy.pointer + start * pixels * cout

@@ -20,8 +20,8 @@ public final class Dense: Layer {
     /// the GEMM with beta 0 and then one pass adding the bias and applying this activation.
     public var fusedActivation: FusedActivation?
 
-    public var inputShape: [Int] { [inputFeatures] }
-    public var outputShape: [Int] { [units] }
+    public let inputShape: [Int]
+    public let outputShape: [Int]
 
     public var parameterSpecs: [ParameterSpec] {
         let kernel = ParameterSpec(name: "kernel", shape: [inputFeatures, units],
@@ -44,6 +44,8 @@ public final class Dense: Layer {
         self.units = units
         self.useBias = useBias
         self.weightInit = weightInit
+        inputShape = [inputFeatures]
+        outputShape = [units]
         output = Tensor(shape: [0, units])
         inputGradient = Tensor(shape: [0, inputFeatures])
     }
@@ -66,7 +68,7 @@ public final class Dense: Layer {
         guard let kernel else { preconditionFailure("Dense used before bind") }
         let n = x.shape[0]
         input = x
-        output.resize(to: [n, units])
+        output.resize(batch: n, item: outputShape)
         let y = output.pointer
         if let fusedActivation {
             precondition(!mode.isTraining, "Dense with a fused activation is inference-only")
@@ -102,7 +104,7 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += r[j] }
             }
         }
-        inputGradient.resize(to: [n, inputFeatures])
+        inputGradient.resize(batch: n, item: inputShape)
         if computesInputGradient {
             BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
                       a: dy.pointer, lda: units, b: kernel.value, ldb: units,

@@ -145,7 +145,7 @@ public final class ShardExecutor {
         let shape = student.inputShape
         let imageBytes = shape.reduce(1, *)
         precondition(images.count >= count * imageBytes, "shard holds \(images.count) bytes for \(count) images of \(shape)")
-        input.resize(to: [count] + shape)
+        input.resize(batch: count, item: shape)
         normalization.apply(images.baseAddress!, count: count, imageBytes: imageBytes, channels: shape[2], into: input.pointer)
     }
 }
