@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/release
 
-.PHONY: deps build test demo bench fuzz dist clean
+.PHONY: deps build test demo bench bench-peers fuzz dist clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,12 @@ demo: build
 
 bench: build
 	$(BIN)/distill-coordinator bench kd-step --teacher vgg8-teacher --student seed-student --batch 128
+
+# Distill's KD step against PyTorch (eager, channels-last) and TensorFlow/Keras in one run, alternated,
+# 3 rounds, medians; last line JSON. PAIR=mlp for hinton-teacher -> hinton-student (28x28x1).
+PAIR ?= cnn
+bench-peers: build
+	scripts/bench-peers.sh --pair $(PAIR) $(BIN)
 
 # libFuzzer (swiftc -sanitize=address plus libFuzzer coverage, checked -O, linked with libFuzzer's
 # driver) over the wire decoder (1,000,000 runs) and each file reader (100,000 runs each), from

@@ -13,13 +13,18 @@ struct Bench: ParsableCommand {
         subcommands: [KDStep.self])
 }
 
-/// Benchmarks the full KD step: augmentation, teacher forward, student forward/backward on
-/// micro-shards over threads, the ordered gradient reduction and the Adam update.
+/// Benchmarks the full KD step: (augmentation,) teacher forward, student forward/backward on
+/// micro-shards over threads, the ordered gradient reduction and the optimiser step, on random
+/// data of any input shape, with a breakdown of the step, allocations per step and peak memory.
 struct KDStep: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kd-step",
         abstract: "Samples per second of the KD training step, and its fraction of the sgemm peak.",
         discussion: """
+            The CNN pair: --teacher vgg8-teacher --student seed-student (32x32x3). The MLP pair: \
+            --teacher hinton-teacher --student hinton-student --input 28x28x1. Allocations per step \
+            are reported when bench/malloc-count's libmalloc_count.so is preloaded (scripts/bench-peers.sh does).
+
             Examples:
               distill-coordinator bench kd-step --teacher vgg8-teacher --batch 128
               distill-coordinator bench kd-step --threads 2 --local-workers 1,2
@@ -27,11 +32,15 @@ struct KDStep: ParsableCommand {
 
     @Option(help: "Teacher model (preset or spec file).") var teacher = "vgg8-teacher"
     @Option(help: "Student model (preset or spec file).") var student = "seed-student"
+    @Option(help: ArgumentHelp("Input image shape, height x width x channels.", valueName: "HxWxC")) var input = "32x32x3"
     @Option(help: "Global batch size.") var batch = 128
     @Option(help: "Micro-shards per batch (0: one per thread).") var shards = 0
     @Option(help: "Compute threads (0: one per core).") var threads = 0
     @Option(help: "Measured steps.") var steps = 10
     @Option(help: "Warm-up steps, not measured.") var warmup = 2
+    @Option(help: "Optimiser: sgd (momentum 0.9, as the peers in bench/peers) or adam.") var optimizer = "sgd"
+    @Flag(help: "Augment every batch with the default settings (shifts, flips); off, as in the peers, by default.") var augment = false
+    @Option(help: "Side of the square sgemm measuring the peak (0: skip the peak).") var peakSize = 2048
 
     @Option(help: ArgumentHelp("Also measure local mode with these worker counts, e.g. 2 or 1,2,4 (compared with the single-process run).", valueName: "n,..."))
     var localWorkers: String = ""
@@ -39,6 +48,9 @@ struct KDStep: ParsableCommand {
     func validate() throws {
         if parsedWorkerCounts == nil { throw ValidationError("--local-workers takes worker counts such as 2 or 1,2,4") }
         if batch < 1 || steps < 1 || warmup < 0 { throw ValidationError("--batch and --steps must be positive, --warmup not negative") }
+        if inputShape == nil { throw ValidationError("--input takes a shape such as 32x32x3 or 28x28x1") }
+        if !["sgd", "adam"].contains(optimizer) { throw ValidationError("--optimizer takes sgd or adam") }
+        if peakSize < 0 { throw ValidationError("--peak-size must not be negative") }
     }
 
     private var parsedWorkerCounts: [Int]? {
@@ -47,27 +59,48 @@ struct KDStep: ParsableCommand {
         return counts.allSatisfy({ ($0 ?? 0) > 0 }) ? counts.map { $0! } : nil
     }
 
+    private var inputShape: [Int]? {
+        let sides = input.split(separator: "x").map { Int($0) }
+        guard sides.count == 3, sides.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 4096 }) else { return nil }
+        return sides.map { $0! }
+    }
+
     /// One measured configuration.
     struct Measurement {
         var seconds: Double
         var summaryOverhead: Double
         var bytesPerStep: Double?
+        /// Heap allocations per measured step, when counted.
+        var allocationsPerStep: Double?
+        /// Shard phases summed over the executors during the measured steps.
+        var phases: ShardPhaseSeconds
     }
 
     func run() throws {
         try reportingErrors {
             let threads = self.threads > 0 ? self.threads : ProcessInfoCores.count
-            let peak = BLAS.measurePeakGFLOPS(threads: threads)
+            let peak = peakSize > 0 ? BLAS.measurePeakGFLOPS(threads: threads, size: peakSize) : Double.nan
+            let shape = inputShape!
+            let data = try BenchData(shape: shape, count: max(batch, 256), classes: 10)
+            defer { data.remove() }
             var config = RunConfig()
-            try config.set("data.train_size", text: String(max(batch, 256)))
-            try config.set("data.test_size", text: "256")
+            try config.set("data.source", text: "npy")
+            try config.set("data.path", text: data.folder)
+            try config.set("data.normalize", text: "false")
             try config.set("model.spec", text: student)
             try config.set("train.batch_size", text: String(batch))
             try config.set("train.steps", text: String(steps + warmup))
             try config.set("train.shards", text: String(shards > 0 ? shards : threads))
-            let teacherPath = try KDStep.randomTeacher(teacher, config: config)
+            try config.set("optimizer.name", text: optimizer)
+            let teacherPath = try KDStep.randomTeacher(teacher, inputShape: shape)
             defer { try? FileManager.default.removeItem(atPath: teacherPath) }
             try config.set("teacher.checkpoint", text: teacherPath)
+            let augmenting = try TrainingSetup(config: config, parallelism: threads)
+            if !augment {
+                try config.set("augment.width_shift", text: "0")
+                try config.set("augment.height_shift", text: "0")
+                try config.set("augment.horizontal_flip", text: "false")
+            }
             let setup = try TrainingSetup(config: config, parallelism: threads)
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             let single = try measure(setup: setup, backend: pool, pool: pool)
@@ -75,47 +108,83 @@ struct KDStep: ParsableCommand {
             let started = MonotonicClock.now()
             for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
             let teacherSeconds = MonotonicClock.now() - started
+            var breakdown = StepBreakdown()
+            breakdown.add(shardPhases: single.phases, steps: steps, threads: threads)
+            let tasks = ShardPlan(batchSize: batch, shards: setup.shards).tasks(
+                images: Array(setup.train.images[0..<(batch * setup.train.imageBytes)]), labels: Array(setup.train.labels[0..<batch]),
+                height: shape[0], width: shape[1], channels: shape[2])
+            let results = try pool.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: setup.student, tasks: tasks)
+            breakdown.measureCoordinatorPhases(setup: setup, augmenting: augmenting, results: results, repeats: steps)
             var local: [(workers: Int, result: Measurement)] = []
             for workers in parsedWorkerCounts ?? [] {
                 local.append((workers, try measureLocal(setup: setup, workers: workers, pool: pool)))
             }
-            let flops = try FlopCount(setup: setup)
-            let samplesPerSecond = Double(batch * steps) / single.seconds
-            let gflops = flops.stepPerSample * samplesPerSecond / 1e9
-            print("KD step: \(setup.teacher!.spec.name) → \(setup.studentSpec.name), batch \(batch), \(setup.shards) shards, \(threads) threads")
-            print("  step time                 \(String(format: "%8.1f", 1000 * single.seconds / Double(steps))) ms")
-            print("  samples/s                 \(String(format: "%8.1f", samplesPerSecond))")
-            print("  teacher-only samples/s    \(String(format: "%8.1f", Double(batch * steps) / teacherSeconds))")
-            print("  GFLOP per sample          \(String(format: "%8.3f", flops.stepPerSample / 1e9)) (teacher fwd \(String(format: "%.3f", flops.teacherForward / 1e9)), student fwd+bwd \(String(format: "%.3f", flops.studentTraining / 1e9)))")
-            print("  achieved GFLOP/s          \(String(format: "%8.1f", gflops))")
-            print("  sgemm peak GFLOP/s        \(String(format: "%8.1f", peak)) (\(threads) threads, 2048³)")
-            print("  fraction of peak          \(String(format: "%8.3f", gflops / peak))")
-            print("  coordinator overhead      \(String(format: "%8.3f", single.summaryOverhead)) of the step")
-            var json: [String: Any] = [
-                "benchmark": "kd-step", "teacher": setup.teacher!.spec.name, "student": setup.studentSpec.name,
-                "batch": batch, "shards": setup.shards, "threads": threads, "steps": steps,
-                "samples_per_s": samplesPerSecond, "teacher_samples_per_s": Double(batch * steps) / teacherSeconds,
-                "step_ms": 1000 * single.seconds / Double(steps), "gflop_per_sample": flops.stepPerSample / 1e9,
-                "achieved_gflops": gflops, "sgemm_gflops": peak, "fraction_of_peak": gflops / peak,
-                "coordinator_overhead_fraction": single.summaryOverhead,
-            ]
-            if !local.isEmpty {
-                print("  local mode (worker processes, 1 BLAS thread each; more workers than cores is oversubscribed):")
-                print("    workers   samples/s   vs single process   parallel efficiency   overhead   MB sent+received/step")
-                var rows: [[String: Any]] = []
-                for (workers, m) in local {
-                    let rate = Double(batch * steps) / m.seconds
-                    let oneWorker = local.first { $0.workers == 1 }.map { Double(batch * steps) / $0.result.seconds }
-                    let efficiency = oneWorker.map { rate / ($0 * Double(min(workers, threads))) }
-                    let efficiencyText = efficiency.map { String(format: "%19.3f", $0) } ?? String(repeating: " ", count: 18) + "-"
-                    print(String(format: "    %7d   %9.1f   %17.3f   ", workers, rate, rate / samplesPerSecond) + efficiencyText
-                        + String(format: "   %8.3f   %21.1f", m.summaryOverhead, (m.bytesPerStep ?? 0) / 1e6))
-                    rows.append(["workers": workers, "samples_per_s": rate, "ratio_to_single_process": rate / samplesPerSecond,
-                                 "coordinator_overhead_fraction": m.summaryOverhead, "bytes_per_step": m.bytesPerStep ?? 0])
-                }
-                json["local_mode"] = rows
+            try report(setup: setup, threads: threads, peak: peak, single: single, teacherSeconds: teacherSeconds,
+                   breakdown: breakdown, local: local)
+        }
+    }
+
+    /// Prints the table and the JSON line.
+    private func report(setup: TrainingSetup, threads: Int, peak: Double, single: Measurement, teacherSeconds: Double,
+                        breakdown: StepBreakdown, local: [(workers: Int, result: Measurement)]) throws {
+        let flops = try FlopCount(setup: setup)
+        let samplesPerSecond = Double(batch * steps) / single.seconds
+        let gflops = flops.stepPerSample * samplesPerSecond / 1e9
+        let stepSeconds = single.seconds / Double(steps)
+        let residentBytes = ProcessCounters.peakResidentBytes ?? 0
+        print("KD step: \(setup.teacher!.spec.name) → \(setup.studentSpec.name), input \(input), batch \(batch), \(setup.shards) shards, "
+            + "\(threads) threads, \(optimizer), augmentation \(augment ? "on" : "off")")
+        print("  step time                 \(String(format: "%8.1f", 1000 * stepSeconds)) ms")
+        print("  samples/s                 \(String(format: "%8.1f", samplesPerSecond))")
+        print("  teacher-only samples/s    \(String(format: "%8.1f", Double(batch * steps) / teacherSeconds))")
+        print("  GFLOP per sample          \(String(format: "%8.3f", flops.stepPerSample / 1e9)) (teacher fwd \(String(format: "%.3f", flops.teacherForward / 1e9)), student fwd+bwd \(String(format: "%.3f", flops.studentTraining / 1e9)); direct convolution)")
+        print("  achieved GFLOP/s          \(String(format: "%8.1f", gflops))")
+        print("  sgemm peak GFLOP/s        \(String(format: "%8.1f", peak)) (\(threads) threads, \(peakSize)³)")
+        print("  fraction of peak          \(String(format: "%8.3f", gflops / peak))")
+        print("  coordinator overhead      \(String(format: "%8.3f", single.summaryOverhead)) of the step")
+        print("  allocations per step      " + (single.allocationsPerStep.map { String(format: "%8.1f", $0) } ?? "       - (preload .build/bench/libmalloc_count.so to count)"))
+        print("  peak RSS, this process    \(String(format: "%8.1f", Double(residentBytes) / 1e6)) MB (single-process trainer\(local.isEmpty ? "" : ", then coordinator"))")
+        print("  step breakdown (ms per step; shard phases: executor time / threads):")
+        for row in breakdown.rows {
+            print("    " + row.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%8.2f   %5.1f%%", 1000 * row.seconds, 100 * row.seconds / stepSeconds))
+        }
+        var json: [String: Any] = [
+            "benchmark": "kd-step", "teacher": setup.teacher!.spec.name, "student": setup.studentSpec.name, "input": input,
+            "batch": batch, "shards": setup.shards, "threads": threads, "steps": steps, "optimizer": optimizer, "augment": augment,
+            "samples_per_s": samplesPerSecond, "teacher_samples_per_s": Double(batch * steps) / teacherSeconds,
+            "step_ms": 1000 * stepSeconds, "gflop_per_sample": flops.stepPerSample / 1e9,
+            "achieved_gflops": gflops, "coordinator_overhead_fraction": single.summaryOverhead,
+            "peak_rss_bytes": residentBytes,
+            "breakdown_ms": Dictionary(uniqueKeysWithValues: breakdown.rows.map { ($0.key, 1000 * $0.seconds) }),
+        ]
+        if peak.isFinite {
+            json["sgemm_gflops"] = peak
+            json["fraction_of_peak"] = gflops / peak
+        }
+        if let allocations = single.allocationsPerStep { json["allocations_per_step"] = allocations }
+        if !local.isEmpty {
+            print("  local mode (worker processes, 1 BLAS thread each; more workers than cores is oversubscribed):")
+            print("    workers   samples/s   vs single process   parallel efficiency   overhead   MB sent+received/step   allocations/step")
+            var rows: [[String: Any]] = []
+            for (workers, m) in local {
+                let rate = Double(batch * steps) / m.seconds
+                let oneWorker = local.first { $0.workers == 1 }.map { Double(batch * steps) / $0.result.seconds }
+                let efficiency = oneWorker.map { rate / ($0 * Double(min(workers, threads))) }
+                let efficiencyText = efficiency.map { String(format: "%19.3f", $0) } ?? String(repeating: " ", count: 18) + "-"
+                print(String(format: "    %7d   %9.1f   %17.3f   ", workers, rate, rate / samplesPerSecond) + efficiencyText
+                    + String(format: "   %8.3f   %21.1f   ", m.summaryOverhead, (m.bytesPerStep ?? 0) / 1e6)
+                    + (m.allocationsPerStep.map { String(format: "%16.1f", $0) } ?? "               -"))
+                var row: [String: Any] = ["workers": workers, "samples_per_s": rate, "ratio_to_single_process": rate / samplesPerSecond,
+                                          "coordinator_overhead_fraction": m.summaryOverhead, "bytes_per_step": m.bytesPerStep ?? 0]
+                if let allocations = m.allocationsPerStep { row["coordinator_allocations_per_step"] = allocations }
+                rows.append(row)
             }
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+            let workerBytes = ProcessCounters.childrenPeakResidentBytes
+            print("    peak RSS of the largest worker \(String(format: "%.1f", Double(workerBytes) / 1e6)) MB")
+            json["local_mode"] = rows
+            json["worker_peak_rss_bytes"] = workerBytes
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) {
             print(String(decoding: data, as: UTF8.self))
         }
     }
@@ -127,17 +196,22 @@ struct KDStep: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: scratch))
         for i in 0..<warmup { try trainer.trainStep(i) }
+        let phasesAtStart = pool.executors.map(\.phaseSeconds)
+        let allocationsAtStart = ProcessCounters.allocations
         let started = MonotonicClock.now()
         let costAtStart = backend.networkCost
         let shardSecondsAtStart = trainer.shardSeconds
         for i in warmup..<(warmup + steps) { try trainer.trainStep(i) }
         let seconds = MonotonicClock.now() - started
+        let allocations = ProcessCounters.allocations.map { Double($0 - allocationsAtStart!) / Double(steps) }
+        let phases = zip(pool.executors, phasesAtStart).reduce(ShardPhaseSeconds()) { $0 + $1.0.phaseSeconds.since($1.1) }
         let cost = backend.networkCost.map { c in
             (bytes: Double(c.bytesSent + c.bytesReceived - (costAtStart?.bytesSent ?? 0) - (costAtStart?.bytesReceived ?? 0)) / Double(steps),
              serialization: c.serializationSeconds - (costAtStart?.serializationSeconds ?? 0))
         }
         let overhead = (seconds - (trainer.shardSeconds - shardSecondsAtStart) + (cost?.serialization ?? 0)) / seconds
-        return Measurement(seconds: seconds, summaryOverhead: overhead, bytesPerStep: cost?.bytes)
+        return Measurement(seconds: seconds, summaryOverhead: overhead, bytesPerStep: cost?.bytes,
+                           allocationsPerStep: allocations, phases: phases)
     }
 
     /// Measures local mode with `workers` worker processes.
@@ -157,14 +231,14 @@ struct KDStep: ParsableCommand {
     }
 
     /// Writes a randomly initialised teacher model file for the benchmark and returns its path.
-    static func randomTeacher(_ name: String, config: RunConfig) throws -> String {
+    static func randomTeacher(_ name: String, inputShape: [Int]) throws -> String {
         let spec = try ModelSpec.load(name)
-        let network = try Network(spec: spec, inputShape: [32, 32, 3], classes: 10)
+        let network = try Network(spec: spec, inputShape: inputShape, classes: 10)
         let parameters = ModelParameters(layout: network.layout)
         parameters.initialize(seed: 99)
         let path = NSTemporaryDirectory() + "/distill-bench-teacher-\(getpid()).safetensors"
-        try ModelFile(spec: spec, inputShape: [32, 32, 3], classes: 10,
-                      normalization: Normalization.unit(channels: 3), role: "teacher", parameters: parameters).write(to: path)
+        try ModelFile(spec: spec, inputShape: inputShape, classes: 10,
+                      normalization: Normalization.unit(channels: inputShape[2]), role: "teacher", parameters: parameters).write(to: path)
         return path
     }
 }

@@ -19,7 +19,7 @@ public final class AvgPool2D: Layer {
         // x: [N, H, W, C] -> y: [N, H', W', C]
         precondition(Array(x.shape.dropFirst()) == inputShape, "AvgPool2D expects [N] + \(inputShape), got \(x.shape)")
         let g = geometry, c = g.channels, n = x.batch
-        y.resize(to: [n] + outputShape)
+        y.resize(batch: n, item: outputShape)
         y.zero()
         var out = y.pointer
         for s in 0..<n {
@@ -47,7 +47,7 @@ public final class AvgPool2D: Layer {
         // dy: [N, H', W', C] -> dx: [N, H, W, C]; each window element gets dy / (window's in-bounds count)
         precondition(dy.shape == y.shape, "AvgPool2D dy shape \(dy.shape), expected \(y.shape)")
         let g = geometry, c = g.channels, n = dy.batch
-        dx.resize(to: [n] + inputShape)
+        dx.resize(batch: n, item: inputShape)
         dx.zero()
         var grad = UnsafePointer(dy.pointer)
         for s in 0..<n {

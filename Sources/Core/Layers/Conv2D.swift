@@ -23,12 +23,17 @@ public final class Conv2D: Layer {
     public let weightInit: WeightInit
     /// When false (the network's first layer), `backward` skips the input gradient and returns zeros.
     public var computesInputGradient: Bool = true
+    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward runs
+    /// each GEMM with beta 0 and then one pass adding the bias and applying this activation.
+    public var fusedActivation: FusedActivation?
 
     /// Target size of the im2col workspace in floats (256 KiB, a quarter of one core's L2; budgets
     /// from 128 KiB to 1 MiB measured within a few percent on every benchmark shape, larger ones slower).
     static let columnBudget = 1 << 16
 
     private let geometry: WindowGeometry
+    /// `[k·k·Cin]`, the shape of one im2col row.
+    private let patchShape: [Int]
     private var kernel: ParameterView?
     private var bias: ParameterView?
     private let y = Tensor(shape: [0])
@@ -45,6 +50,7 @@ public final class Conv2D: Layer {
         geometry = WindowGeometry(inputShape: inputShape, kernel: kernelSize, stride: stride, padding: padding)
         self.inputShape = inputShape
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
+        patchShape = [geometry.patchCount]
         self.filters = filters
         self.kernelSize = kernelSize
         self.stride = stride
@@ -81,26 +87,33 @@ public final class Conv2D: Layer {
         guard let kernel else { preconditionFailure("Conv2D.forward before bind") }
         precondition(Array(x.shape.dropFirst()) == inputShape, "Conv2D expects [N] + \(inputShape), got \(x.shape)")
         let n = x.batch, g = geometry, pixels = g.outputPixels, cout = filters
-        y.resize(to: [n] + outputShape)
+        y.resize(batch: n, item: outputShape)
         savedInput = mode.isTraining ? x : nil
-        let beta: Float = useBias ? 1 : 0
+        precondition(fusedActivation == nil || !mode.isTraining, "Conv2D with a fused activation is inference-only")
         if isPointwise {
-            fillBias(y.pointer, rows: n * pixels)
-            BLAS.gemm(m: n * pixels, n: cout, k: g.channels, a: x.pointer, lda: g.channels,
-                      b: kernel.value, ldb: cout, beta: beta, c: y.pointer, ldc: cout)
+            product(x.pointer, rows: n * pixels, k: g.channels, kernel: kernel.value, into: y.pointer)
             return y
         }
         let kk = g.patchCount, chunk = chunkSamples
-        col.resize(to: [Swift.min(chunk, n) * pixels, kk])
+        col.resize(batch: Swift.min(chunk, n) * pixels, item: patchShape)
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start)
-            let out = y.pointer + start * pixels * cout
             g.im2col(x.pointer + start * g.inputCount, samples: samples, into: col.pointer)
-            fillBias(out, rows: samples * pixels)
-            BLAS.gemm(m: samples * pixels, n: cout, k: kk, a: col.pointer, lda: kk,
-                      b: kernel.value, ldb: cout, beta: beta, c: out, ldc: cout)
+            product(col.pointer, rows: samples * pixels, k: kk, kernel: kernel.value, into: y.pointer + start * pixels * cout)
         }
         return y
+    }
+
+    /// `out [rows, Cout] = a [rows, k] · kernel [k, Cout] + bias`, then the fused activation if any.
+    private func product(_ a: UnsafePointer<Float>, rows: Int, k: Int, kernel: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let cout = filters
+        if let fusedActivation {
+            BLAS.gemm(m: rows, n: cout, k: k, a: a, lda: k, b: kernel, ldb: cout, c: out, ldc: cout)
+            addBiasActivation(out, rows: rows, columns: cout, bias: bias.map { UnsafePointer($0.value) }, activation: fusedActivation)
+        } else {
+            fillBias(out, rows: rows)
+            BLAS.gemm(m: rows, n: cout, k: k, a: a, lda: k, b: kernel, ldb: cout, beta: useBias ? 1 : 0, c: out, ldc: cout)
+        }
     }
 
     /// Writes the bias into `rows` output rows (the gemm then adds with beta 1), doubling the
@@ -143,7 +156,7 @@ public final class Conv2D: Layer {
         }
         dx.zero()
         let kk = g.patchCount, chunk = chunkSamples
-        col.resize(to: [Swift.min(chunk, n) * pixels, kk])
+        col.resize(batch: Swift.min(chunk, n) * pixels, item: patchShape)
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start), rows = samples * pixels
             let dyChunk = dy.pointer + start * pixels * cout

@@ -16,9 +16,12 @@ public final class Dense: Layer {
     /// When false, ``backward(_:)`` skips `dx = dy · Wᵀ` (for a first layer, whose input
     /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
     public var computesInputGradient: Bool = true
+    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward runs
+    /// the GEMM with beta 0 and then one pass adding the bias and applying this activation.
+    public var fusedActivation: FusedActivation?
 
-    public var inputShape: [Int] { [inputFeatures] }
-    public var outputShape: [Int] { [units] }
+    public let inputShape: [Int]
+    public let outputShape: [Int]
 
     public var parameterSpecs: [ParameterSpec] {
         let kernel = ParameterSpec(name: "kernel", shape: [inputFeatures, units],
@@ -41,6 +44,8 @@ public final class Dense: Layer {
         self.units = units
         self.useBias = useBias
         self.weightInit = weightInit
+        inputShape = [inputFeatures]
+        outputShape = [units]
         output = Tensor(shape: [0, units])
         inputGradient = Tensor(shape: [0, inputFeatures])
     }
@@ -58,13 +63,19 @@ public final class Dense: Layer {
     /// `x: [N, inputFeatures] -> y: [N, units]`. Keeps a reference to `x` for ``backward(_:)``.
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         // x: [N, F] · W: [F, U] (+ b: [U]) -> y: [N, U]
-        precondition(x.shape.count == 2 && x.shape[1] == inputFeatures,
-                     "Dense expects [N, \(inputFeatures)], got \(x.shape)")
+        precondition(x.itemCount == inputFeatures && (x.shape.count == 2 || fusedActivation != nil),
+                     "Dense expects [N, \(inputFeatures)] (inference-only: [N, ...] of \(inputFeatures) per sample), got \(x.shape)")
         guard let kernel else { preconditionFailure("Dense used before bind") }
         let n = x.shape[0]
         input = x
-        output.resize(to: [n, units])
+        output.resize(batch: n, item: outputShape)
         let y = output.pointer
+        if let fusedActivation {
+            precondition(!mode.isTraining, "Dense with a fused activation is inference-only")
+            BLAS.gemm(m: n, n: units, k: inputFeatures, a: x.pointer, lda: inputFeatures, b: kernel.value, ldb: units, c: y, ldc: units)
+            addBiasActivation(y, rows: n, columns: units, bias: bias.map { UnsafePointer($0.value) }, activation: fusedActivation)
+            return output
+        }
         if let bias {
             for row in 0..<n { (y + row * units).update(from: bias.value, count: units) }
         }
@@ -93,7 +104,7 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += r[j] }
             }
         }
-        inputGradient.resize(to: [n, inputFeatures])
+        inputGradient.resize(batch: n, item: inputShape)
         if computesInputGradient {
             BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
                       a: dy.pointer, lda: units, b: kernel.value, ldb: units,

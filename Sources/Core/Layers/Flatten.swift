@@ -21,7 +21,7 @@ public final class Flatten: Layer {
     /// `x: [N, inputShape...] -> y: [N, H·W·C]`.
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         precondition(Array(x.shape.dropFirst()) == inputShape, "Flatten expects [N] + \(inputShape), got \(x.shape)")
-        output.resize(to: [x.shape[0]] + outputShape)
+        output.resize(batch: x.shape[0], item: outputShape)
         output.pointer.update(from: x.pointer, count: x.count)
         return output
     }
@@ -29,7 +29,7 @@ public final class Flatten: Layer {
     /// `dy: [N, H·W·C] -> dx: [N, inputShape...]`.
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(Array(dy.shape.dropFirst()) == outputShape, "Flatten.backward expects [N] + \(outputShape), got \(dy.shape)")
-        inputGradient.resize(to: [dy.shape[0]] + inputShape)
+        inputGradient.resize(batch: dy.shape[0], item: inputShape)
         inputGradient.pointer.update(from: dy.pointer, count: dy.count)
         return inputGradient
     }

@@ -19,7 +19,7 @@ public final class GlobalAvgPool: Layer {
         // x: [N, H, W, C] -> y: [N, C]
         precondition(Array(x.shape.dropFirst()) == inputShape, "GlobalAvgPool expects [N] + \(inputShape), got \(x.shape)")
         let n = x.batch, c = outputShape[0], pixels = pixels
-        y.resize(to: [n, c])
+        y.resize(batch: n, item: outputShape)
         y.zero()
         let scale = 1 / Float(pixels)
         for s in 0..<n {
@@ -38,7 +38,7 @@ public final class GlobalAvgPool: Layer {
         // dy: [N, C] -> dx: [N, H, W, C] = dy / (H·W) at every pixel
         let n = dy.batch, c = outputShape[0], pixels = pixels
         precondition(dy.shape == [n, c], "GlobalAvgPool dy shape \(dy.shape), expected [\(n), \(c)]")
-        dx.resize(to: [n] + inputShape)
+        dx.resize(batch: n, item: inputShape)
         let scale = 1 / Float(pixels)
         for s in 0..<n {
             let g = dy.pointer + s * c

@@ -26,7 +26,7 @@ public final class MaxPool2D: Layer {
         // x: [N, H, W, C] -> y: [N, H', W', C], argmax: [N, H', W', C] offsets into an input sample
         precondition(Array(x.shape.dropFirst()) == inputShape, "MaxPool2D expects [N] + \(inputShape), got \(x.shape)")
         let g = geometry, c = g.channels, n = x.batch
-        y.resize(to: [n] + outputShape)
+        y.resize(batch: n, item: outputShape)
         if argmax.count < y.count {
             argmax.deallocate()
             argmax = .allocate(capacity: y.count)
@@ -65,7 +65,7 @@ public final class MaxPool2D: Layer {
         // dy: [N, H', W', C] -> dx: [N, H, W, C], dx[argmax] += dy
         let n = dy.batch, perSample = y.itemCount
         precondition(dy.shape == y.shape, "MaxPool2D dy shape \(dy.shape), expected \(y.shape)")
-        dx.resize(to: [n] + inputShape)
+        dx.resize(batch: n, item: inputShape)
         dx.zero()
         for s in 0..<n {
             let d = dx.pointer + s * geometry.inputCount

@@ -39,7 +39,7 @@ func classificationLoss(
         precondition(teacher.shape == student.shape,
                      "loss: teacher logits \(teacher.shape) do not match student logits \(student.shape)")
     }
-    gradient?.resize(to: [n, c])
+    gradient?.resize(to: student.shape)
 
     let zs = student.pointer
     let zt = teacher?.pointer

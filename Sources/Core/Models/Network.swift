@@ -59,6 +59,18 @@ public final class Network {
         if firstTrainable < layers.count { LayerFactory.skipInputGradient(layers[firstTrainable]) }
     }
 
+    /// An unbound network of already built `layers` for inference only (``foldedForInference()``):
+    /// `typeNames` name the arrays in its layout; backward does nothing.
+    init(spec: ModelSpec, inputShape: [Int], classes: Int, layers: [Layer], typeNames: [String]) {
+        self.spec = spec
+        self.inputShape = inputShape
+        self.classes = classes
+        self.layers = layers
+        layout = ParameterLayout(layers: layers, typeNames: typeNames)
+        batchNorms = Network.flatten(layers).compactMap { $0 as? BatchNorm }
+        firstTrainable = layers.count
+    }
+
     private static func flatten(_ layers: [Layer]) -> [Layer] {
         layers.flatMap { layer -> [Layer] in
             if let container = layer as? LayerContainer { return [layer] + flatten(container.sublayers) }

@@ -55,6 +55,18 @@ public final class Tensor {
         shape = newShape
     }
 
+    /// Gives the tensor the shape `[batch] + item`, like ``resize(to:)`` but without building the
+    /// shape array (an allocation) when the tensor already has that shape: a layer's workspaces
+    /// then allocate nothing once the batch size has been seen.
+    public func resize(batch: Int, item: [Int]) {
+        if shape.count == item.count + 1, shape[0] == batch {
+            var same = true
+            for i in 0..<item.count where shape[i + 1] != item[i] { same = false }
+            if same { return }
+        }
+        resize(to: [batch] + item)
+    }
+
     /// Sets every element to zero.
     public func zero() { storage.update(repeating: 0) }
 

@@ -7,7 +7,8 @@
 public final class ShardExecutor {
     /// The student replica (bound to the shared student parameters).
     public let student: Network
-    /// The frozen teacher replica, or nil for plain training.
+    /// The frozen teacher replica, BatchNorm folded and activations fused
+    /// (``Network/foldedForInference()``), or nil for plain training.
     public let teacher: Network?
     private let objective: DistillationObjective
     private let normalization: Normalization
@@ -31,6 +32,8 @@ public final class ShardExecutor {
 
     /// Number of classes: labels must lie in `0..<classes`.
     public let classes: Int
+    /// Time spent in each phase of the shards this executor computed.
+    public private(set) var phaseSeconds = ShardPhaseSeconds()
 
     /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
     /// optional frozen `teacher` (spec and parameters). Its results carry gradients in
@@ -54,7 +57,7 @@ public final class ShardExecutor {
         if let teacher {
             let t = try Network(spec: teacher.spec, inputShape: inputShape, classes: classes)
             t.bind(teacher.parameters, gradients: nil)
-            self.teacher = t
+            self.teacher = t.foldedForInference()
         } else {
             self.teacher = nil
         }
@@ -113,7 +116,14 @@ public final class ShardExecutor {
     /// preconditions only for what it checks).
     func compute(validated task: ShardTask, step: Int) -> ShardResult {
         let started = MonotonicClock.now()
+        var clock = started
+        func lap(_ phase: WritableKeyPath<ShardPhaseSeconds, Double>) {
+            let now = MonotonicClock.now()
+            phaseSeconds[keyPath: phase] += now - clock
+            clock = now
+        }
         loadImages(task.images, count: task.count)
+        lap(\ShardPhaseSeconds.input)
         var loss = LossSums.zero
         var returned: [Float] = []
         task.labels.withUnsafeBufferPointer { labels in
@@ -130,8 +140,10 @@ public final class ShardExecutor {
             } else {
                 teacherLogits = nil
             }
+            lap(\ShardPhaseSeconds.teacher)
             let random = KeyedRandom(seed: seed, RandomStream.dropout, UInt64(step))
             let logits = student.forward(input, mode: .training(random: random, sampleOffset: task.sampleOffset))
+            lap(\ShardPhaseSeconds.studentForward)
             if let teacherLogits {
                 loss = distillationLoss(studentLogits: logits, teacherLogits: teacherLogits, labels: labels,
                                         temperature: objective.temperature, alpha: objective.alpha,
@@ -140,6 +152,7 @@ public final class ShardExecutor {
                 loss = softmaxCrossEntropy(logits: logits, labels: labels, gradient: dLogits, gradientScale: 1)
             }
         }
+        lap(\ShardPhaseSeconds.loss)
         gradients.update(repeating: 0)
         student.backward(dLogits)
         if gradientEncoding == .bfloat16 {
@@ -147,6 +160,7 @@ public final class ShardExecutor {
         }
         var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
         statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
+        lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
             gradients: Array(gradients[0..<student.layout.parameterCount]),
@@ -190,7 +204,7 @@ public final class ShardExecutor {
         let shape = student.inputShape
         let imageBytes = shape.reduce(1, *)
         precondition(images.count >= count * imageBytes, "shard holds \(images.count) bytes for \(count) images of \(shape)")
-        input.resize(to: [count] + shape)
+        input.resize(batch: count, item: shape)
         normalization.apply(images.baseAddress!, count: count, imageBytes: imageBytes, channels: shape[2], into: input.pointer)
     }
 }

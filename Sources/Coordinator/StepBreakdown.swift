@@ -1,0 +1,64 @@
+import Core
+
+/// Where a KD step's time goes, in seconds per step: coordinator phases measured on their own,
+/// shard phases from the executors' ``ShardPhaseSeconds`` during the measured steps (thread
+/// time of all executors divided by the thread count, since the shards run side by side).
+struct StepBreakdown {
+    var augmentation = 0.0
+    var input = 0.0
+    var teacher = 0.0
+    var studentForward = 0.0
+    var loss = 0.0
+    var studentBackward = 0.0
+    var reduce = 0.0
+    var optimizer = 0.0
+
+    /// The rows, in step order, with their names in the table and the JSON.
+    var rows: [(name: String, key: String, seconds: Double)] {
+        [("augmentation (default settings)", "augmentation", augmentation), ("uint8 → float input", "input", input),
+         ("teacher forward", "teacher", teacher), ("student forward", "student_forward", studentForward),
+         ("loss", "loss", loss), ("student backward", "student_backward", studentBackward),
+         ("reduce (shard order)", "reduce", reduce), ("optimiser", "optimizer", optimizer)]
+    }
+
+    /// Adds the shard phases `phases` (summed over executors, for `steps` steps on `threads` threads).
+    mutating func add(shardPhases phases: ShardPhaseSeconds, steps: Int, threads: Int) {
+        let scale = 1 / Double(steps * threads)
+        input = phases.input * scale
+        teacher = phases.teacher * scale
+        studentForward = phases.studentForward * scale
+        loss = phases.loss * scale
+        studentBackward = phases.studentBackward * scale
+    }
+
+    /// Times the coordinator's phases of one step `repeats` times each: augmenting a batch with
+    /// `augmenting`'s augmentation (a setup with the default augmentation settings), reducing `results` in
+    /// shard order, and one optimiser step on a scratch copy of the student.
+    mutating func measureCoordinatorPhases(setup: TrainingSetup, augmenting: TrainingSetup, results: [ShardResult], repeats: Int) {
+        let indices = Array(0..<min(setup.batchSize, augmenting.train.count))
+        var images = [UInt8](repeating: 0, count: indices.count * augmenting.train.imageBytes)
+        let channels = (try? Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes))?
+            .batchNorms.map(\.channels) ?? []
+        let parameters = ModelParameters(layout: setup.student.layout)
+        parameters.copy(from: setup.student)
+        let (stepper, _) = setup.makeOptimizer(decayRanges: parameters.layout.decayRanges)
+        let mean = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(parameters.layout.parameterCount, 1))
+        defer { mean.deallocate() }
+        mean.initialize(repeating: 0)
+        func time(_ body: () -> Void) -> Double {
+            let started = MonotonicClock.now()
+            for _ in 0..<repeats { body() }
+            return (MonotonicClock.now() - started) / Double(repeats)
+        }
+        augmentation = time {
+            images.withUnsafeMutableBufferPointer { buffer in
+                augmentBatch(dataset: augmenting.train, indices: indices, augmentation: augmenting.augmentation,
+                             seed: 1, epoch: 0, into: buffer)
+            }
+        }
+        reduce = time { _ = StepReducer.reduce(results, channels: channels, into: mean) }
+        optimizer = time {
+            stepper.step(parameters: parameters.values, gradients: UnsafeBufferPointer(mean), learningRate: 1e-6)
+        }
+    }
+}

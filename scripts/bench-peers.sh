@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Distill's KD step side by side with the same step in PyTorch (eager NCHW, channels-last) and
+# TensorFlow/Keras (tf.function), alternating, ROUNDS rounds (default 3), median per contender;
+# prints one table and, last, one JSON line:
+#   {"distill_samples_per_s":…, "fastest_peer":"…", "fastest_peer_samples_per_s":…, "ratio":…,
+#    "teacher_ratio":…, "fraction_of_peak":…}
+# Usage: scripts/bench-peers.sh [--pair cnn|mlp] [BIN]   (BIN: folder of a release build, default .build/release)
+#   cnn: vgg8-teacher -> seed-student on 32x32x3;  mlp: hinton-teacher -> hinton-student on 28x28x1.
+# Everything runs with 2 compute threads (peers: 2 intra-op, 1 inter-op), batch 128, no augmentation,
+# SGD with momentum 0.9, T = 4, λ = 0.9. Environment: ROUNDS, STEPS (measured steps, default 10),
+# BATCH (128), THREADS (2), PEERS (default "torch torch-channels-last tensorflow"; mlp: "torch tensorflow"),
+# PEERS_TORCH (the torch requirement, default the CPU wheel in pip's find-links folder).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pair=cnn
+if [ "${1:-}" = "--pair" ]; then pair=$2; shift 2; fi
+bin=${1:-.build/release}
+rounds=${ROUNDS:-3}; steps=${STEPS:-10}; batch=${BATCH:-128}; threads=${THREADS:-2}
+case $pair in
+    cnn) models=(--teacher vgg8-teacher --student seed-student --input 32x32x3); default_peers="torch torch-channels-last tensorflow" ;;
+    # channels-last changes nothing for dense layers: the MLP pair has one PyTorch contender.
+    mlp) models=(--teacher hinton-teacher --student hinton-student --input 28x28x1); default_peers="torch tensorflow" ;;
+    *) echo "bench-peers: --pair takes cnn or mlp, not '$pair'" >&2; exit 64 ;;
+esac
+peers=${PEERS:-$default_peers}
+[ -x "$bin/distill-coordinator" ] || { echo "bench-peers: no $bin/distill-coordinator (run: swift build -c release)" >&2; exit 1; }
+python=$(scripts/pyenv.sh peers "${PEERS_TORCH:-torch==2.13.0+cpu}" tensorflow-cpu numpy | tail -n 1)
+mkdir -p .build/bench
+counter=.build/bench/libmalloc_count.so
+[ "$counter" -nt bench/malloc-count/malloc_count.c ] || cc -O2 -shared -fPIC -o "$counter" bench/malloc-count/malloc_count.c
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+for round in $(seq 1 "$rounds"); do
+    echo "round $round/$rounds: distill" >&2
+    LD_PRELOAD="$PWD/$counter" OPENBLAS_NUM_THREADS=1 "$bin/distill-coordinator" bench kd-step "${models[@]}" \
+        --batch "$batch" --threads "$threads" --steps "$steps" | tee "$results/distill-$round.txt" | tail -n 1 > "$results/distill-$round.json"
+    for peer in $peers; do
+        echo "round $round/$rounds: $peer" >&2
+        (cd bench/peers && OMP_NUM_THREADS=$threads "$python" kd_step.py --framework "$peer" --pair "$pair" \
+            --batch "$batch" --threads "$threads" --steps "$steps") | tail -n 1 > "$results/$peer-$round.json"
+    done
+done
+
+"$python" - "$results" "$rounds" "$pair" $peers <<'EOF'
+import json, statistics, sys
+folder, rounds, pair, peers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+def load(name):
+    return [json.loads(open(f"{folder}/{name}-{r}.json").read()) for r in range(1, rounds + 1)]
+distill = load("distill")
+med = lambda rows, key: statistics.median(row[key] for row in rows)
+rows = {"distill": (med(distill, "samples_per_s"), med(distill, "teacher_samples_per_s"))}
+for peer in peers:
+    runs = load(peer)
+    rows[peer] = (med(runs, "samples_per_s"), med(runs, "teacher_samples_per_s"))
+fastest = max(peers, key=lambda p: rows[p][0])
+fastest_teacher = max(peers, key=lambda p: rows[p][1])
+d = distill[0]
+print(f"\nKD step, {pair} pair ({d['teacher']} -> {d['student']}, input {d['input']}), batch {d['batch']}, "
+      f"{d['threads']} threads, median of {rounds} alternated rounds")
+print(f"{'':24}{'KD step samples/s':>20}{'vs Distill':>12}{'teacher-only samples/s':>25}{'vs Distill':>12}")
+for name, (kd, teacher) in rows.items():
+    print(f"{name:24}{kd:20.1f}{rows['distill'][0] / kd:11.2f}x{teacher:25.1f}{rows['distill'][1] / teacher:11.2f}x")
+per_round = [f"{x['samples_per_s']:.1f}" for x in distill]
+print(f"Distill per round: {', '.join(per_round)} samples/s; sgemm peak per round: "
+      + ", ".join(f"{x.get('sgemm_gflops', float('nan')):.1f}" for x in distill) + " GFLOP/s")
+print(f"Distill fraction of sgemm peak (median): {med(distill, 'fraction_of_peak'):.3f}; "
+      f"allocations per step: {distill[-1].get('allocations_per_step', 'not counted')}; "
+      f"peak RSS {distill[-1]['peak_rss_bytes'] / 1e6:.0f} MB")
+print("Distill step breakdown (ms, last round): " + ", ".join(f"{k} {v:.1f}" for k, v in distill[-1]["breakdown_ms"].items()))
+print(json.dumps({"distill_samples_per_s": rows["distill"][0], "fastest_peer": fastest,
+                  "fastest_peer_samples_per_s": rows[fastest][0], "ratio": rows["distill"][0] / rows[fastest][0],
+                  "teacher_ratio": rows["distill"][1] / rows[fastest_teacher][1],
+                  "fraction_of_peak": med(distill, "fraction_of_peak")}))
+EOF
