@@ -19,7 +19,7 @@ struct Worker: ParsableCommand {
             Examples:
               distill-worker --connect tcp://coordinator:5555 \\
                   --key keys/worker-1.key_secret --server-key keys/coordinator.key
-              distill-worker --connect tcp://127.0.0.1:5555 --insecure --name box-1 --threads 2 --once
+              distill-worker --connect tcp://127.0.0.1:5555 --insecure --threads 2 --once
             """,
         version: DistillVersion.current)
 

@@ -69,11 +69,15 @@ private let TRAIN = #"""
 
             Configuration keys are listed in docs/CONFIG.md; every key can be overridden
             with --set. --resume DIR continues a stopped run exactly from
-            DIR/checkpoint.safetensors under DIR/config.yaml. Exit status: 0 when the run
-            completed, stopped early (train.early_stop_patience) or was stopped by a
-            signal, 1 on an error, 3 when a step diverged (non-finite loss or gradient, or
-            a loss above train.divergence_factor × the median): the folder then holds the
-            last good step, with stopped_reason in summary.json.
+            DIR/checkpoint.safetensors under DIR/config.yaml; --resume-if-exists does so
+            for the --out folder when it holds a checkpoint and starts the run otherwise.
+            With --bind and train.shards 0, each batch is cut into as many shards as the
+            first --min-workers workers have compute threads together (distill-worker
+            --threads). Exit status: 0 when the run completed, stopped early
+            (train.early_stop_patience) or was stopped by a signal, 1 on an error, 3 when a
+            step diverged (non-finite loss or gradient, or a loss above
+            train.divergence_factor × the median): the folder then holds the last good
+            step, with stopped_reason in summary.json.
 
             Examples:
               distill-coordinator train --out runs/teacher --set train.epochs=5
@@ -92,8 +96,14 @@ private let TRAIN = #"""
                                       summary.json, checkpoints and the weights.
               --resume <dir>          Continue the run in this folder from its last
                                       checkpoint, with its config.yaml.
+              --resume-if-exists      If the --out folder holds a checkpoint, continue that
+                                      run from it (as --resume does, with its config.yaml),
+                                      else start it: a scheduler can restart the same
+                                      command blindly.
               --bind <bind>           Serve workers on this address, e.g.
-                                      tcp://0.0.0.0:5555 (distributed mode).
+                                      tcp://0.0.0.0:5555 (distributed mode); with
+                                      train.shards 0 the shards follow the first
+                                      --min-workers workers' threads.
               --local-workers <local-workers>
                                       Start this many distill-worker processes on this
                                       machine (local mode; implies distributed mode).
@@ -121,6 +131,14 @@ private let TRAIN = #"""
                                       Reassign a shard held longer than this many times the
                                       median shard time plus --worker-timeout. (default:
                                       5.0)
+              --progress <auto|bar|plain>
+                                      How to show progress: a live bar per epoch on a
+                                      terminal (auto), always the bar, or plain lines every
+                                      train.log_every steps. (values: auto, bar, plain;
+                                      default: auto)
+              --metrics <address>     Serve Prometheus metrics at http://ADDRESS/metrics: a
+                                      port (bound to 127.0.0.1) or HOST:PORT, e.g. 9464 or
+                                      0.0.0.0:9464.
               --version               Show the version.
               -h, --help              Show help information.
 
@@ -161,15 +179,18 @@ private let WORKER = #"""
             OVERVIEW: Compute teacher inference and student gradients for a Distill
             coordinator.
 
-            Exits 0 when the coordinator ends the run, 1 on any error (refused, coordinator
-            lost, bad message), 130 on SIGINT/SIGTERM.
+            Serves one run after another: when the coordinator is not there yet, goes away
+            or ends its run, the worker reconnects with back-off (0.5 s doubling to 30 s)
+            and joins the next or the resumed run; SIGINT/SIGTERM stop it (exit 130). With
+            --once it serves one run: exits 0 when the coordinator ends the run, 1 on any
+            error (refused, coordinator lost, bad message), 130 on SIGINT/SIGTERM.
 
             Examples:
               distill-worker --connect tcp://coordinator:5555 \
                   --key keys/worker-1.key_secret --server-key keys/coordinator.key
-              distill-worker --connect tcp://127.0.0.1:5555 --insecure --name box-1
+              distill-worker --connect tcp://127.0.0.1:5555 --insecure --threads 2 --once
 
-            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure]
+            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure] [--threads <threads>] [--once]
 
             OPTIONS:
               --connect <connect>     Coordinator address, e.g. tcp://coordinator:5555 or
@@ -189,6 +210,11 @@ private let WORKER = #"""
                                       KEYDIR/coordinator.key (or set DISTILL_SERVER_KEY).
               --insecure              Connect over plain TCP: no encryption, no
                                       authentication. Only on a network you trust.
+              --threads <threads>     Shards computed at once, each on one thread with one
+                                      BLAS thread (results do not depend on it); default:
+                                      the host's cores.
+              --once                  Serve one run and exit (0 when the coordinator ends
+                                      it, 1 on an error), instead of serving run after run.
               --version               Show the version.
               -h, --help              Show help information.
 
