@@ -36,7 +36,7 @@ def main():
     with open(run + "/metrics.jsonl") as f:
         for line in f:
             record = json.loads(line)
-            table = STEP_TAGS if record["kind"] == "step" else EVAL_TAGS if record["kind"] == "eval" else {}
+            table = STEP_TAGS if record["kind"] == "step" else EVAL_TAGS if record["kind"] in ("eval", "validation") else {}
             for field, tag in table.items():
                 if field in record:
                     expected.setdefault(tag, {})[record["step"]] = record[field]

@@ -12,7 +12,11 @@ struct Export: ParsableCommand {
             and loads it. onnx: FILE is an ONNX model (opset 13) with one input `images`, float32 [N, C, H, W] raw pixel \
             values 0-255 normalised inside the graph, and one output `logits` [N, classes]. See docs/INTEROP.md.
 
-            Example: distill-coordinator export --model runs/demo/distilled --format onnx --out distilled.onnx
+            Examples:
+              distill-coordinator export --model runs/demo/distilled --format onnx \\
+                  --out distilled.onnx
+              distill-coordinator export --model runs/demo/distilled --format pytorch \\
+                  --out distilled.safetensors
             """)
 
     @Option(help: "A run folder (its student.safetensors, else teacher.safetensors) or a .safetensors model file.")

@@ -15,7 +15,8 @@ struct Import: ParsableCommand {
             AveragePool, GlobalAveragePool, Flatten, Gemm or MatMul+Add, Dropout, after an optional normalisation \
             (Sub/Div/Mul/Add by constants). See docs/INTEROP.md.
 
-            Example: distill-coordinator import --from teacher.onnx --format onnx --out runs/imported
+            Examples:
+              distill-coordinator import --from teacher.onnx --format onnx --out runs/imported
             """)
 
     @Option(help: ArgumentHelp("The model file: .safetensors (pytorch) or .onnx.", valueName: "file"))

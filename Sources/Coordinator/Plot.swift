@@ -6,8 +6,14 @@ import Foundation
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw the loss and accuracy curves of one or more runs as an SVG picture.",
-        discussion: "Each argument is a run folder (holding metrics.jsonl), optionally labelled as label=folder, as for compare. "
-            + "Example: distill-coordinator plot teacher=runs/demo/teacher distilled=runs/demo/distilled --out curves.svg")
+        discussion: """
+            Each argument is a run folder (holding metrics.jsonl), optionally labelled as label=folder, as for compare.
+
+            Examples:
+              distill-coordinator plot runs/demo/distilled --out curves.svg
+              distill-coordinator plot teacher=runs/demo/teacher \\
+                  distilled=runs/demo/distilled --out curves.svg
+            """)
 
     @Argument(help: "Run folders, as folder or label=folder.")
     var runs: [String]

@@ -12,7 +12,9 @@ struct Predict: ParsableCommand {
             or an IDX image file (raw or gzip). Prints the top classes of each image with their probabilities (class \
             names for the built-in data) and can write the logits as a float32 [N, classes] .npy.
 
-            Example: distill-coordinator predict --model runs/demo/distilled --input images.npy --output logits.npy --top 3
+            Examples:
+              distill-coordinator predict --model runs/demo/distilled --input images.npy \\
+                  --output logits.npy --top 3
             """)
 
     @Option(help: "A run folder (its student.safetensors, else teacher.safetensors) or a .safetensors model file.")

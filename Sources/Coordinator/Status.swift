@@ -6,8 +6,13 @@ import Foundation
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show where a run stands: step, ETA, loss, speed and its workers.",
-        discussion: "Reads RUN/status.json, which a run rewrites every 2 s (workers are listed for distributed runs only). "
-            + "Example: distill-coordinator status runs/demo/teacher --watch")
+        discussion: """
+            Reads RUN/status.json, which a run rewrites every 2 s (workers are listed for distributed runs only).
+
+            Examples:
+              distill-coordinator status runs/demo/teacher
+              distill-coordinator status runs/demo/teacher --watch
+            """)
 
     @Argument(help: ArgumentHelp("The run folder (the train --out folder).", valueName: "run"))
     var folder: String

@@ -34,7 +34,8 @@ final class CommandLineTests: XCTestCase {
 
     /// Every subcommand's help shows an example.
     func testEverySubcommandHasAnExample() throws {
-        for command in [["train"], ["evaluate"], ["compare"], ["bench"], ["bench", "kd-step"], ["keygen"]] {
+        for command in [["train"], ["evaluate"], ["compare"], ["bench"], ["bench", "kd-step"], ["keygen"],
+                        ["status"], ["plot"], ["export"], ["import"], ["predict"]] {
             let help = try harness.run("distill-coordinator", command + ["--help"], label: command.joined(separator: "-"))
             XCTAssertTrue(help.out.contains("Example"), "\(command): \(help.out)")
             XCTAssertTrue(help.out.contains("  distill-coordinator \(command.joined(separator: " ")) "), "\(command): \(help.out)")

@@ -82,11 +82,14 @@ final class MonitoringCommandTests: XCTestCase {
                                       label: "check")
         XCTAssertEqual(harness.wait(check, timeout: 300), 0, harness.output("check"))
         let report = harness.output("check")
-        for tag in ["loss/total", "loss/hard", "loss/soft", "accuracy/train", "accuracy/test", "learning_rate", "samples_per_second"] {
+        for tag in ["loss/total", "loss/hard", "loss/soft", "accuracy/train", "accuracy/validation", "accuracy/test", "learning_rate",
+                    "samples_per_second"] {
             XCTAssertTrue(report.contains("\(tag): "), report)
         }
         XCTAssertTrue(report.contains("loss/total: 6 values match"), report)
-        XCTAssertTrue(report.contains("accuracy/test: 3 values match"), report)
+        // Validation at steps 4, 8 and 12; the test split once, at the end.
+        XCTAssertTrue(report.contains("accuracy/validation: 3 values match"), report)
+        XCTAssertTrue(report.contains("accuracy/test: 1 values match"), report)
         XCTAssertTrue(report.contains(", 0 mismatches"), report)
     }
 
