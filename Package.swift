@@ -23,10 +23,12 @@ let package = Package(
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Distill's own sgemm for AVX-512F CPUs (docs/PERFORMANCE.md); OpenBLAS everywhere else.
+        .target(name: "CGEMM"),
         .target(
             name: "Core",
             dependencies: [
-                "CBLAS", "CZMQ", "CZlib",
+                "CBLAS", "CGEMM", "CZMQ", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -58,11 +58,11 @@ fastest_teacher = max(peers, key=lambda p: rows[p][1])
 d = distill[0]
 print(f"\nKD step, {pair} pair ({d['teacher']} -> {d['student']}, input {d['input']}), batch {d['batch']}, "
       f"{d['threads']} threads, median of {rounds} alternated rounds")
-print(f"{'':24}{'KD step samples/s':>20}{'vs Distill':>12}{'teacher-only samples/s':>25}{'vs Distill':>12}")
+print(f"{'':24}{'KD step samples/s':>20}{'Distill ÷ row':>15}{'teacher-only samples/s':>25}{'Distill ÷ row':>15}")
 for name, (kd, teacher) in rows.items():
-    print(f"{name:24}{kd:20.1f}{rows['distill'][0] / kd:11.2f}x{teacher:25.1f}{rows['distill'][1] / teacher:11.2f}x")
+    print(f"{name:24}{kd:20.1f}{rows['distill'][0] / kd:14.2f}x{teacher:25.1f}{rows['distill'][1] / teacher:14.2f}x")
 per_round = [f"{x['samples_per_s']:.1f}" for x in distill]
-print(f"Distill per round: {', '.join(per_round)} samples/s; sgemm peak per round: "
+print(f"Distill ({distill[-1].get('sgemm_kernel', 'openblas')}) per round: {', '.join(per_round)} samples/s; sgemm peak per round: "
       + ", ".join(f"{x.get('sgemm_gflops', float('nan')):.1f}" for x in distill) + " GFLOP/s")
 print(f"Distill fraction of sgemm peak (median): {med(distill, 'fraction_of_peak'):.3f}; "
       f"allocations per step: {distill[-1].get('allocations_per_step', 'not counted')}; "

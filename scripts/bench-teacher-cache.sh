@@ -7,6 +7,7 @@
 #      (a release build of the commit before the batch prefetch, e.g. /work/main/.build/release).
 # Sizes are environment variables so a quiet machine can run the full-size version:
 #   SPEED_IMAGES (2560) SPEED_EPOCHS (3) ACC_IMAGES (4000) ACC_EPOCHS (32) TEACHER_EPOCHS (10) BEFORE (unset: skip table 3)
+# TABLES ("1 2") picks tables 1 and 2; table 3 runs when BEFORE is set.
 set -euo pipefail
 B=${B:-.build/release}
 OUT=${OUT:-runs/bench-teacher-cache}
@@ -15,6 +16,7 @@ SPEED_EPOCHS=${SPEED_EPOCHS:-3}
 ACC_IMAGES=${ACC_IMAGES:-4000}
 ACC_EPOCHS=${ACC_EPOCHS:-32}
 TEACHER_EPOCHS=${TEACHER_EPOCHS:-10}
+TABLES=${TABLES:-1 2}
 FM="--set data.source=idx --set data.path=/usr/share/datasets/fashion-mnist"
 mkdir -p "$OUT"
 
@@ -30,6 +32,7 @@ print(f"{sum(rates) / len(rates):.1f}")
 EOF
 }
 
+if [[ " $TABLES " == *" 1 "* ]]; then
 echo "== 1. epoch time after the first K epochs (K = 1, $SPEED_IMAGES images, batch 128, $SPEED_EPOCHS epochs)"
 steps=$(( (SPEED_IMAGES + 127) / 128 ))
 speed="--set data.train_size=$SPEED_IMAGES --set data.test_size=500 --set train.batch_size=128 --set train.epochs=$SPEED_EPOCHS --set train.log_every=$steps --set augment.views=1"
@@ -51,6 +54,9 @@ for pair in "vgg8-teacher seed-student" "hinton-teacher hinton-student"; do
     done
 done
 
+fi
+
+if [[ " $TABLES " == *" 2 "* ]]; then
 echo "== 2. accuracy of K views against fresh augmentation (hinton-teacher → hinton-student, $ACC_IMAGES images, $ACC_EPOCHS epochs)"
 printf "| data | fresh | K = 1 | K = 4 | K = 16 |\n|---|---|---|---|---|\n"
 for data in fashion-mnist builtin; do
@@ -68,6 +74,7 @@ for data in fashion-mnist builtin; do
     done
     echo "$row |"
 done
+fi
 
 if [ -n "${BEFORE:-}" ]; then
     echo "== 3. coordinator overhead, local mode with 2 workers ($BEFORE before, $B after)"

@@ -1,14 +1,12 @@
-import CBLAS
 import Foundation
 
-/// What a worker computes on: the CPU model (from `/proc/cpuinfo`) and the OpenBLAS kernel it
-/// selected (`openblas_get_corename`). Two workers with the same fingerprint run the same
-/// instructions on a shard and must agree bit for bit; otherwise an audit allows a tolerance.
+/// What a worker computes on: the CPU model (from `/proc/cpuinfo`) and the sgemm it runs
+/// (``BLAS/kernelName``). Two workers with the same fingerprint run the same instructions on a
+/// shard and must agree bit for bit; otherwise an audit allows a tolerance.
 public enum ComputeFingerprint {
-    /// `"<cpu model> / <openblas core>"`, e.g. `"AMD EPYC 7B13 / Zen"`; parts that cannot be read are `"unknown"`.
+    /// `"<cpu model> / <sgemm kernel>"`, e.g. `"AMD EPYC 7B13 / openblas Zen"`; parts that cannot be read are `"unknown"`.
     public static func current() -> String {
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return "\(cpuModel()) / \(core)"
+        "\(cpuModel()) / \(BLAS.kernelName)"
     }
 
     private static func cpuModel() -> String {

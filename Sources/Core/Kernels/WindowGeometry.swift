@@ -46,3 +46,23 @@ struct WindowGeometry: Equatable {
         return (first, Swift.max(first, 0), Swift.min(first + kernel, width))
     }
 }
+
+extension WindowGeometry {
+    /// Visits every output pixel of `samples` consecutive samples in NHWC order: `body` gets the
+    /// sample index, the in-bounds input rows and columns of the window, and the index of the
+    /// output pixel (multiply by the channel count for its offset). The shared loop of the pooling layers.
+    @inline(__always)
+    func forEachWindow(samples: Int, _ body: (_ sample: Int, _ rows: Range<Int>, _ columns: Range<Int>, _ output: Int) -> Void) {
+        var output = 0
+        for sample in 0..<samples {
+            for oh in 0..<outHeight {
+                let r = rows(oh)
+                for ow in 0..<outWidth {
+                    let q = columns(ow)
+                    body(sample, r.lo..<r.hi, q.lo..<q.hi, output)
+                    output += 1
+                }
+            }
+        }
+    }
+}

@@ -21,24 +21,17 @@ public final class AvgPool2D: Layer {
         let g = geometry, c = g.channels, n = x.batch
         y.resize(batch: n, item: outputShape)
         y.zero()
-        var out = y.pointer
-        for s in 0..<n {
-            let sample = x.pointer + s * g.inputCount
-            for oh in 0..<g.outHeight {
-                let r = g.rows(oh)
-                for ow in 0..<g.outWidth {
-                    let q = g.columns(ow)
-                    for ih in r.lo..<r.hi {
-                        for iw in q.lo..<q.hi {
-                            let v = sample + (ih * g.width + iw) * c
-                            for ch in 0..<c { out[ch] += v[ch] }
-                        }
-                    }
-                    let scale = 1 / Float((r.hi - r.lo) * (q.hi - q.lo))
-                    for ch in 0..<c { out[ch] *= scale }
-                    out += c
+        let out = y.pointer
+        g.forEachWindow(samples: n) { s, rows, columns, pixel in
+            let sample = x.pointer + s * g.inputCount, out = out + pixel * c
+            for ih in rows {
+                for iw in columns {
+                    let v = sample + (ih * g.width + iw) * c
+                    for ch in 0..<c { out[ch] += v[ch] }
                 }
             }
+            let scale = 1 / Float(rows.count * columns.count)
+            for ch in 0..<c { out[ch] *= scale }
         }
         return y
     }

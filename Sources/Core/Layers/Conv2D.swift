@@ -6,6 +6,8 @@
 /// the batch size. Training-mode forward keeps only a reference to its input: backward
 /// recomputes im2col chunk by chunk, which is cheaper than the gemms it feeds and keeps memory
 /// bounded. The input tensor must therefore stay unchanged between `forward` and `backward`.
+/// The forward of a 3×3 stride-1 convolution with at least 16 input and 8 output channels runs
+/// ``Winograd3x3`` instead (2.25× fewer multiplies); its backward is the im2col one above.
 public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -32,6 +34,8 @@ public final class Conv2D: Layer {
     static let columnBudget = 1 << 16
 
     private let geometry: WindowGeometry
+    /// The forward path of 3×3 stride-1 convolutions with enough channels (nil for other shapes).
+    private let winograd: Winograd3x3?
     /// `[k·k·Cin]`, the shape of one im2col row.
     private let patchShape: [Int]
     private var kernel: ParameterView?
@@ -51,6 +55,7 @@ public final class Conv2D: Layer {
         self.inputShape = inputShape
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
         patchShape = [geometry.patchCount]
+        winograd = Winograd3x3.applies(to: geometry, filters: filters) ? Winograd3x3(geometry: geometry, filters: filters) : nil
         self.filters = filters
         self.kernelSize = kernelSize
         self.stride = stride
@@ -92,6 +97,11 @@ public final class Conv2D: Layer {
         precondition(fusedActivation == nil || !mode.isTraining, "Conv2D with a fused activation is inference-only")
         if isPointwise {
             product(x.pointer, rows: n * pixels, k: g.channels, kernel: kernel.value, into: y.pointer)
+            return y
+        }
+        if let winograd {
+            winograd.forward(x.pointer, samples: n, kernel: kernel.value, bias: bias.map { UnsafePointer($0.value) },
+                             activation: fusedActivation ?? .identity, into: y.pointer)
             return y
         }
         let kk = g.patchCount, chunk = chunkSamples

@@ -3,7 +3,8 @@
 ///
 /// Forward records, for every output element, the offset of its maximum within the input
 /// sample (`Int32`, the first maximum in row-major window order on ties); backward routes each
-/// output gradient to that element.
+/// output gradient to that element. Inference-mode forward computes the same maxima without
+/// recording positions.
 public final class MaxPool2D: Layer {
     /// Window size, stride and padding.
     public let window: PoolingWindow
@@ -27,38 +28,49 @@ public final class MaxPool2D: Layer {
         precondition(Array(x.shape.dropFirst()) == inputShape, "MaxPool2D expects [N] + \(inputShape), got \(x.shape)")
         let g = geometry, c = g.channels, n = x.batch
         y.resize(batch: n, item: outputShape)
+        if !mode.isTraining {
+            maximaOnly(x, samples: n)
+            return y
+        }
         if argmax.count < y.count {
             argmax.deallocate()
             argmax = .allocate(capacity: y.count)
         }
-        var out = y.pointer
-        var arg = argmax.baseAddress!
-        for s in 0..<n {
-            let sample = x.pointer + s * g.inputCount
-            for oh in 0..<g.outHeight {
-                let r = g.rows(oh)
-                for ow in 0..<g.outWidth {
-                    let q = g.columns(ow)
-                    let first = (r.lo * g.width + q.lo) * c
-                    out.update(from: sample + first, count: c)
-                    for ch in 0..<c { arg[ch] = Int32(first + ch) }
-                    for ih in r.lo..<r.hi {
-                        for iw in q.lo..<q.hi {
-                            let offset = (ih * g.width + iw) * c
-                            if offset == first { continue }
-                            let v = sample + offset
-                            for ch in 0..<c where v[ch] > out[ch] {
-                                out[ch] = v[ch]
-                                arg[ch] = Int32(offset + ch)
-                            }
-                        }
+        let out = y.pointer, arg = argmax.baseAddress!
+        g.forEachWindow(samples: n) { s, rows, columns, pixel in
+            let sample = x.pointer + s * g.inputCount, out = out + pixel * c, arg = arg + pixel * c
+            let first = (rows.lowerBound * g.width + columns.lowerBound) * c
+            out.update(from: sample + first, count: c)
+            for ch in 0..<c { arg[ch] = Int32(first + ch) }
+            for ih in rows {
+                for iw in columns {
+                    let offset = (ih * g.width + iw) * c
+                    if offset == first { continue }
+                    let v = sample + offset
+                    for ch in 0..<c where v[ch] > out[ch] {
+                        out[ch] = v[ch]
+                        arg[ch] = Int32(offset + ch)
                     }
-                    out += c
-                    arg += c
                 }
             }
         }
         return y
+    }
+
+    /// Inference: the same maxima without positions (`v > max ? v : max`, as training picks them),
+    /// in a branch-free loop over contiguous channels.
+    private func maximaOnly(_ x: Tensor, samples n: Int) {
+        let g = geometry, c = g.channels, out = y.pointer
+        g.forEachWindow(samples: n) { s, rows, columns, pixel in
+            let sample = x.pointer + s * g.inputCount, out = out + pixel * c
+            out.update(from: sample + (rows.lowerBound * g.width + columns.lowerBound) * c, count: c)
+            for ih in rows {
+                for iw in columns {
+                    let v = sample + (ih * g.width + iw) * c
+                    for ch in 0..<c { out[ch] = v[ch] > out[ch] ? v[ch] : out[ch] }
+                }
+            }
+        }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -68,6 +68,7 @@ final class Conv2DTests: XCTestCase {
     }
 
     func testInferenceForwardEqualsTrainingForward() {
+        // Stride 2 keeps im2col in inference too (3×3 stride 1 with 16+ channels runs Winograd: Winograd3x3Tests).
         let layer = Conv2D(inputShape: [6, 6, 2], filters: 3, kernelSize: 3, stride: 2)
         let bound = BoundLayer(layer, seed: 3)
         let x = Tensor(shape: [2, 6, 6, 2], values: GradientCheck.randomValues(144, seed: 4))

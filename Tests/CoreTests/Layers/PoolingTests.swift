@@ -23,6 +23,19 @@ final class PoolingTests: XCTestCase {
                        [3, 4.5, 7.5, 9])
     }
 
+    func testMaxPoolInferenceGivesTrainingsMaximaBitForBit() {
+        // Inference skips the argmax bookkeeping; its maxima (ties, negatives, ±0, same and valid
+        // padding, overlapping windows) must be exactly the training forward's.
+        for (pool, stride, padding) in [(2, 2, Padding.valid), (3, 2, .same), (3, 1, .same), (2, 2, .same)] {
+            let layer = MaxPool2D(inputShape: [7, 6, 5], poolSize: pool, stride: stride, padding: padding)
+            var values = GradientCheck.randomValues(2 * 7 * 6 * 5, seed: 31).map { ($0 * 4).rounded() / 4 }
+            values[3] = -0.0
+            let x = Tensor(shape: [2, 7, 6, 5], values: values)
+            XCTAssertEqual(layer.forward(x, mode: .inference).array.map(\.bitPattern),
+                           layer.forward(x, mode: training).array.map(\.bitPattern), "pool \(pool) stride \(stride) \(padding)")
+        }
+    }
+
     func testMaxPoolRoutesTiesToFirstMaximum() {
         let layer = MaxPool2D(inputShape: [2, 4, 1], poolSize: 2)
         let x = Tensor(shape: [1, 2, 4, 1], values: [1, 1, 0, 2,

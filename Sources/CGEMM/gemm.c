@@ -1,0 +1,221 @@
+// Distill's single-precision GEMM for AVX-512F CPUs (see include/distill_gemm.h).
+//
+// Loop nest (BLIS order): for each NC-column block of op(B), for each KC-deep slice of k,
+// pack op(B)[slice, block] into KC x 32 micro-panels (zero-padded); then for each 32-column
+// micro-panel and each 14-row block of op(A), the micro-kernel accumulates a 14 x 32 tile in
+// 28 zmm registers, reading op(A) in place (row stride and column stride given, no packing),
+// and writes it to C with alpha and beta (masked stores at the right edge). The first k slice
+// applies the caller's beta, later slices add (beta 1): a fixed summation order.
+#include "distill_gemm.h"
+
+#include <cpuid.h>
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MR = 14, NR = 32, KC = 256, MC = 14 * 24, NC = 4096 };
+
+
+static int cpu_has_avx512f(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & bit_OSXSAVE) || !(c & bit_FMA)) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    // XMM, YMM, opmask, ZMM_Hi256 and Hi16_ZMM state enabled by the OS.
+    if ((lo & 0xe6) != 0xe6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b & bit_AVX512F) != 0;
+}
+
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+static int detected;
+static void detect(void) { detected = cpu_has_avx512f(); }
+
+int distill_gemm_available(void) {
+    pthread_once(&detect_once, detect);
+    return detected;
+}
+
+// One grow-only, 64-byte aligned packing buffer per thread, freed when the thread ends.
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_once = PTHREAD_ONCE_INIT;
+struct pack_buffer { float *data; size_t capacity; };
+static void free_buffer(void *p) {
+    struct pack_buffer *buffer = p;
+    free(buffer->data);
+    free(buffer);
+}
+static void make_key(void) { pthread_key_create(&buffer_key, free_buffer); }
+
+static float *pack_buffer(size_t floats) {
+    pthread_once(&buffer_once, make_key);
+    struct pack_buffer *buffer = pthread_getspecific(buffer_key);
+    if (!buffer) {
+        buffer = calloc(1, sizeof *buffer);
+        if (!buffer || pthread_setspecific(buffer_key, buffer) != 0) { free(buffer); return NULL; }
+    }
+    if (buffer->capacity < floats) {
+        float *data = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        if (!data) return NULL;
+        free(buffer->data);
+        buffer->data = data;
+        buffer->capacity = floats;
+    }
+    return buffer->data;
+}
+
+// Packs op(B)[p0 ..< p0+kc, j0 ..< j0+nc] into ceil(nc/NR) micro-panels of kc x NR floats.
+__attribute__((target("avx512f")))
+static void pack_b(int transpose_b, const float *b, long ldb, long p0, long j0, long kc, long nc, float *out) {
+    for (long jr = 0; jr < nc; jr += NR) {
+        long cols = nc - jr < NR ? nc - jr : NR;
+        float *panel = out + jr * kc;
+        if (!transpose_b) {
+            __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+            __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+            const float *src = b + p0 * ldb + j0 + jr;
+            for (long p = 0; p < kc; p++, src += ldb) {
+                _mm512_store_ps(panel + p * NR, _mm512_maskz_loadu_ps(m0, src));
+                _mm512_store_ps(panel + p * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+            }
+        } else {
+            if (cols < NR) memset(panel, 0, sizeof(float) * (size_t)(kc * NR));
+            for (long j = 0; j < cols; j++) {
+                const float *src = b + (j0 + jr + j) * ldb + p0;
+                for (long p = 0; p < kc; p++) panel[p * NR + j] = src[p];
+            }
+        }
+    }
+}
+
+// Packs op(A)[i0 ..< i0+mc, p0 ..< p0+kc] into ceil(mc/MR) micro-panels of kc x MR floats
+// (rows past mc are zero).
+static void pack_a(int transpose_a, const float *a, long lda, long i0, long p0, long mc, long kc, float *out) {
+    for (long ir = 0; ir < mc; ir += MR) {
+        long rows = mc - ir < MR ? mc - ir : MR;
+        float *panel = out + ir * kc;
+        if (transpose_a) {
+            for (long p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ir;
+                float *dst = panel + p * MR;
+                long i = 0;
+                for (; i < rows; i++) dst[i] = src[i];
+                for (; i < MR; i++) dst[i] = 0;
+            }
+        } else {
+            if (rows < MR) memset(panel, 0, sizeof(float) * (size_t)(kc * MR));
+            for (long i = 0; i < rows; i++) {
+                const float *src = a + (i0 + ir + i) * lda + p0;
+                for (long p = 0; p < kc; p++) panel[p * MR + i] = src[p];
+            }
+        }
+    }
+}
+
+// The 14 x 32 micro-kernel. Row i of the A block starts at a + i * rs, element p of a row at
+// + p * cs; rows past `rows` repeat the last row (read but never stored, so no read past A).
+__attribute__((target("avx512f"), always_inline))
+static inline void tile(long kc, const float *a, long rs, long cs, const float *bp,
+                        float *c, long ldc, long rows, long cols, float alpha, float beta) {
+    const float *row[MR];
+#pragma unroll
+    for (int i = 0; i < MR; i++) row[i] = a + (i < rows ? i : rows - 1) * rs;
+    __m512 acc[MR][2];
+#pragma unroll
+    for (int i = 0; i < MR; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+        long offset = p * cs;
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(row[i][offset]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        bp += NR;
+    }
+    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        if (i >= rows) break;
+        float *ci = c + i * ldc;
+        __m512 r0 = alpha == 1.0f ? acc[i][0] : _mm512_mul_ps(va, acc[i][0]);
+        __m512 r1 = alpha == 1.0f ? acc[i][1] : _mm512_mul_ps(va, acc[i][1]);
+        if (beta == 1.0f) {
+            r0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        } else if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+// Two copies of the tile loop: A read in place along rows (column stride 1) or from a packed
+// micro-panel (row stride 1, column stride MR), so each has constant strides to address.
+__attribute__((target("avx512f")))
+static void tile_rows(long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols, float alpha, float beta) {
+    tile(kc, a, rs, 1, bp, c, ldc, rows, cols, alpha, beta);
+}
+__attribute__((target("avx512f")))
+static void tile_packed(long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha, float beta) {
+    tile(kc, a, 1, MR, bp, c, ldc, rows, cols, alpha, beta);
+}
+
+__attribute__((target("avx512f")))
+static void scale(float *c, long ldc, long m, long n, float beta) {
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (beta == 0.0f) memset(ci, 0, sizeof(float) * (size_t)n);
+        else for (long j = 0; j < n; j++) ci[j] *= beta;
+    }
+}
+
+int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb, float beta,
+                  float *c, long ldc) {
+    if (!distill_gemm_available()) return -1;
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) { if (beta != 1.0f) scale(c, ldc, m, n, beta); return 0; }
+    long ncMax = n < NC ? n : NC;
+    long kcMax = k < KC ? k : KC;
+    long mcMax = m < MC ? m : MC;
+    // op(A) is read in place along rows; along columns (transposed) it is packed first, since
+    // a 14-float column slice per k would touch a new cache line at every step.
+    int packA = transpose_a;
+    size_t bFloats = (size_t)(kcMax * ((ncMax + NR - 1) / NR * NR));
+    size_t aFloats = packA ? (size_t)(kcMax * ((mcMax + MR - 1) / MR * MR)) : 0;
+    float *packed = pack_buffer(bFloats + aFloats);
+    if (!packed) return -1;
+    float *packedA = packed + bFloats;
+    for (long j0 = 0; j0 < n; j0 += NC) {
+        long nc = n - j0 < NC ? n - j0 : NC;
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            long kc = k - p0 < KC ? k - p0 : KC;
+            float sliceBeta = p0 == 0 ? beta : 1.0f;
+            pack_b(transpose_b, b, ldb, p0, j0, kc, nc, packed);
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                if (packA) pack_a(transpose_a, a, lda, ic, p0, mc, kc, packedA);
+                for (long jr = 0; jr < nc; jr += NR) {
+                    long cols = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = packed + jr * kc;
+                    for (long ir = 0; ir < mc; ir += MR) {
+                        long rows = mc - ir < MR ? mc - ir : MR;
+                        float *cblock = c + (ic + ir) * ldc + j0 + jr;
+                        if (packA) tile_packed(kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta);
+                        else tile_rows(kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
