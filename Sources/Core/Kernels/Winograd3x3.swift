@@ -56,9 +56,9 @@ struct Winograd3x3 {
         transformKernel(kernel)
         let chunk = Swift.max(1, Winograd3x3.chunkBudget / (16 * tilesPerSample * (cin + cout)))
         let chunkTiles = Swift.min(chunk, n) * tilesPerSample
-        transformedInput.resize(to: [16 * chunkTiles * cin])
-        products.resize(to: [16 * chunkTiles * cout])
-        tileScratch.resize(to: [16 * cin])
+        transformedInput.resize(batch: 16 * chunkTiles * cin, item: [])
+        products.resize(batch: 16 * chunkTiles * cout, item: [])
+        tileScratch.resize(batch: 16 * cin, item: [])
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start), tiles = samples * tilesPerSample
             transformInput(x + start * geometry.inputCount, samples: samples, tiles: tiles)
@@ -78,9 +78,9 @@ struct Winograd3x3 {
     private func transformKernel(_ g: UnsafePointer<Float>) {
         let pairs = geometry.channels * filters
         if transformedFrom.count == 9 * pairs, memcmp(transformedFrom.pointer, g, 9 * pairs * MemoryLayout<Float>.size) == 0 { return }
-        transformedFrom.resize(to: [9 * pairs])
+        transformedFrom.resize(batch: 9 * pairs, item: [])
         transformedFrom.pointer.update(from: g, count: 9 * pairs)
-        transformedKernel.resize(to: [16 * pairs])
+        transformedKernel.resize(batch: 16 * pairs, item: [])
         let u = transformedKernel.pointer
         for pair in 0..<pairs {
             @inline(__always) func tap(_ row: Int, _ column: Int) -> Float { g[(row * 3 + column) * pairs + pair] }
