@@ -2,10 +2,11 @@
 //
 // Loop nest (BLIS order): for each NC-column block of op(B), for each KC-deep slice of k,
 // pack op(B)[slice, block] into KC x 32 micro-panels (zero-padded); then for each 32-column
-// micro-panel and each 14-row block of op(A), the micro-kernel accumulates a 14 x 32 tile in
-// 28 zmm registers, reading op(A) in place (row stride and column stride given, no packing),
-// and writes it to C with alpha and beta (masked stores at the right edge). The first k slice
-// applies the caller's beta, later slices add (beta 1): a fixed summation order.
+// micro-panel and each 14-row block of op(A) (blocked by MC rows for L2), the micro-kernel
+// accumulates a 14 x 32 tile in 28 zmm registers, reading op(A) in place when it is not
+// transposed (a transposed A is packed per MC x KC block first), and writes it to C with alpha
+// and beta (masked stores at the right edge). The first k slice applies the caller's beta,
+// later slices add (beta 1): a fixed summation order.
 #include "distill_gemm.h"
 
 #include <cpuid.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 
 enum { MR = 14, NR = 32, KC = 256, MC = 14 * 24, NC = 4096 };
-
 
 static int cpu_has_avx512f(void) {
     unsigned a, b, c, d;

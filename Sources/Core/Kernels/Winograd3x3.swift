@@ -2,18 +2,17 @@
 import Glibc
 #endif
 
-/// Inference-mode 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3)
+/// The forward of a 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3)
 /// (Lavin & Gray 2016): each 2×2 output tile comes from a 4×4 input tile with 16 multiplies per
 /// (input channel, output channel) instead of 36, so the GEMM work falls by 2.25×.
 ///
 /// With `V = Bᵀ d B` (input tile), `U = G g Gᵀ` (kernel) and `Y = Aᵀ M A`, the 16 products
 /// `M[ξ] = V[ξ] · U[ξ]` are GEMMs of `[tiles, Cin] × [Cin, Cout]`. All three transforms work on
 /// NHWC rows, so their inner loops run over contiguous channels. The kernel transform is kept
-/// with a copy of the kernel it came from and recomputed whenever the kernel's bits differ
-/// (a frozen teacher transforms once; a student evaluated between steps, after each step).
-/// Rounding differs from im2col's by a few
-/// ulps (checked against ``ConvolutionReference`` in the tests); the result depends only on the
-/// inputs, so every process computes the same bits.
+/// with a copy of the kernel it came from and recomputed whenever the kernel's bits differ (a
+/// frozen teacher transforms once, a training student once per step). Rounding differs from
+/// im2col's by a few ulps (checked against ``ConvolutionReference`` in the tests); the result
+/// depends only on the inputs, so every process computes the same bits.
 struct Winograd3x3 {
     /// Target size of the transformed input and product buffers of one chunk, in floats
     /// (4 MiB); a chunk holds whole samples.
