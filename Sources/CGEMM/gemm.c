@@ -1,7 +1,8 @@
 // Distill's single-precision GEMM for AVX-512F CPUs (see include/distill_gemm.h).
 //
 // Loop nest (BLIS order): for each NC-column block of op(B), for each KC-deep slice of k,
-// pack op(B)[slice, block] into KC x 32 micro-panels (zero-padded); then for each 32-column
+// pack op(B)[slice, block] into KC x 32 micro-panels (zero-padded; or read them from a buffer
+// distill_sgemm_pack filled once, for a right-hand side used by many products); then for each 32-column
 // micro-panel and each 14-row block of op(A) (blocked by MC rows for L2), the micro-kernel
 // accumulates a 14 x 32 tile in 28 zmm registers, reading op(A) in place when it is not
 // transposed (a transposed A is packed per MC x KC block first), and writes it to C with alpha
@@ -178,9 +179,32 @@ static void scale(float *c, long ldc, long m, long n, float beta) {
     }
 }
 
-int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
-                  const float *a, long lda, const float *b, long ldb, float beta,
-                  float *c, long ldc) {
+long distill_sgemm_packed_size(long n, long k) { return k * ((n + NR - 1) / NR * NR); }
+
+// Prepacked op(B) holds, for each NC-column block j0 and each KC-deep slice p0, that slice's
+// micro-panels (as pack_b writes them), blocks in j0 order and slices in p0 order: the slice
+// (j0, p0) starts at j0 * k + p0 * round_up(nc, NR).
+static const float *packed_slice(const float *packed, long j0, long p0, long k, long nc) {
+    return packed + j0 * k + p0 * ((nc + NR - 1) / NR * NR);
+}
+
+int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb, float *packed) {
+    if (!distill_gemm_available()) return -1;
+    for (long j0 = 0; j0 < n; j0 += NC) {
+        long nc = n - j0 < NC ? n - j0 : NC;
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            long kc = k - p0 < KC ? k - p0 : KC;
+            pack_b(transpose_b, b, ldb, p0, j0, kc, nc, (float *)packed_slice(packed, j0, p0, k, nc));
+        }
+    }
+    return 0;
+}
+
+// The loop nest of both entry points: op(B) is packed per slice into the thread's buffer, or
+// read from `prepacked` (then `b` is unused).
+static int multiply(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
+                    const float *a, long lda, const float *b, long ldb, const float *prepacked,
+                    float beta, float *c, long ldc) {
     if (!distill_gemm_available()) return -1;
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) { if (beta != 1.0f) scale(c, ldc, m, n, beta); return 0; }
@@ -190,23 +214,24 @@ int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, floa
     // op(A) is read in place along rows; along columns (transposed) it is packed first, since
     // a 14-float column slice per k would touch a new cache line at every step.
     int packA = transpose_a;
-    size_t bFloats = (size_t)(kcMax * ((ncMax + NR - 1) / NR * NR));
+    size_t bFloats = prepacked ? 0 : (size_t)(kcMax * ((ncMax + NR - 1) / NR * NR));
     size_t aFloats = packA ? (size_t)(kcMax * ((mcMax + MR - 1) / MR * MR)) : 0;
-    float *packed = pack_buffer(bFloats + aFloats);
-    if (!packed) return -1;
+    float *packed = bFloats + aFloats > 0 ? pack_buffer(bFloats + aFloats) : NULL;
+    if (bFloats + aFloats > 0 && !packed) return -1;
     float *packedA = packed + bFloats;
     for (long j0 = 0; j0 < n; j0 += NC) {
         long nc = n - j0 < NC ? n - j0 : NC;
         for (long p0 = 0; p0 < k; p0 += KC) {
             long kc = k - p0 < KC ? k - p0 : KC;
             float sliceBeta = p0 == 0 ? beta : 1.0f;
-            pack_b(transpose_b, b, ldb, p0, j0, kc, nc, packed);
+            const float *slice = prepacked ? packed_slice(prepacked, j0, p0, k, nc) : packed;
+            if (!prepacked) pack_b(transpose_b, b, ldb, p0, j0, kc, nc, packed);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
                 if (packA) pack_a(transpose_a, a, lda, ic, p0, mc, kc, packedA);
                 for (long jr = 0; jr < nc; jr += NR) {
                     long cols = nc - jr < NR ? nc - jr : NR;
-                    const float *bp = packed + jr * kc;
+                    const float *bp = slice + jr * kc;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long rows = mc - ir < MR ? mc - ir : MR;
                         float *cblock = c + (ic + ir) * ldc + j0 + jr;
@@ -218,4 +243,16 @@ int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, floa
         }
     }
     return 0;
+}
+
+int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
+                  const float *a, long lda, const float *b, long ldb, float beta,
+                  float *c, long ldc) {
+    return multiply(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
+}
+
+int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
+                         float beta, float *c, long ldc) {
+    // A is read in place and B is packed: no buffer, so this cannot fail once the kernel runs.
+    return multiply(0, 0, m, n, k, 1.0f, a, lda, NULL, 0, packed_b, beta, c, ldc);
 }

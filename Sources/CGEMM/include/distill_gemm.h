@@ -17,4 +17,18 @@ int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, floa
                   const float *a, long lda, const float *b, long ldb, float beta,
                   float *c, long ldc);
 
+/// Floats that `op(B)` (k x n) takes once packed by distill_sgemm_pack.
+long distill_sgemm_packed_size(long n, long k);
+
+/// Packs `op(B)` (k x n) into `packed`: distill_sgemm_packed_size(n, k) floats, 64-byte aligned.
+/// For a right-hand side used by many products (a frozen layer's weights, a transformed kernel
+/// used by several chunks). Returns 0, or -1 when the kernel is unavailable.
+int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb, float *packed);
+
+/// `C = A * B + beta * C` (A not transposed, alpha 1) with `op(B)` already packed by
+/// distill_sgemm_pack (same n and k): the same bits as distill_sgemm with that B. Needs no
+/// buffer, so it returns 0 whenever the kernel is available (else -1, C unchanged).
+int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
+                         float beta, float *c, long ldc);
+
 #endif

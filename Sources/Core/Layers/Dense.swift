@@ -17,8 +17,9 @@ public final class Dense: Layer {
     /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
     public var computesInputGradient: Bool = true
     /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward runs
-    /// the GEMM with beta 0 and then one pass adding the bias and applying this activation.
-    public var fusedActivation: FusedActivation?
+    /// the GEMM with beta 0 and then one pass adding the bias and applying this activation. The
+    /// weights must not change while it is set: the GEMM reads a copy packed at the first forward.
+    public var fusedActivation: FusedActivation? { didSet { packedKernel = nil } }
 
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -35,6 +36,9 @@ public final class Dense: Layer {
     /// The input of the last forward call, read by backward.
     private var input: Tensor?
     private let output: Tensor
+    /// The kernel packed for the GEMM at the first fused forward: a folded layer's weights never
+    /// change after folding (binding or setting ``fusedActivation`` drops it).
+    private var packedKernel: PackedMatrix?
     private let inputGradient: Tensor
 
     /// A layer mapping `inputFeatures` features to `units` features.
@@ -54,6 +58,7 @@ public final class Dense: Layer {
         precondition(parameters.count == (useBias ? 2 : 1), "Dense binds \(useBias ? 2 : 1) arrays, got \(parameters.count)")
         precondition(parameters[0].count == inputFeatures * units, "Dense kernel view has \(parameters[0].count) elements")
         kernel = parameters[0]
+        packedKernel = nil
         if useBias {
             precondition(parameters[1].count == units, "Dense bias view has \(parameters[1].count) elements")
             bias = parameters[1]
@@ -72,7 +77,13 @@ public final class Dense: Layer {
         let y = output.pointer
         if let fusedActivation {
             precondition(!mode.isTraining, "Dense with a fused activation is inference-only")
-            BLAS.gemm(m: n, n: units, k: inputFeatures, a: x.pointer, lda: inputFeatures, b: kernel.value, ldb: units, c: y, ldc: units)
+            let packed = packedKernel ?? {
+                let packed = PackedMatrix()
+                packed.pack(kernel.value, transposed: false, k: inputFeatures, n: units, ldb: units)
+                packedKernel = packed
+                return packed
+            }()
+            BLAS.gemm(m: n, a: x.pointer, lda: inputFeatures, packedB: packed, c: y, ldc: units)
             addBiasActivation(y, rows: n, columns: units, bias: bias.map { UnsafePointer($0.value) }, activation: fusedActivation)
             return output
         }

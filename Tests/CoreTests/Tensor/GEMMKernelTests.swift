@@ -148,6 +148,27 @@ final class GEMMKernelTests: XCTestCase {
         for result in results { XCTAssertEqual(result.map(\.bitPattern), first.map(\.bitPattern)) }
     }
 
+    /// A right-hand side packed once (``PackedMatrix``) gives the bits of the same product packed
+    /// per call: edge panels, several k slices, more than one 4096-column block, a transposed B,
+    /// and the storage reused by a smaller matrix.
+    func testPackedRightHandSideGivesTheSameBits() {
+        let packed = PackedMatrix()
+        for (transposeB, m, n, k, beta) in [(false, 37, 70, 600, Float(0)), (true, 15, 33, 257, 1), (false, 3, 4100, 300, 0),
+                                             (false, 29, 31, 5, 1)] {
+            let problem = Problem(transposeB: transposeB, m: m, n: n, k: k, beta: beta, seed: UInt64(n))
+            var out = problem.c
+            problem.b.withUnsafeBufferPointer { b in
+                packed.pack(b.baseAddress!, transposed: transposeB, k: k, n: n, ldb: problem.ldb)
+            }
+            problem.a.withUnsafeBufferPointer { a in
+                out.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(m: m, a: a.baseAddress!, lda: problem.lda, packedB: packed, beta: beta, c: c.baseAddress!, ldc: problem.ldc)
+                }
+            }
+            XCTAssertEqual(out.map(\.bitPattern), problem.run().map(\.bitPattern), "m \(m) n \(n) k \(k) transposed \(transposeB)")
+        }
+    }
+
     func testFingerprintNamesTheKernel() {
         XCTAssertTrue(ComputeFingerprint.current().hasSuffix(" / \(BLAS.kernelName)"))
         if BLAS.kernel == .openBLAS { XCTAssertTrue(BLAS.kernelName.hasPrefix("openblas ")) }
