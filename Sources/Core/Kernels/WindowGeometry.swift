@@ -27,6 +27,27 @@ struct WindowGeometry: Equatable {
         precondition(outHeight > 0 && outWidth > 0, "window \(kernel) does not fit input \(inputShape) with \(padding) padding")
     }
 
+    /// The geometry of the convolution that computes a stride-1 window's input gradient: it runs
+    /// over `dy [H', W', filters]` with the flipped kernel and `k − 1 − pad` padding, so its
+    /// output is `[H, W]` (the "full" correlation of `dy`). Nil for strides above 1.
+    func inputGradient(filters: Int) -> WindowGeometry? {
+        guard stride == 1 else { return nil }
+        return WindowGeometry(height: outHeight, width: outWidth, channels: filters, kernel: kernel, stride: 1,
+                              padTop: kernel - 1 - padTop, padLeft: kernel - 1 - padLeft, outHeight: height, outWidth: width)
+    }
+
+    private init(height: Int, width: Int, channels: Int, kernel: Int, stride: Int,
+                 padTop: Int, padLeft: Int, outHeight: Int, outWidth: Int) {
+        (self.height, self.width, self.channels, self.kernel, self.stride) = (height, width, channels, kernel, stride)
+        (self.padTop, self.padLeft, self.outHeight, self.outWidth) = (padTop, padLeft, outHeight, outWidth)
+    }
+
+    /// True when the windows cover the input exactly once: no padding, stride equal to the
+    /// window, and sides that are multiples of it.
+    var windowsTileInput: Bool {
+        padTop == 0 && padLeft == 0 && stride == kernel && outHeight * kernel == height && outWidth * kernel == width
+    }
+
     /// Elements of one input sample, `H·W·C`.
     var inputCount: Int { height * width * channels }
     /// Output pixels of one sample, `OH·OW`.

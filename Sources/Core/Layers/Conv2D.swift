@@ -6,8 +6,9 @@
 /// the batch size. Training-mode forward keeps only a reference to its input: backward
 /// recomputes im2col chunk by chunk, which is cheaper than the gemms it feeds and keeps memory
 /// bounded. The input tensor must therefore stay unchanged between `forward` and `backward`.
-/// The forward of a 3×3 stride-1 convolution with at least 16 input and 8 output channels runs
-/// ``Winograd3x3`` instead (2.25× fewer multiplies); its backward is the im2col one above.
+/// The forward of a 3×3 stride-1 convolution with at least 16 input channels runs
+/// ``Winograd3x3`` instead (4× fewer multiplies), and so does its input gradient when `Cout` is
+/// at least 16 too (the forward of `dy` with the flipped kernel); the kernel gradient stays im2col.
 public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -36,6 +37,11 @@ public final class Conv2D: Layer {
     private let geometry: WindowGeometry
     /// The forward path of 3×3 stride-1 convolutions with enough channels (nil for other shapes).
     private let winograd: Winograd3x3?
+    /// The input gradient of the same convolutions, when `Cout` is enough channels too: the
+    /// forward of `dy` with ``flippedKernel`` (nil for other shapes: col2im).
+    private let inputGradientWinograd: Winograd3x3?
+    /// `[k, k, Cout, Cin]`: the kernel rotated by 180° with its channel axes swapped.
+    private let flippedKernel = Tensor(shape: [0])
     /// `[k·k·Cin]`, the shape of one im2col row.
     private let patchShape: [Int]
     private var kernel: ParameterView?
@@ -55,7 +61,11 @@ public final class Conv2D: Layer {
         self.inputShape = inputShape
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
         patchShape = [geometry.patchCount]
-        winograd = Winograd3x3.applies(to: geometry, filters: filters) ? Winograd3x3(geometry: geometry, filters: filters) : nil
+        winograd = Winograd3x3.applies(to: geometry) ? Winograd3x3(geometry: geometry, filters: filters) : nil
+        let forward = geometry
+        inputGradientWinograd = forward.inputGradient(filters: filters).flatMap { transposed in
+            Winograd3x3.applies(to: transposed) ? Winograd3x3(geometry: transposed, filters: forward.channels) : nil
+        }
         self.filters = filters
         self.kernelSize = kernelSize
         self.stride = stride
@@ -164,7 +174,13 @@ public final class Conv2D: Layer {
             }
             return dx
         }
-        dx.zero()
+        let viaWinograd = computesInputGradient ? inputGradientWinograd : nil
+        if let viaWinograd {
+            flipKernel(kernel.value)
+            viaWinograd.forward(dy.pointer, samples: n, kernel: flippedKernel.pointer, bias: nil, activation: .identity, into: dx.pointer)
+        } else {
+            dx.zero()
+        }
         let kk = g.patchCount, chunk = chunkSamples
         col.resize(batch: Swift.min(chunk, n) * pixels, item: patchShape)
         for start in Swift.stride(from: 0, to: n, by: chunk) {
@@ -173,12 +189,26 @@ public final class Conv2D: Layer {
             g.im2col(x.pointer + start * g.inputCount, samples: samples, into: col.pointer)
             BLAS.gemm(transposeA: true, m: kk, n: cout, k: rows, a: col.pointer, lda: kk,
                       b: dyChunk, ldb: cout, beta: 1, c: dKernel, ldc: cout)
-            if computesInputGradient {
+            if computesInputGradient && viaWinograd == nil {
                 BLAS.gemm(transposeB: true, m: rows, n: kk, k: cout, a: dyChunk, lda: cout,
                           b: kernel.value, ldb: cout, c: col.pointer, ldc: kk)
                 g.col2im(col.pointer, samples: samples, addingInto: dx.pointer + start * g.inputCount)
             }
         }
         return dx
+    }
+
+    /// ``flippedKernel``: tap `(r, c)` of `[k, k, Cout, Cin]` is tap `(k−1−r, k−1−c)` of the
+    /// kernel, transposed (the kernel of the convolution giving the input gradient).
+    private func flipKernel(_ w: UnsafePointer<Float>) {
+        let taps = kernelSize * kernelSize, cin = geometry.channels, cout = filters
+        flippedKernel.resize(batch: taps * cin * cout, item: [])
+        let flipped = flippedKernel.pointer
+        for tap in 0..<taps {
+            let source = w + (taps - 1 - tap) * cin * cout, destination = flipped + tap * cout * cin
+            for ci in 0..<cin {
+                for co in 0..<cout { destination[co * cin + ci] = source[ci * cout + co] }
+            }
+        }
     }
 }

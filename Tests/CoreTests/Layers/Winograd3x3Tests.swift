@@ -1,7 +1,7 @@
 import XCTest
 @testable import Core
 
-/// The Winograd F(2×2, 3×3) forward of `Conv2D` against the float64 direct convolution: same and
+/// The Winograd F(4×4, 3×3) forward of `Conv2D` against the float64 direct convolution: same and
 /// valid padding, odd and even sizes (partial output tiles), bias and the fused activations,
 /// chunks of whole samples, and the layer's gradients (im2col backward) against the reference.
 final class Winograd3x3Tests: XCTestCase {
@@ -19,9 +19,10 @@ final class Winograd3x3Tests: XCTestCase {
     func testMatchesDirectConvolution() {
         for (height, width, cin, cout, padding, batch) in [(8, 8, 16, 32, Padding.same, 2), (7, 5, 17, 9, .same, 3),
                                                              (9, 6, 16, 33, .valid, 2), (4, 4, 64, 64, .same, 1),
-                                                             (3, 3, 16, 8, .valid, 2)] {
+                                                             (3, 3, 16, 8, .valid, 2), (6, 7, 70, 5, .same, 2),
+                                                             (12, 12, 130, 67, .same, 1)] {
             let g = WindowGeometry(inputShape: [height, width, cin], kernel: 3, stride: 1, padding: padding)
-            XCTAssertTrue(Winograd3x3.applies(to: g, filters: cout))
+            XCTAssertTrue(Winograd3x3.applies(to: g))
             let x = values(batch * g.inputCount, seed: 1), kernel = values(9 * cin * cout, seed: 2), bias = values(cout, seed: 3)
             let expected = ConvolutionReference.forward(x: x, batch: batch, geometry: g, kernel: kernel, bias: bias, filters: cout)
             var y = [Float](repeating: .nan, count: expected.count)
@@ -37,25 +38,29 @@ final class Winograd3x3Tests: XCTestCase {
     }
 
     func testConvLayerForwardAndGradientsMatchReference() {
-        let layer = Conv2D(inputShape: [10, 10, 16], filters: 24, kernelSize: 3)
-        let bound = BoundLayer(layer, seed: 5)
-        let kernel = Array(bound.parameters[0..<(9 * 16 * 24)]), bias = Array(bound.parameters[(9 * 16 * 24)..<(9 * 16 * 24 + 24)])
-        let g = WindowGeometry(inputShape: [10, 10, 16], kernel: 3, stride: 1, padding: .same)
-        let x = Tensor(shape: [3, 10, 10, 16], values: values(3 * 1600, seed: 6))
-        let expected = ConvolutionReference.forward(x: x.array, batch: 3, geometry: g, kernel: kernel, bias: bias, filters: 24)
-        let training = layer.forward(x, mode: .training(random: KeyedRandom(seed: 1), sampleOffset: 0)).array
-        XCTAssertLessThan(relativeError(training, expected), 1e-5)
-        let dy = values(3 * 100 * 24, seed: 9)
-        let reference = ConvolutionReference.backward(x: x.array, batch: 3, geometry: g, kernel: kernel, dy: dy, filters: 24)
-        let dx = layer.backward(Tensor(shape: [3, 10, 10, 24], values: dy)).array
-        XCTAssertLessThan(relativeError(dx, reference.dx), 1e-5)
-        XCTAssertLessThan(relativeError(Array(bound.gradients[0..<(9 * 16 * 24)]), reference.dKernel), 1e-5)
-        XCTAssertEqual(layer.forward(x, mode: .inference).array, training, "inference and training share the forward")
-        for activation in [FusedActivation.relu, .leakyReLU(alpha: 0.1)] {
-            layer.fusedActivation = activation
-            let fused = layer.forward(x, mode: .inference).array
-            let slope = activation.negativeSlope
-            XCTAssertLessThan(relativeError(fused, expected.map { $0 > 0 ? $0 : slope * $0 }), 1e-5, "\(activation)")
+        // 24 output channels: the input gradient runs Winograd too; 12: it stays col2im.
+        for (shape, cout, padding) in [([10, 10, 16], 24, Padding.same), ([9, 7, 16], 20, .valid), ([6, 5, 16], 12, .same)] {
+            let layer = Conv2D(inputShape: shape, filters: cout, kernelSize: 3, padding: padding)
+            let bound = BoundLayer(layer, seed: 5)
+            let taps = 9 * shape[2] * cout
+            let kernel = Array(bound.parameters[0..<taps]), bias = Array(bound.parameters[taps..<(taps + cout)])
+            let g = WindowGeometry(inputShape: shape, kernel: 3, stride: 1, padding: padding)
+            let x = Tensor(shape: [3] + shape, values: values(3 * g.inputCount, seed: 6))
+            let expected = ConvolutionReference.forward(x: x.array, batch: 3, geometry: g, kernel: kernel, bias: bias, filters: cout)
+            let training = layer.forward(x, mode: .training(random: KeyedRandom(seed: 1), sampleOffset: 0)).array
+            XCTAssertLessThan(relativeError(training, expected), 1e-5, "\(shape) → \(cout)")
+            let dy = values(3 * g.outputPixels * cout, seed: 9)
+            let reference = ConvolutionReference.backward(x: x.array, batch: 3, geometry: g, kernel: kernel, dy: dy, filters: cout)
+            let dx = layer.backward(Tensor(shape: [3, g.outHeight, g.outWidth, cout], values: dy)).array
+            XCTAssertLessThan(relativeError(dx, reference.dx), 1e-5, "\(shape) → \(cout)")
+            XCTAssertLessThan(relativeError(Array(bound.gradients[0..<taps]), reference.dKernel), 1e-5, "\(shape) → \(cout)")
+            XCTAssertEqual(layer.forward(x, mode: .inference).array, training, "inference and training share the forward")
+            for activation in [FusedActivation.relu, .leakyReLU(alpha: 0.1)] {
+                layer.fusedActivation = activation
+                let fused = layer.forward(x, mode: .inference).array
+                let slope = activation.negativeSlope
+                XCTAssertLessThan(relativeError(fused, expected.map { $0 > 0 ? $0 : slope * $0 }), 1e-5, "\(activation)")
+            }
         }
     }
 
@@ -77,9 +82,8 @@ final class Winograd3x3Tests: XCTestCase {
     }
 
     func testFewChannelsAndOtherWindowsKeepIm2col() {
-        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 3], kernel: 3, stride: 1, padding: .same), filters: 64))
-        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 64], kernel: 3, stride: 1, padding: .same), filters: 4))
-        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 64], kernel: 3, stride: 2, padding: .same), filters: 64))
-        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 64], kernel: 5, stride: 1, padding: .same), filters: 64))
+        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 3], kernel: 3, stride: 1, padding: .same)))
+        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 64], kernel: 3, stride: 2, padding: .same)))
+        XCTAssertFalse(Winograd3x3.applies(to: WindowGeometry(inputShape: [32, 32, 64], kernel: 5, stride: 1, padding: .same)))
     }
 }
