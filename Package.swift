@@ -25,10 +25,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Distill's own sgemm for AVX-512F CPUs (docs/PERFORMANCE.md); OpenBLAS everywhere else.
         .target(name: "CGEMM"),
+        // Winograd F(4x4, 3x3) transforms for 3x3 convolutions (docs/PERFORMANCE.md).
+        .target(name: "CWinograd"),
+        // CRC-32C with SSE4.2's CRC32 instruction, for the wire's payload checksums.
+        .target(name: "CChecksum"),
         .target(
             name: "Core",
             dependencies: [
-                "CBLAS", "CGEMM", "CZMQ", "CZlib",
+                "CBLAS", "CChecksum", "CGEMM", "CWinograd", "CZMQ", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

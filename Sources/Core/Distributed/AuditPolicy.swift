@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Audit by recomputation: a keyed-random fraction of shards is computed by a second,
 /// different worker and the two results are compared. A shard's result does not depend on who
 /// computed it, so honest workers agree: bit for bit on the same compute fingerprint, within a
@@ -54,6 +58,10 @@ public struct AuditPolicy: Sendable, Equatable {
     }
 
     private static func identical(_ a: [Float], _ b: [Float]) -> Bool {
-        a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
+        a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
     }
 }

@@ -146,8 +146,9 @@ struct StepDispatch {
 
     private func settle(_ shard: inout Shard, with chosen: Candidate, audit: AuditPolicy) -> Outcome {
         shard.settled = chosen.result
+        // The chosen result is not compared with itself (a whole gradient's worth of work).
         let liars = shard.candidates.filter {
-            !audit.agree(chosen.result, fingerprint: chosen.fingerprint, $0.result, fingerprint: $0.fingerprint)
+            $0.worker != chosen.worker && !audit.agree(chosen.result, fingerprint: chosen.fingerprint, $0.result, fingerprint: $0.fingerprint)
         }.map(\.worker)
         let revoked = shard.holders.map(\.worker)
         shard.holders.removeAll()

@@ -2,9 +2,9 @@
 /// step (after the shard-order reduce, before the optimiser), so single-process and distributed
 /// runs clip the same numbers the same way.
 ///
-/// The global L2 norm is a sequential sum of squares in Double over all student gradients,
-/// which is deterministic and finite exactly when every element is finite (Float squares stay
-/// far below Double's range). Elementwise clamping comes first, then norm scaling, so the
+/// The global L2 norm is a sum of squares in Double over all student gradients in a fixed order
+/// (``sumOfSquares(_:count:)``), which is deterministic and finite exactly when every element is
+/// finite (Float squares stay far below Double's range). Elementwise clamping comes first, then norm scaling, so the
 /// result satisfies both bounds.
 public struct GradientClipping: Sendable, Equatable {
     /// Elements are clamped to [−maxValue, maxValue]; 0: off.
@@ -35,21 +35,17 @@ public struct GradientClipping: Sendable, Equatable {
     public func apply(to gradient: UnsafeMutableBufferPointer<Float>) -> Outcome {
         let g = gradient.baseAddress!
         let n = gradient.count
-        var sumOfSquares = 0.0
-        for i in 0..<n { sumOfSquares += Double(g[i]) * Double(g[i]) }
-        let norm = sumOfSquares.squareRoot()
+        let norm = GradientClipping.sumOfSquares(g, count: n).squareRoot()
         guard norm.isFinite else { return Outcome(norm: norm, clipped: false) }
         var clipped = false
         var clippedNorm = norm
         if maxValue > 0 {
             var changed = false
-            var clampedSquares = 0.0
             for i in 0..<n {
                 let v = Swift.min(Swift.max(g[i], -maxValue), maxValue)
                 if v != g[i] { changed = true; g[i] = v }
-                clampedSquares += Double(v) * Double(v)
             }
-            if changed { clipped = true; clippedNorm = clampedSquares.squareRoot() }
+            if changed { clipped = true; clippedNorm = GradientClipping.sumOfSquares(g, count: n).squareRoot() }
         }
         if maxNorm > 0, clippedNorm > Double(maxNorm) {
             let scale = Float(Double(maxNorm) / clippedNorm)
@@ -57,5 +53,25 @@ public struct GradientClipping: Sendable, Equatable {
             clipped = true
         }
         return Outcome(norm: norm, clipped: clipped)
+    }
+
+    /// `Σ g[i]²` in Double, in eight lanes (element `i` goes to lane `i mod 8`, the last `n mod 8`
+    /// elements to lanes 0, 1, …) added together in lane order at the end: a fixed order, so every
+    /// process gets the same bits, with eight independent chains of additions instead of one.
+    static func sumOfSquares(_ g: UnsafePointer<Float>, count n: Int) -> Double {
+        var low = SIMD4<Double>(), high = SIMD4<Double>()
+        var i = 0
+        while i + 8 <= n {
+            let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            let a = SIMD4<Double>(v.lowHalf), b = SIMD4<Double>(v.highHalf)
+            low += a * a
+            high += b * b
+            i += 8
+        }
+        var lanes = SIMD8<Double>(lowHalf: low, highHalf: high)
+        for lane in 0..<(n - i) { lanes[lane] += Double(g[i + lane]) * Double(g[i + lane]) }
+        var sum = 0.0
+        for lane in 0..<8 { sum += lanes[lane] }
+        return sum
     }
 }

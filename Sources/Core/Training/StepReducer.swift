@@ -19,21 +19,34 @@ public enum StepReducer {
         precondition(!ordered.isEmpty, "reducing an empty step")
         let n = meanGradient.count
         let out = meanGradient.baseAddress!
-        ordered[0].gradients.withUnsafeBufferPointer { g in
-            precondition(g.count == n, "shard \(ordered[0].shardIndex) has \(g.count) gradients, expected \(n)")
-            out.update(from: g.baseAddress!, count: n)
-        }
-        for r in ordered.dropFirst() {
-            r.gradients.withUnsafeBufferPointer { g in
-                precondition(g.count == n, "shard \(r.shardIndex) has \(g.count) gradients, expected \(n)")
-                let p = g.baseAddress!
-                for i in 0..<n { out[i] += p[i] }
-            }
+        for r in ordered {
+            precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
         }
         let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
         let scale = 1 / Float(loss.count)
-        for i in 0..<n { out[i] *= scale }
+        // Block by block (the block stays in L1): the first shard, plus each later one in order,
+        // times the scale. The same arithmetic as whole-array passes, with a third of their traffic.
+        let block = 4096
+        if n > 0 { withGradientPointers(ordered[...]) { shards in
+            for start in Swift.stride(from: 0, to: n, by: block) {
+                let end = Swift.min(start + block, n)
+                (out + start).update(from: shards[0] + start, count: end - start)
+                for shard in shards.dropFirst() {
+                    for i in start..<end { out[i] += shard[i] }
+                }
+                for i in start..<end { out[i] *= scale }
+            }
+        } }
         return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count))
+    }
+
+    /// Calls `body` with the first element of every result's gradients, all valid at once.
+    private static func withGradientPointers(_ results: ArraySlice<ShardResult>, collected: [UnsafePointer<Float>] = [],
+                                             _ body: ([UnsafePointer<Float>]) -> Void) {
+        guard let first = results.first else { return body(collected) }
+        first.gradients.withUnsafeBufferPointer { g in
+            withGradientPointers(results.dropFirst(), collected: collected + [g.baseAddress!], body)
+        }
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {

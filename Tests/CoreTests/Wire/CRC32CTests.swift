@@ -18,8 +18,9 @@ final class CRC32CTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum((0..<32).map { UInt8($0) }), 0x46DD_794E)
     }
 
-    /// The slicing-by-8 kernel against the bitwise definition, for every length 0...40 and
-    /// every split point, so both the 8-byte loop, the tail and incremental updates are covered.
+    /// Both kernels (the CRC32 instruction where the CPU has it, and slicing-by-8) against the
+    /// bitwise definition, for every length 0...40 and every split point, so the 8-byte loops,
+    /// the tails and incremental updates are covered.
     func testSlicingMatchesReferenceForAllLengthsAndSplits() {
         let random = KeyedRandom(seed: 11)
         let data = (0..<40).map { UInt8(truncatingIfNeeded: random.bits(UInt64($0))) }
@@ -28,10 +29,13 @@ final class CRC32CTests: XCTestCase {
             let expected = CRC32C.reference(bytes)
             XCTAssertEqual(CRC32C.checksum(bytes), expected, "length \(length)")
             for split in 0...length {
-                var crc = CRC32C()
+                var crc = CRC32C(), sliced = CRC32C()
                 crc.update(Array(bytes[0..<split]))
                 crc.update(Array(bytes[split...]))
+                Array(bytes[0..<split]).withUnsafeBytes { sliced.updateBySlicing($0) }
+                Array(bytes[split...]).withUnsafeBytes { sliced.updateBySlicing($0) }
                 XCTAssertEqual(crc.value, expected, "length \(length) split \(split)")
+                XCTAssertEqual(sliced.value, expected, "slicing-by-8, length \(length) split \(split)")
             }
         }
     }

@@ -1,0 +1,15 @@
+#ifndef DISTILL_CRC32C_H
+#define DISTILL_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has SSE4.2's CRC32 instruction (CPUID), else 0.
+int distill_crc32c_available(void);
+
+/// Continues a CRC-32C (Castagnoli, reflected) over `count` bytes from the raw register state
+/// `state` (the caller applies the initial value and final XOR) with SSE4.2's CRC32 instruction,
+/// eight bytes at a time. Call only when distill_crc32c_available() is 1.
+uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count);
+
+#endif
