@@ -24,8 +24,8 @@ final class PoolingTests: XCTestCase {
     }
 
     func testMaxPoolInferenceGivesTrainingsMaximaBitForBit() {
-        // Inference skips the argmax bookkeeping; its maxima (ties, negatives, ±0, same and valid
-        // padding, overlapping windows) must be exactly the training forward's.
+        // Training keeps its input for backward; its maxima (ties, negatives, ±0, same and valid
+        // padding, overlapping windows) must be exactly the inference forward's.
         for (pool, stride, padding) in [(2, 2, Padding.valid), (3, 2, .same), (3, 1, .same), (2, 2, .same)] {
             let layer = MaxPool2D(inputShape: [7, 6, 5], poolSize: pool, stride: stride, padding: padding)
             var values = GradientCheck.randomValues(2 * 7 * 6 * 5, seed: 31).map { ($0 * 4).rounded() / 4 }
@@ -44,6 +44,10 @@ final class PoolingTests: XCTestCase {
         let dx = layer.backward(Tensor(shape: [1, 1, 2, 1], values: [5, 7])).array
         XCTAssertEqual(dx, [5, 0, 0, 7,
                             0, 0, 0, 0])
+        // Overlapping windows (3×3 every pixel, same padding) add the gradients routed to one element.
+        let overlapping = MaxPool2D(inputShape: [2, 2, 1], poolSize: 3, stride: 1, padding: .same)
+        XCTAssertEqual(overlapping.forward(Tensor(shape: [1, 2, 2, 1], values: [4, 4, 1, 4]), mode: training).array, [4, 4, 4, 4])
+        XCTAssertEqual(overlapping.backward(Tensor(shape: [1, 2, 2, 1], values: [1, 2, 3, 4])).array, [10, 0, 0, 0])
     }
 
     func testMaxPoolMatchesReference() {
