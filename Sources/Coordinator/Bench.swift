@@ -9,8 +9,9 @@ struct Bench: ParsableCommand {
         discussion: """
             Example:
               distill-coordinator bench kd-step --teacher vgg8-teacher --batch 128
+              distill-coordinator bench layers --model seed-student --mode training
             """,
-        subcommands: [KDStep.self])
+        subcommands: [KDStep.self, BenchLayers.self])
 }
 
 /// Benchmarks the full KD step: (augmentation,) teacher forward, student forward/backward on
@@ -48,7 +49,7 @@ struct KDStep: ParsableCommand {
     func validate() throws {
         if parsedWorkerCounts == nil { throw ValidationError("--local-workers takes worker counts such as 2 or 1,2,4") }
         if batch < 1 || steps < 1 || warmup < 0 { throw ValidationError("--batch and --steps must be positive, --warmup not negative") }
-        if inputShape == nil { throw ValidationError("--input takes a shape such as 32x32x3 or 28x28x1") }
+        if KDStep.parseShape(input) == nil { throw ValidationError("--input takes a shape such as 32x32x3 or 28x28x1") }
         if !["sgd", "adam"].contains(optimizer) { throw ValidationError("--optimizer takes sgd or adam") }
         if peakSize < 0 { throw ValidationError("--peak-size must not be negative") }
     }
@@ -59,8 +60,9 @@ struct KDStep: ParsableCommand {
         return counts.allSatisfy({ ($0 ?? 0) > 0 }) ? counts.map { $0! } : nil
     }
 
-    private var inputShape: [Int]? {
-        let sides = input.split(separator: "x").map { Int($0) }
+    /// `HxWxC` as `[H, W, C]`, or nil unless it names three sides from 1 to 4096.
+    static func parseShape(_ text: String) -> [Int]? {
+        let sides = text.split(separator: "x").map { Int($0) }
         guard sides.count == 3, sides.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 4096 }) else { return nil }
         return sides.map { $0! }
     }
@@ -80,7 +82,7 @@ struct KDStep: ParsableCommand {
         try reportingErrors {
             let threads = self.threads > 0 ? self.threads : ProcessInfoCores.count
             let peak = peakSize > 0 ? SgemmPeak(threads: threads, size: peakSize) : nil
-            let shape = inputShape!
+            let shape = KDStep.parseShape(input)!
             let data = try BenchData(shape: shape, count: max(batch, 256), classes: 10)
             defer { data.remove() }
             var config = RunConfig()
