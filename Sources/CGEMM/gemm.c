@@ -116,11 +116,15 @@ static void pack_a(int transpose_a, const float *a, long lda, long i0, long p0, 
     }
 }
 
+// What the tile store applies after the last k slice: `bias` (NULL: none) for the tile's
+// columns, then the leaky rectifier with `slope` (1: identity).
+struct epilogue { const float *bias; float slope; };
+
 // The 14 x 32 micro-kernel. Row i of the A block starts at a + i * rs, element p of a row at
 // + p * cs; rows past `rows` repeat the last row (read but never stored, so no read past A).
 __attribute__((target("avx512f"), always_inline))
 static inline void tile(long kc, const float *a, long rs, long cs, const float *bp,
-                        float *c, long ldc, long rows, long cols, float alpha, float beta) {
+                        float *c, long ldc, long rows, long cols, float alpha, float beta, const struct epilogue *e) {
     const float *row[MR];
 #pragma unroll
     for (int i = 0; i < MR; i++) row[i] = a + (i < rows ? i : rows - 1) * rs;
@@ -140,7 +144,9 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
     }
     __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), zero = _mm512_setzero_ps();
+    __m512 bias0 = zero, bias1 = zero, slope = _mm512_set1_ps(e ? e->slope : 1.0f);
+    if (e && e->bias) { bias0 = _mm512_maskz_loadu_ps(m0, e->bias); bias1 = _mm512_maskz_loadu_ps(m1, e->bias + 16); }
 #pragma unroll
     for (int i = 0; i < MR; i++) {
         if (i >= rows) break;
@@ -154,6 +160,12 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
             r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
             r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
         }
+        if (e) {
+            // r + bias, then r > 0 ? r : slope * r: the bits of a separate pass over the stored C.
+            if (e->bias) { r0 = _mm512_add_ps(r0, bias0); r1 = _mm512_add_ps(r1, bias1); }
+            r0 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(r0, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, r0), r0);
+            r1 = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(r1, zero, _CMP_GT_OQ), _mm512_mul_ps(slope, r1), r1);
+        }
         _mm512_mask_storeu_ps(ci, m0, r0);
         _mm512_mask_storeu_ps(ci + 16, m1, r1);
     }
@@ -162,12 +174,14 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
 // Two copies of the tile loop: A read in place along rows (column stride 1) or from a packed
 // micro-panel (row stride 1, column stride MR), so each has constant strides to address.
 __attribute__((target("avx512f")))
-static void tile_rows(long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols, float alpha, float beta) {
-    tile(kc, a, rs, 1, bp, c, ldc, rows, cols, alpha, beta);
+static void tile_rows(long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
+                      float beta, const struct epilogue *e) {
+    tile(kc, a, rs, 1, bp, c, ldc, rows, cols, alpha, beta, e);
 }
 __attribute__((target("avx512f")))
-static void tile_packed(long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha, float beta) {
-    tile(kc, a, 1, MR, bp, c, ldc, rows, cols, alpha, beta);
+static void tile_packed(long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
+                        float beta, const struct epilogue *e) {
+    tile(kc, a, 1, MR, bp, c, ldc, rows, cols, alpha, beta, e);
 }
 
 __attribute__((target("avx512f")))
@@ -188,6 +202,17 @@ static const float *packed_slice(const float *packed, long j0, long p0, long k, 
     return packed + j0 * k + p0 * ((nc + NR - 1) / NR * NR);
 }
 
+// The epilogue over C alone (a product with k = 0): C + bias, then the rectifier.
+static void finish(float *c, long ldc, long m, long n, const struct epilogue *e) {
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        for (long j = 0; j < n; j++) {
+            float v = e->bias ? ci[j] + e->bias[j] : ci[j];
+            ci[j] = v > 0.0f ? v : e->slope * v;
+        }
+    }
+}
+
 int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb, float *packed) {
     if (!distill_gemm_available()) return -1;
     for (long j0 = 0; j0 < n; j0 += NC) {
@@ -204,10 +229,14 @@ int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb
 // read from `prepacked` (then `b` is unused).
 static int multiply(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
                     const float *a, long lda, const float *b, long ldb, const float *prepacked,
-                    float beta, float *c, long ldc) {
+                    float beta, float *c, long ldc, const struct epilogue *e) {
     if (!distill_gemm_available()) return -1;
     if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) { if (beta != 1.0f) scale(c, ldc, m, n, beta); return 0; }
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale(c, ldc, m, n, beta);
+        if (e) finish(c, ldc, m, n, e);
+        return 0;
+    }
     long ncMax = n < NC ? n : NC;
     long kcMax = k < KC ? k : KC;
     long mcMax = m < MC ? m : MC;
@@ -232,11 +261,14 @@ static int multiply(int transpose_a, int transpose_b, long m, long n, long k, fl
                 for (long jr = 0; jr < nc; jr += NR) {
                     long cols = nc - jr < NR ? nc - jr : NR;
                     const float *bp = slice + jr * kc;
+                    // The epilogue goes with the last k slice only.
+                    struct epilogue columns = { e && e->bias ? e->bias + j0 + jr : NULL, e ? e->slope : 1.0f };
+                    const struct epilogue *last = e && p0 + kc >= k ? &columns : NULL;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long rows = mc - ir < MR ? mc - ir : MR;
                         float *cblock = c + (ic + ir) * ldc + j0 + jr;
-                        if (packA) tile_packed(kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta);
-                        else tile_rows(kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta);
+                        if (packA) tile_packed(kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                        else tile_rows(kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                     }
                 }
             }
@@ -248,11 +280,12 @@ static int multiply(int transpose_a, int transpose_b, long m, long n, long k, fl
 int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, float alpha,
                   const float *a, long lda, const float *b, long ldb, float beta,
                   float *c, long ldc) {
-    return multiply(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
+    return multiply(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc, NULL);
 }
 
 int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
-                         float beta, float *c, long ldc) {
+                         const float *bias, float slope, float *c, long ldc) {
     // A is read in place and B is packed: no buffer, so this cannot fail once the kernel runs.
-    return multiply(0, 0, m, n, k, 1.0f, a, lda, NULL, 0, packed_b, beta, c, ldc);
+    struct epilogue e = { bias, slope };
+    return multiply(0, 0, m, n, k, 1.0f, a, lda, NULL, 0, packed_b, 0.0f, c, ldc, &e);
 }

@@ -25,10 +25,12 @@ long distill_sgemm_packed_size(long n, long k);
 /// used by several chunks). Returns 0, or -1 when the kernel is unavailable.
 int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb, float *packed);
 
-/// `C = A * B + beta * C` (A not transposed, alpha 1) with `op(B)` already packed by
-/// distill_sgemm_pack (same n and k): the same bits as distill_sgemm with that B. Needs no
+/// `C = act(A * B + bias)` (A not transposed, C not read) with `op(B)` already packed by
+/// distill_sgemm_pack (same n and k): `bias[j]` is added to column j (bias may be NULL), then
+/// `act(v) = v > 0 ? v : slope * v` (slope 1: identity), in the pass that stores C. The same
+/// bits as distill_sgemm with that B followed by a separate bias-and-activation pass. Needs no
 /// buffer, so it returns 0 whenever the kernel is available (else -1, C unchanged).
 int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
-                         float beta, float *c, long ldc);
+                         const float *bias, float slope, float *c, long ldc);
 
 #endif

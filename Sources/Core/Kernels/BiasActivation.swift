@@ -1,5 +1,5 @@
-/// The activation an inference-only ``Conv2D`` or ``Dense`` applies in the one pass after its
-/// GEMM that also adds the bias (set by ``Network/foldedForInference()``).
+/// The activation an inference-only ``Conv2D`` or ``Dense`` applies where it adds the bias, as
+/// its GEMM or Winograd output transform stores the output (set by ``Network/foldedForInference()``).
 public enum FusedActivation: Sendable, Equatable {
     /// `y = x + b`.
     case identity
@@ -19,7 +19,7 @@ public enum FusedActivation: Sendable, Equatable {
 }
 
 /// `y[r, c] = act(y[r, c] + bias[c])` in place for `rows` rows of `columns` floats (`bias` nil:
-/// no bias): the epilogue of an inference GEMM, run while the block it just wrote is in cache.
+/// no bias): the pass after an OpenBLAS product (Distill's kernel does it as it stores C).
 func addBiasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
                        bias: UnsafePointer<Float>?, activation: FusedActivation) {
     // y: [rows, columns], bias: [columns]

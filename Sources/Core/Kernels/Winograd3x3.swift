@@ -74,7 +74,7 @@ struct Winograd3x3 {
             transformInput(x + start * geometry.inputCount, samples: samples, tiles: tiles)
             let v = transformedInput.pointer, m = products.pointer
             for xi in 0..<planes {
-                BLAS.gemm(m: tiles, a: v + xi * tiles * cin, lda: cin, packedB: packedKernel[xi], c: m + xi * tiles * cout, ldc: cout)
+                BLAS.gemm(m: tiles, a: v + xi * tiles * cin, lda: cin, packedB: packedKernel[xi], c: m + xi * tiles * cout)
             }
             transformOutput(samples: samples, tiles: tiles, bias: bias, activation: activation,
                             into: y + start * geometry.outputPixels * cout)

@@ -26,8 +26,8 @@ public final class Conv2D: Layer {
     public let weightInit: WeightInit
     /// When false (the network's first layer), `backward` skips the input gradient and returns zeros.
     public var computesInputGradient: Bool = true
-    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward runs
-    /// each GEMM with beta 0 and then one pass adding the bias and applying this activation.
+    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward
+    /// applies this activation where it adds the bias (as the GEMM or Winograd stores the output).
     public var fusedActivation: FusedActivation?
 
     /// Target size of the im2col workspace in floats (256 KiB, a quarter of one core's L2; budgets
@@ -46,6 +46,8 @@ public final class Conv2D: Layer {
     private let patchShape: [Int]
     private var kernel: ParameterView?
     private var bias: ParameterView?
+    /// The kernel `[k·k·Cin, Cout]` packed for the im2col and 1×1 products, at each forward.
+    private let packedKernel = PackedMatrix()
     private let y = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
     private let col = Tensor(shape: [0])
@@ -105,13 +107,14 @@ public final class Conv2D: Layer {
         y.resize(batch: n, item: outputShape)
         savedInput = mode.isTraining ? x : nil
         precondition(fusedActivation == nil || !mode.isTraining, "Conv2D with a fused activation is inference-only")
-        if isPointwise {
-            product(x.pointer, rows: n * pixels, k: g.channels, kernel: kernel.value, into: y.pointer)
-            return y
-        }
         if let winograd {
             winograd.forward(x.pointer, samples: n, kernel: kernel.value, bias: bias.map { UnsafePointer($0.value) },
                              activation: fusedActivation ?? .identity, into: y.pointer)
+            return y
+        }
+        packedKernel.pack(kernel.value, transposed: false, k: g.patchCount, n: cout, ldb: cout)
+        if isPointwise {
+            product(x.pointer, rows: n * pixels, k: g.channels, into: y.pointer)
             return y
         }
         let kk = g.patchCount, chunk = chunkSamples
@@ -119,35 +122,16 @@ public final class Conv2D: Layer {
         for start in Swift.stride(from: 0, to: n, by: chunk) {
             let samples = Swift.min(chunk, n - start)
             g.im2col(x.pointer + start * g.inputCount, samples: samples, into: col.pointer)
-            product(col.pointer, rows: samples * pixels, k: kk, kernel: kernel.value, into: y.pointer + start * pixels * cout)
+            product(col.pointer, rows: samples * pixels, k: kk, into: y.pointer + start * pixels * cout)
         }
         return y
     }
 
-    /// `out [rows, Cout] = a [rows, k] · kernel [k, Cout] + bias`, then the fused activation if any.
-    private func product(_ a: UnsafePointer<Float>, rows: Int, k: Int, kernel: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let cout = filters
-        if let fusedActivation {
-            BLAS.gemm(m: rows, n: cout, k: k, a: a, lda: k, b: kernel, ldb: cout, c: out, ldc: cout)
-            addBiasActivation(out, rows: rows, columns: cout, bias: bias.map { UnsafePointer($0.value) }, activation: fusedActivation)
-        } else {
-            fillBias(out, rows: rows)
-            BLAS.gemm(m: rows, n: cout, k: k, a: a, lda: k, b: kernel, ldb: cout, beta: useBias ? 1 : 0, c: out, ldc: cout)
-        }
-    }
-
-    /// Writes the bias into `rows` output rows (the gemm then adds with beta 1), doubling the
-    /// filled block with each copy so a chunk takes log2(rows) `memcpy` calls. No-op without bias.
-    private func fillBias(_ y: UnsafeMutablePointer<Float>, rows: Int) {
-        guard let bias, rows > 0 else { return }
-        let cout = filters
-        y.update(from: bias.value, count: cout)
-        var filled = 1
-        while filled < rows {
-            let step = Swift.min(filled, rows - filled)
-            (y + filled * cout).update(from: y, count: step * cout)
-            filled += step
-        }
+    /// `out [rows, Cout] = act(a [rows, k] · kernel [k, Cout] + bias)` with the packed kernel; the
+    /// activation is the fused one of a folded layer, else the identity.
+    private func product(_ a: UnsafePointer<Float>, rows: Int, k: Int, into out: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(m: rows, a: a, lda: k, packedB: packedKernel, bias: bias.map { UnsafePointer($0.value) },
+                  activation: fusedActivation ?? .identity, c: out)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {

@@ -16,8 +16,8 @@ public final class Dense: Layer {
     /// When false, ``backward(_:)`` skips `dx = dy · Wᵀ` (for a first layer, whose input
     /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
     public var computesInputGradient: Bool = true
-    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward runs
-    /// the GEMM with beta 0 and then one pass adding the bias and applying this activation. The
+    /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward
+    /// adds the bias and applies this activation as the GEMM stores its output. The
     /// weights must not change while it is set: the GEMM reads a copy packed at the first forward.
     public var fusedActivation: FusedActivation? { didSet { packedKernel = nil } }
 
@@ -83,8 +83,8 @@ public final class Dense: Layer {
                 packedKernel = packed
                 return packed
             }()
-            BLAS.gemm(m: n, a: x.pointer, lda: inputFeatures, packedB: packed, c: y, ldc: units)
-            addBiasActivation(y, rows: n, columns: units, bias: bias.map { UnsafePointer($0.value) }, activation: fusedActivation)
+            BLAS.gemm(m: n, a: x.pointer, lda: inputFeatures, packedB: packed, bias: bias.map { UnsafePointer($0.value) },
+                      activation: fusedActivation, c: y)
             return output
         }
         if let bias {

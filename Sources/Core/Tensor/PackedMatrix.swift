@@ -1,7 +1,7 @@
 import CGEMM
 
 /// A GEMM right-hand side `op(B) [k, n]` prepared once for many products: packed into the
-/// micro-panels of Distill's kernel (so ``BLAS/gemm(m:a:lda:packedB:beta:c:ldc:)``
+/// micro-panels of Distill's kernel (so ``BLAS/gemm(m:a:lda:packedB:bias:activation:c:)``
 /// skips its packing), or, when OpenBLAS runs, a row-major copy of `op(B)`. Either way it owns
 /// its floats, so the matrix it came from may change or go away. A frozen layer packs its
 /// weights once; a transformed kernel used by several chunks is packed once per forward.
@@ -42,19 +42,21 @@ final class PackedMatrix {
 }
 
 extension BLAS {
-    /// `C = A · B + beta · C` with `B` prepared by ``PackedMatrix``: `A` is `[m, k]` (row stride
-    /// `lda`), `C` is `[m, n]` for the matrix's `k` and `n`. The same bits as
-    /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:kernel:)`` with the
-    /// unpacked `B` and the same kernel.
-    static func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packedB: PackedMatrix, beta: Float = 0,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+    /// `C = act(A · B + bias)` with `B` prepared by ``PackedMatrix``: `A` is `[m, k]` (row
+    /// stride `lda`), `C` is `[m, n]` contiguous for the matrix's `k` and `n`, `bias` is `[n]`
+    /// (nil: none), `act` the ``FusedActivation``. Distill's kernel applies bias and activation
+    /// as it stores C; elsewhere they are one pass after the product. Both give the bits of the
+    /// plain product followed by ``addBiasActivation(_:rows:columns:bias:activation:)``.
+    static func gemm(m: Int, a: UnsafePointer<Float>, lda: Int, packedB: PackedMatrix,
+                     bias: UnsafePointer<Float>? = nil, activation: FusedActivation = .identity, c: UnsafeMutablePointer<Float>) {
         let (n, k) = (packedB.n, packedB.k)
         if m == 0 || n == 0 { return }
         if packedB.kernel == .distillAVX512 {
             // Packed only where the kernel runs, and this product needs no buffer: it cannot fail.
-            _ = distill_sgemm_packed(m, n, k, a, lda, packedB.pointer, beta, c, ldc)
+            _ = distill_sgemm_packed(m, n, k, a, lda, packedB.pointer, bias, activation.negativeSlope, c, n)
             return
         }
-        gemm(m: m, n: n, k: k, a: a, lda: lda, b: packedB.pointer, ldb: n, beta: beta, c: c, ldc: ldc, kernel: .openBLAS)
+        gemm(m: m, n: n, k: k, a: a, lda: lda, b: packedB.pointer, ldb: n, c: c, ldc: n, kernel: .openBLAS)
+        addBiasActivation(c, rows: m, columns: n, bias: bias, activation: activation)
     }
 }

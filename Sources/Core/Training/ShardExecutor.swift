@@ -16,6 +16,10 @@ public final class ShardExecutor {
     /// How results carry gradients: under bfloat16 each shard's gradient sum is rounded here.
     public let gradientEncoding: GradientEncoding
     private let gradients: UnsafeMutableBufferPointer<Float>
+    /// The gradient array of the last result, refilled in place when no earlier result still
+    /// holds it (the trainer and the worker drop results after each step): a step then allocates
+    /// no array of one float per parameter (copy-on-write copies it if someone kept it).
+    private var resultGradients: [Float] = []
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
     /// The teacher's logits for the shard: brought by the task (from the coordinator's cache) or computed.
@@ -160,10 +164,15 @@ public final class ShardExecutor {
         }
         var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
         statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
+        let count = student.layout.parameterCount
+        if resultGradients.count != count { resultGradients = [Float](repeating: 0, count: count) }
+        if count > 0 {
+            resultGradients.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: gradients.baseAddress!, count: count) }
+        }
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
-            gradients: Array(gradients[0..<student.layout.parameterCount]),
+            gradients: resultGradients,
             computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding, teacherLogits: returned)
     }
 

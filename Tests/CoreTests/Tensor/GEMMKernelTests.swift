@@ -148,24 +148,39 @@ final class GEMMKernelTests: XCTestCase {
         for result in results { XCTAssertEqual(result.map(\.bitPattern), first.map(\.bitPattern)) }
     }
 
-    /// A right-hand side packed once (``PackedMatrix``) gives the bits of the same product packed
-    /// per call: edge panels, several k slices, more than one 4096-column block, a transposed B,
-    /// and the storage reused by a smaller matrix.
-    func testPackedRightHandSideGivesTheSameBits() {
+    /// A right-hand side packed once (``PackedMatrix``), with the bias and activation applied as
+    /// C is stored, gives the bits of the plain product followed by the separate bias-and-activation
+    /// pass: edge panels, several k slices, more than one 4096-column block, a transposed B, no
+    /// bias, and the storage reused by a smaller matrix.
+    func testPackedRightHandSideWithEpilogueGivesTheSameBits() {
         let packed = PackedMatrix()
-        for (transposeB, m, n, k, beta) in [(false, 37, 70, 600, Float(0)), (true, 15, 33, 257, 1), (false, 3, 4100, 300, 0),
-                                             (false, 29, 31, 5, 1)] {
-            let problem = Problem(transposeB: transposeB, m: m, n: n, k: k, beta: beta, seed: UInt64(n))
-            var out = problem.c
+        let cases: [(Bool, Int, Int, Int, Bool, FusedActivation)] = [
+            (false, 37, 70, 600, true, .relu), (true, 15, 33, 257, true, .leakyReLU(alpha: 0.1)),
+            (false, 3, 4100, 300, false, .identity), (false, 29, 31, 5, true, .identity), (true, 14, 32, 0, true, .relu)]
+        for (transposeB, m, n, k, withBias, activation) in cases {
+            var problem = Problem(transposeB: transposeB, m: m, n: n, k: k, seed: UInt64(n + k))
+            problem.ldc = n
+            problem.c = [Float](repeating: .nan, count: m * n)
+            let bias = (0..<n).map { Float($0 % 7) - 3 }
+            var expected = problem.run()
+            bias.withUnsafeBufferPointer { b in
+                expected.withUnsafeMutableBufferPointer {
+                    addBiasActivation($0.baseAddress!, rows: m, columns: n, bias: withBias ? b.baseAddress! : nil, activation: activation)
+                }
+            }
+            var out = [Float](repeating: .nan, count: m * n)
             problem.b.withUnsafeBufferPointer { b in
                 packed.pack(b.baseAddress!, transposed: transposeB, k: k, n: n, ldb: problem.ldb)
             }
             problem.a.withUnsafeBufferPointer { a in
-                out.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(m: m, a: a.baseAddress!, lda: problem.lda, packedB: packed, beta: beta, c: c.baseAddress!, ldc: problem.ldc)
+                bias.withUnsafeBufferPointer { b in
+                    out.withUnsafeMutableBufferPointer { c in
+                        BLAS.gemm(m: m, a: a.baseAddress!, lda: problem.lda, packedB: packed, bias: withBias ? b.baseAddress! : nil,
+                                  activation: activation, c: c.baseAddress!)
+                    }
                 }
             }
-            XCTAssertEqual(out.map(\.bitPattern), problem.run().map(\.bitPattern), "m \(m) n \(n) k \(k) transposed \(transposeB)")
+            XCTAssertEqual(out.map(\.bitPattern), expected.map(\.bitPattern), "m \(m) n \(n) k \(k) transposed \(transposeB) \(activation)")
         }
     }
 
