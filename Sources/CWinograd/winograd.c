@@ -54,6 +54,19 @@ void distill_winograd_kernel(const float *restrict g, long pairs, float *restric
     }
 }
 
+// The 1-D input transform Bt d of one tile column or row (d0 ... d5).
+static inline __attribute__((always_inline))
+struct six input_1d(float d0, float d1, float d2, float d3, float d4, float d5) {
+    return (struct six){
+        4.0f * d0 - 5.0f * d2 + d4,
+        (d3 + d4) - 4.0f * (d1 + d2),
+        (d4 - d3) + 4.0f * (d1 - d2),
+        (d4 - d2) + 2.0f * (d3 - d1),
+        (d4 - d2) + 2.0f * (d1 - d3),
+        4.0f * d1 - 5.0f * d3 + d5,
+    };
+}
+
 VARIANTS
 void distill_winograd_input(const float *d, long row_stride, long pixel_stride, long channels,
                             float *v, long plane) {
@@ -63,30 +76,34 @@ void distill_winograd_input(const float *d, long row_stride, long pixel_stride, 
         for (int j = 0; j < 6; j++) {
             const float *p = d + j * pixel_stride + c0;
             for (long c = 0; c < width; c++) {
-                float d0 = p[c], d1 = p[row_stride + c], d2 = p[2 * row_stride + c];
-                float d3 = p[3 * row_stride + c], d4 = p[4 * row_stride + c], d5 = p[5 * row_stride + c];
-                t[0][j][c] = 4.0f * d0 - 5.0f * d2 + d4;
-                t[1][j][c] = (d3 + d4) - 4.0f * (d1 + d2);
-                t[2][j][c] = (d4 - d3) + 4.0f * (d1 - d2);
-                t[3][j][c] = (d4 - d2) + 2.0f * (d3 - d1);
-                t[4][j][c] = (d4 - d2) + 2.0f * (d1 - d3);
-                t[5][j][c] = 4.0f * d1 - 5.0f * d3 + d5;
+                struct six r = input_1d(p[c], p[row_stride + c], p[2 * row_stride + c],
+                                        p[3 * row_stride + c], p[4 * row_stride + c], p[5 * row_stride + c]);
+                t[0][j][c] = r.v0; t[1][j][c] = r.v1; t[2][j][c] = r.v2;
+                t[3][j][c] = r.v3; t[4][j][c] = r.v4; t[5][j][c] = r.v5;
             }
         }
         for (int i = 0; i < 6; i++) {
             float *out = v + 6 * i * plane + c0;
             for (long c = 0; c < width; c++) {
-                float d0 = t[i][0][c], d1 = t[i][1][c], d2 = t[i][2][c];
-                float d3 = t[i][3][c], d4 = t[i][4][c], d5 = t[i][5][c];
-                out[c] = 4.0f * d0 - 5.0f * d2 + d4;
-                out[plane + c] = (d3 + d4) - 4.0f * (d1 + d2);
-                out[2 * plane + c] = (d4 - d3) + 4.0f * (d1 - d2);
-                out[3 * plane + c] = (d4 - d2) + 2.0f * (d3 - d1);
-                out[4 * plane + c] = (d4 - d2) + 2.0f * (d1 - d3);
-                out[5 * plane + c] = 4.0f * d1 - 5.0f * d3 + d5;
+                struct six r = input_1d(t[i][0][c], t[i][1][c], t[i][2][c], t[i][3][c], t[i][4][c], t[i][5][c]);
+                out[c] = r.v0; out[plane + c] = r.v1; out[2 * plane + c] = r.v2;
+                out[3 * plane + c] = r.v3; out[4 * plane + c] = r.v4; out[5 * plane + c] = r.v5;
             }
         }
     }
+}
+
+// The 1-D output transform At m of one product column or row (m0 ... m5).
+struct four { float v0, v1, v2, v3; };
+static inline __attribute__((always_inline))
+struct four output_1d(float m0, float m1, float m2, float m3, float m4, float m5) {
+    float sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4;
+    return (struct four){
+        m0 + sum12 + sum34,
+        difference12 + 2.0f * difference34,
+        sum12 + 4.0f * sum34,
+        difference12 + 8.0f * difference34 + m5,
+    };
 }
 
 // Row r of a tile's output (At m A) for one channel block: `t` holds At m. `add_bias` and
@@ -95,13 +112,9 @@ static inline __attribute__((always_inline))
 void output_row(const float t[6][BLOCK], long width, const float *bias, int add_bias, float slope,
                 float *out, long channels, int columns) {
     for (long c = 0; c < width; c++) {
-        float m0 = t[0][c], m1 = t[1][c], m2 = t[2][c], m3 = t[3][c], m4 = t[4][c], m5 = t[5][c];
-        float sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4;
+        struct four o = output_1d(t[0][c], t[1][c], t[2][c], t[3][c], t[4][c], t[5][c]);
         float b = add_bias ? bias[c] : 0.0f;
-        float o0 = m0 + sum12 + sum34;
-        float o1 = difference12 + 2.0f * difference34;
-        float o2 = sum12 + 4.0f * sum34;
-        float o3 = difference12 + 8.0f * difference34 + m5;
+        float o0 = o.v0, o1 = o.v1, o2 = o.v2, o3 = o.v3;
         if (add_bias) { o0 += b; o1 += b; o2 += b; o3 += b; }
         out[c] = o0 > 0.0f ? o0 : slope * o0;
         if (columns > 1) out[channels + c] = o1 > 0.0f ? o1 : slope * o1;
@@ -119,13 +132,9 @@ void distill_winograd_output(const float *m, long plane, long channels, const fl
         for (int j = 0; j < 6; j++) {
             const float *p = m + j * plane + c0;
             for (long c = 0; c < width; c++) {
-                float m0 = p[c], m1 = p[6 * plane + c], m2 = p[12 * plane + c];
-                float m3 = p[18 * plane + c], m4 = p[24 * plane + c], m5 = p[30 * plane + c];
-                float sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4;
-                t[0][j][c] = m0 + sum12 + sum34;
-                t[1][j][c] = difference12 + 2.0f * difference34;
-                t[2][j][c] = sum12 + 4.0f * sum34;
-                t[3][j][c] = difference12 + 8.0f * difference34 + m5;
+                struct four o = output_1d(p[c], p[6 * plane + c], p[12 * plane + c],
+                                          p[18 * plane + c], p[24 * plane + c], p[30 * plane + c]);
+                t[0][j][c] = o.v0; t[1][j][c] = o.v1; t[2][j][c] = o.v2; t[3][j][c] = o.v3;
             }
         }
         for (int r = 0; r < rows; r++) {
