@@ -34,12 +34,38 @@ final class CommandLineTests: XCTestCase {
 
     /// Every subcommand's help shows an example.
     func testEverySubcommandHasAnExample() throws {
-        for command in [["train"], ["evaluate"], ["compare"], ["bench"], ["bench", "kd-step"], ["keygen"],
+        for command in [["train"], ["evaluate"], ["compare"], ["bench"], ["bench", "kd-step"], ["bench", "layers"], ["keygen"],
                         ["status"], ["plot"], ["export"], ["import"], ["predict"]] {
             let help = try harness.run("distill-coordinator", command + ["--help"], label: command.joined(separator: "-"))
             XCTAssertTrue(help.out.contains("Example"), "\(command): \(help.out)")
             XCTAssertTrue(help.out.contains("  distill-coordinator \(command.joined(separator: " ")) "), "\(command): \(help.out)")
         }
+    }
+
+    /// `bench layers` times every layer of the model it is given, folded for inference or in
+    /// training, and says which mode it does not know.
+    func testBenchLayersReportsEveryLayer() throws {
+        func layers(_ mode: String) throws -> [[String: Any]] {
+            let run = try harness.run("distill-coordinator", ["bench", "layers", "--model", "hinton-student", "--input", "28x28x1",
+                                                              "--batch", "4", "--steps", "1", "--peak-size", "0", "--mode", mode],
+                                      label: "bench-layers-" + mode)
+            XCTAssertEqual(run.status, 0, run.err)
+            let last = try XCTUnwrap(run.out.split(separator: "\n").last)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+            XCTAssertEqual(json["benchmark"] as? String, "layers")
+            return try XCTUnwrap(json["layers"] as? [[String: Any]])
+        }
+        // Training: flatten, dense, relu, dense, relu, dense. Folded: the three dense layers, activations fused.
+        let training = try layers("training"), folded = try layers("inference")
+        XCTAssertEqual(training.map { $0["layer"] as? String }, ["Flatten", "Dense", "ReLU", "Dense", "ReLU", "Dense"])
+        XCTAssertEqual(folded.map { $0["layer"] as? String }, ["Dense", "Dense", "Dense"])
+        for row in training + folded {
+            XCTAssertGreaterThan(row["ms"] as? Double ?? 0, 0, "\(row)")
+            if row["layer"] as? String == "Dense" { XCTAssertGreaterThan(row["gflops"] as? Double ?? 0, 0, "\(row)") }
+        }
+        let wrong = try harness.run("distill-coordinator", ["bench", "layers", "--mode", "eval"], label: "bench-layers-wrong")
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.err.contains("--mode takes inference or training"), wrong.err)
     }
 
     func testMistakesGetExactMessages() throws {
