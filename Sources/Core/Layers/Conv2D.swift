@@ -64,9 +64,9 @@ public final class Conv2D: Layer {
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
         patchShape = [geometry.patchCount]
         winograd = Winograd3x3.applies(to: geometry) ? Winograd3x3(geometry: geometry, filters: filters) : nil
-        let forward = geometry
-        inputGradientWinograd = forward.inputGradient(filters: filters).flatMap { transposed in
-            Winograd3x3.applies(to: transposed) ? Winograd3x3(geometry: transposed, filters: forward.channels) : nil
+        let inputChannels = geometry.channels
+        inputGradientWinograd = geometry.inputGradient(filters: filters).flatMap { transposed in
+            Winograd3x3.applies(to: transposed) ? Winograd3x3(geometry: transposed, filters: inputChannels) : nil
         }
         self.filters = filters
         self.kernelSize = kernelSize

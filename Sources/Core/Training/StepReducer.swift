@@ -27,26 +27,17 @@ public enum StepReducer {
         // Block by block (the block stays in L1): the first shard, plus each later one in order,
         // times the scale. The same arithmetic as whole-array passes, with a third of their traffic.
         let block = 4096
-        if n > 0 { withGradientPointers(ordered[...]) { shards in
-            for start in Swift.stride(from: 0, to: n, by: block) {
-                let end = Swift.min(start + block, n)
-                (out + start).update(from: shards[0] + start, count: end - start)
-                for shard in shards.dropFirst() {
-                    for i in start..<end { out[i] += shard[i] }
+        for start in Swift.stride(from: 0, to: n, by: block) {
+            let end = Swift.min(start + block, n)
+            ordered[0].gradients.withUnsafeBufferPointer { (out + start).update(from: $0.baseAddress! + start, count: end - start) }
+            for r in ordered.dropFirst() {
+                r.gradients.withUnsafeBufferPointer { g in
+                    for i in start..<end { out[i] += g[i] }
                 }
-                for i in start..<end { out[i] *= scale }
             }
-        } }
-        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count))
-    }
-
-    /// Calls `body` with the first element of every result's gradients, all valid at once.
-    private static func withGradientPointers(_ results: ArraySlice<ShardResult>, collected: [UnsafePointer<Float>] = [],
-                                             _ body: ([UnsafePointer<Float>]) -> Void) {
-        guard let first = results.first else { return body(collected) }
-        first.gradients.withUnsafeBufferPointer { g in
-            withGradientPointers(results.dropFirst(), collected: collected + [g.baseAddress!], body)
+            for i in start..<end { out[i] *= scale }
         }
+        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count))
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {
