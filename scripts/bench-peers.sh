@@ -3,7 +3,9 @@
 # TensorFlow/Keras (tf.function), alternating, ROUNDS rounds (default 3), median per contender;
 # prints one table and, last, one JSON line:
 #   {"distill_samples_per_s":…, "fastest_peer":"…", "fastest_peer_samples_per_s":…, "ratio":…,
-#    "teacher_ratio":…, "fraction_of_peak":…}
+#    "teacher_ratio":…, "fraction_of_peak":…, "fastest_peer_fraction_of_peak":…}
+# (a peer's fraction of peak: its KD-step rate times Distill's FLOPs per sample, over the sgemm
+# peak Distill measured in the same round).
 # Usage: scripts/bench-peers.sh [--pair cnn|mlp] [BIN]   (BIN: folder of a release build, default .build/release)
 #   cnn: vgg8-teacher -> seed-student on 32x32x3;  mlp: hinton-teacher -> hinton-student on 28x28x1.
 # Everything runs with 2 compute threads (peers: 2 intra-op, 1 inter-op), batch 128, no augmentation,
@@ -49,18 +51,23 @@ def load(name):
     return [json.loads(open(f"{folder}/{name}-{r}.json").read()) for r in range(1, rounds + 1)]
 distill = load("distill")
 med = lambda rows, key: statistics.median(row[key] for row in rows)
-rows = {"distill": (med(distill, "samples_per_s"), med(distill, "teacher_samples_per_s"))}
+# A contender's fraction of the sgemm peak: its KD-step GFLOP/s (Distill's direct-convolution
+# FLOP count per sample, the same step) over the peak Distill measured in the same round.
+def fractions(runs):
+    return statistics.median(run["samples_per_s"] * d["gflop_per_sample"] / d["sgemm_gflops"] for run, d in zip(runs, distill))
+rows = {"distill": (med(distill, "samples_per_s"), med(distill, "teacher_samples_per_s"), fractions(distill))}
 for peer in peers:
     runs = load(peer)
-    rows[peer] = (med(runs, "samples_per_s"), med(runs, "teacher_samples_per_s"))
+    rows[peer] = (med(runs, "samples_per_s"), med(runs, "teacher_samples_per_s"), fractions(runs))
 fastest = max(peers, key=lambda p: rows[p][0])
 fastest_teacher = max(peers, key=lambda p: rows[p][1])
 d = distill[0]
 print(f"\nKD step, {pair} pair ({d['teacher']} -> {d['student']}, input {d['input']}), batch {d['batch']}, "
       f"{d['threads']} threads, median of {rounds} alternated rounds")
-print(f"{'':24}{'KD step samples/s':>20}{'Distill ÷ row':>15}{'teacher-only samples/s':>25}{'Distill ÷ row':>15}")
-for name, (kd, teacher) in rows.items():
-    print(f"{name:24}{kd:20.1f}{rows['distill'][0] / kd:14.2f}x{teacher:25.1f}{rows['distill'][1] / teacher:14.2f}x")
+print(f"{'':24}{'KD step samples/s':>20}{'Distill ÷ row':>15}{'teacher-only samples/s':>25}{'Distill ÷ row':>15}"
+      f"{'KD step of sgemm peak':>24}")
+for name, (kd, teacher, fraction) in rows.items():
+    print(f"{name:24}{kd:20.1f}{rows['distill'][0] / kd:14.2f}x{teacher:25.1f}{rows['distill'][1] / teacher:14.2f}x{fraction:24.3f}")
 per_round = [f"{x['samples_per_s']:.1f}" for x in distill]
 print(f"Distill ({distill[-1].get('sgemm_kernel', 'openblas')}) per round: {', '.join(per_round)} samples/s; sgemm peak per round: "
       + ", ".join(f"{x.get('sgemm_gflops', float('nan')):.1f}" for x in distill) + " GFLOP/s")
@@ -71,5 +78,6 @@ print("Distill step breakdown (ms, last round): " + ", ".join(f"{k} {v:.1f}" for
 print(json.dumps({"distill_samples_per_s": rows["distill"][0], "fastest_peer": fastest,
                   "fastest_peer_samples_per_s": rows[fastest][0], "ratio": rows["distill"][0] / rows[fastest][0],
                   "teacher_ratio": rows["distill"][1] / rows[fastest_teacher][1],
-                  "fraction_of_peak": med(distill, "fraction_of_peak")}))
+                  "fraction_of_peak": med(distill, "fraction_of_peak"),
+                  "fastest_peer_fraction_of_peak": rows[fastest][2]}))
 EOF

@@ -82,6 +82,19 @@ static void pack_b(int transpose_b, const float *b, long ldb, long p0, long j0, 
                 _mm512_store_ps(panel + p * NR, _mm512_maskz_loadu_ps(m0, src));
                 _mm512_store_ps(panel + p * NR + 16, _mm512_maskz_loadu_ps(m1, src + 16));
             }
+        } else if (ldb <= INT32_MAX / NR) {
+            // op(B) row p is column p of the stored B: gather it from the panel's 32 stored rows,
+            // 16 at a time (rows past `cols` read as zero).
+            __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+            __mmask16 m1 = cols >= 32 ? 0xffff : cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+            __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)ldb));
+            const float *src = b + (j0 + jr) * ldb + p0, *src16 = src + 16 * ldb;
+            for (long p = 0; p < kc; p++) {
+                _mm512_store_ps(panel + p * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, rows, src + p, 4));
+                _mm512_store_ps(panel + p * NR + 16,
+                                m1 ? _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, rows, src16 + p, 4) : _mm512_setzero_ps());
+            }
         } else {
             if (cols < NR) memset(panel, 0, sizeof(float) * (size_t)(kc * NR));
             for (long j = 0; j < cols; j++) {

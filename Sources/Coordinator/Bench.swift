@@ -116,7 +116,8 @@ struct KDStep: ParsableCommand {
                 images: Array(setup.train.images[0..<(batch * setup.train.imageBytes)]), labels: Array(setup.train.labels[0..<batch]),
                 height: shape[0], width: shape[1], channels: shape[2])
             let results = try pool.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: setup.student, tasks: tasks)
-            breakdown.measureCoordinatorPhases(setup: setup, augmenting: augmenting, results: results, repeats: steps)
+            breakdown.measureCoordinatorPhases(setup: setup, augmenting: augmenting, results: results, repeats: steps,
+                                                threads: threads)
             var local: [(workers: Int, result: Measurement)] = []
             for workers in parsedWorkerCounts ?? [] {
                 local.append((workers, try measureLocal(setup: setup, workers: workers, pool: pool)))

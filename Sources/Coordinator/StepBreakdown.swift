@@ -34,14 +34,17 @@ struct StepBreakdown {
     /// Times the coordinator's phases of one step `repeats` times each: augmenting a batch with
     /// `augmenting`'s augmentation (a setup with the default augmentation settings), reducing `results` in
     /// shard order, and one optimiser step on a scratch copy of the student.
-    mutating func measureCoordinatorPhases(setup: TrainingSetup, augmenting: TrainingSetup, results: [ShardResult], repeats: Int) {
+    /// Reduce and optimiser run on `threads` threads, as in the trainer.
+    mutating func measureCoordinatorPhases(setup: TrainingSetup, augmenting: TrainingSetup, results: [ShardResult], repeats: Int,
+                                           threads: Int) {
+        let parallelism = ElementwiseParallelism(threads: threads)
         let indices = Array(0..<min(setup.batchSize, augmenting.train.count))
         var images = [UInt8](repeating: 0, count: indices.count * augmenting.train.imageBytes)
         let channels = (try? Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes))?
             .batchNorms.map(\.channels) ?? []
         let parameters = ModelParameters(layout: setup.student.layout)
         parameters.copy(from: setup.student)
-        let (stepper, _) = setup.makeOptimizer(decayRanges: parameters.layout.decayRanges)
+        let (stepper, _) = setup.makeOptimizer(decayRanges: parameters.layout.decayRanges, parallelism: parallelism)
         let mean = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(parameters.layout.parameterCount, 1))
         defer { mean.deallocate() }
         mean.initialize(repeating: 0)
@@ -56,7 +59,7 @@ struct StepBreakdown {
                              seed: 1, epoch: 0, into: buffer)
             }
         }
-        reduce = time { _ = StepReducer.reduce(results, channels: channels, into: mean) }
+        reduce = time { _ = StepReducer.reduce(results, channels: channels, into: mean, parallelism: parallelism) }
         optimizer = time {
             stepper.step(parameters: parameters.values, gradients: UnsafeBufferPointer(mean), learningRate: 1e-6)
         }

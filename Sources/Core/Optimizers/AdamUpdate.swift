@@ -14,9 +14,10 @@ final class AdamUpdate {
     let decoupled: Bool
     let buffers: OptimizerBuffers
     let decay: DecaySegments
+    let parallelism: ElementwiseParallelism
 
     init(kind: String, decoupled: Bool, parameterCount: Int, beta1: Float, beta2: Float, epsilon: Float,
-         weightDecay: Float, decayMask: [Range<Int>]?) {
+         weightDecay: Float, decayMask: [Range<Int>]?, parallelism: ElementwiseParallelism) {
         // The configuration schema bounds optimizer.beta1 and optimizer.beta2 to [0, 1).
         precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "\(kind): betas must lie in [0, 1)")
         self.beta1 = beta1
@@ -24,6 +25,7 @@ final class AdamUpdate {
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.decoupled = decoupled
+        self.parallelism = parallelism
         buffers = OptimizerBuffers(kind: kind, parameterCount: parameterCount, names: ["firstMoment", "secondMoment"])
         decay = DecaySegments(parameterCount: parameterCount, weightDecay: weightDecay, mask: decayMask, kind: kind)
     }
@@ -37,8 +39,8 @@ final class AdamUpdate {
         let t = Double(buffers.step)
         let stepSize = lr / Float(1 - pow(Double(beta1), t))
         let inverseRootCorrection2 = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        for (range, wd) in decay.segments {
+        let b1 = beta1, b2 = beta2, eps = epsilon, decoupled = decoupled
+        decay.forEachPiece(parallelism) { range, wd in
             let coupled: Float = decoupled ? 0 : wd
             let shrink: Float = decoupled ? 1 - lr * wd : 1
             for i in range {

@@ -22,6 +22,12 @@ public enum BLAS {
         return distill_gemm_available() != 0 ? .distillAVX512 : .openBLAS
     }()
 
+    /// True when ``kernel`` computes each row of C with the same operations whatever the row
+    /// count and the row's position in A, so a sample's result does not depend on its batch
+    /// mates. Distill's kernel: every element is one chain of FMAs over k, KC slices added in
+    /// order, for full and edge tiles alike. OpenBLAS rounds edge tiles differently.
+    public static var rowsAreIndependent: Bool { kernel == .distillAVX512 }
+
     /// The kernel's name for reports and compute fingerprints: `"distill-avx512"` or
     /// `"openblas <core>"`, e.g. `"openblas Haswell"`.
     public static var kernelName: String {

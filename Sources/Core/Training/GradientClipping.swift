@@ -3,9 +3,8 @@
 /// runs clip the same numbers the same way.
 ///
 /// The global L2 norm is a sum of squares in Double over all student gradients in a fixed order
-/// (``sumOfSquares(_:count:)``), which is deterministic and finite exactly when every element is
-/// finite (Float squares stay far below Double's range). Elementwise clamping comes first, then norm scaling, so the
-/// result satisfies both bounds.
+/// (``SquareSum``), which is deterministic and finite exactly when every element is finite.
+/// Elementwise clamping comes first, then norm scaling, so the result satisfies both bounds.
 public struct GradientClipping: Sendable, Equatable {
     /// Elements are clamped to [−maxValue, maxValue]; 0: off.
     public let maxValue: Float
@@ -31,11 +30,14 @@ public struct GradientClipping: Sendable, Equatable {
     }
 
     /// Measures `gradient` and, when every element is finite, clips it in place. A non-finite
-    /// gradient is left as it is (the step is refused by ``DivergenceGuard``).
-    public func apply(to gradient: UnsafeMutableBufferPointer<Float>) -> Outcome {
+    /// gradient is left as it is (the step is refused by ``DivergenceGuard``). `sumOfSquares`,
+    /// when given, is the gradient's ``SquareSum`` (``StepReducer`` computes it as it reduces);
+    /// scaling runs on `parallelism`'s threads.
+    public func apply(to gradient: UnsafeMutableBufferPointer<Float>, sumOfSquares: Double? = nil,
+                      parallelism: ElementwiseParallelism = .serial) -> Outcome {
         let g = gradient.baseAddress!
         let n = gradient.count
-        let norm = GradientClipping.sumOfSquares(g, count: n).squareRoot()
+        let norm = (sumOfSquares ?? SquareSum.total(g, count: n)).squareRoot()
         guard norm.isFinite else { return Outcome(norm: norm, clipped: false) }
         var clipped = false
         var clippedNorm = norm
@@ -45,33 +47,15 @@ public struct GradientClipping: Sendable, Equatable {
                 let v = Swift.min(Swift.max(g[i], -maxValue), maxValue)
                 if v != g[i] { changed = true; g[i] = v }
             }
-            if changed { clipped = true; clippedNorm = GradientClipping.sumOfSquares(g, count: n).squareRoot() }
+            if changed { clipped = true; clippedNorm = SquareSum.total(g, count: n).squareRoot() }
         }
         if maxNorm > 0, clippedNorm > Double(maxNorm) {
             let scale = Float(Double(maxNorm) / clippedNorm)
-            for i in 0..<n { g[i] *= scale }
+            parallelism.forEachRange(count: n) { range in
+                for i in range { g[i] *= scale }
+            }
             clipped = true
         }
         return Outcome(norm: norm, clipped: clipped)
-    }
-
-    /// `Σ g[i]²` in Double, in eight lanes (element `i` goes to lane `i mod 8`, the last `n mod 8`
-    /// elements to lanes 0, 1, …) added together in lane order at the end: a fixed order, so every
-    /// process gets the same bits, with eight independent chains of additions instead of one.
-    static func sumOfSquares(_ g: UnsafePointer<Float>, count n: Int) -> Double {
-        var low = SIMD4<Double>(), high = SIMD4<Double>()
-        var i = 0
-        while i + 8 <= n {
-            let v = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-            let a = SIMD4<Double>(v.lowHalf), b = SIMD4<Double>(v.highHalf)
-            low += a * a
-            high += b * b
-            i += 8
-        }
-        var lanes = SIMD8<Double>(lowHalf: low, highHalf: high)
-        for lane in 0..<(n - i) { lanes[lane] += Double(g[i + lane]) * Double(g[i + lane]) }
-        var sum = 0.0
-        for lane in 0..<8 { sum += lanes[lane] }
-        return sum
     }
 }

@@ -1,19 +1,25 @@
 /// Combines the shard results of one step, in shard-index order, whatever order they arrived in
 /// and whichever worker or thread computed them: the same inputs give bit-identical outputs.
 public enum StepReducer {
-    /// The reduced step: total loss sums, the mean gradient and the combined BatchNorm statistics.
+    /// The reduced step: total loss sums, the combined BatchNorm statistics and the mean
+    /// gradient's sum of squares.
     public struct Reduction {
         public var loss: LossSums
         public var batchStatistics: [Float]
+        /// `Σ g[i]²` of the mean gradient, in Double, in ``SquareSum``'s fixed order.
+        public var sumOfSquares: Double
     }
 
     /// Writes the sample-weighted mean gradient `Σ_s g_s / Σ_s n_s` into `meanGradient`
     /// (sum as a left fold in shard-index order, accumulated in Float) and returns the loss
-    /// sums and the BatchNorm statistics combined over all samples:
-    /// `mean = Σ n_s·μ_s / N`, `var = Σ n_s·(σ²_s + (μ_s − mean)²) / N` per channel.
-    /// `channels` lists the channel count of each BatchNorm, in layout order.
+    /// sums, the mean gradient's sum of squares and the BatchNorm statistics combined over all
+    /// samples: `mean = Σ n_s·μ_s / N`, `var = Σ n_s·(σ²_s + (μ_s − mean)²) / N` per channel.
+    /// `channels` lists the channel count of each BatchNorm, in layout order. The gradient is
+    /// split over `parallelism`'s threads in whole ``SquareSum`` chunks: the same bits for any
+    /// thread count.
     public static func reduce(
-        _ results: [ShardResult], channels: [Int], into meanGradient: UnsafeMutableBufferPointer<Float>
+        _ results: [ShardResult], channels: [Int], into meanGradient: UnsafeMutableBufferPointer<Float>,
+        parallelism: ElementwiseParallelism = .serial
     ) -> Reduction {
         let ordered = results.sorted { $0.shardIndex < $1.shardIndex }
         precondition(!ordered.isEmpty, "reducing an empty step")
@@ -24,20 +30,36 @@ public enum StepReducer {
         }
         let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
         let scale = 1 / Float(loss.count)
-        // Block by block (the block stays in L1): the first shard, plus each later one in order,
-        // times the scale. The same arithmetic as whole-array passes, with a third of their traffic.
-        let block = 4096
-        for start in Swift.stride(from: 0, to: n, by: block) {
-            let end = Swift.min(start + block, n)
-            ordered[0].gradients.withUnsafeBufferPointer { (out + start).update(from: $0.baseAddress! + start, count: end - start) }
-            for r in ordered.dropFirst() {
-                r.gradients.withUnsafeBufferPointer { g in
-                    for i in start..<end { out[i] += g[i] }
+        let chunk = SquareSum.chunk
+        let chunks = (n + chunk - 1) / chunk
+        let sumOfSquares = withUnsafeTemporaryAllocation(of: Double.self, capacity: max(chunks, 1)) { chunkSums in
+            parallelism.forEachRange(count: n, alignment: chunk) { range in
+                for chunkStart in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                    let chunkEnd = Swift.min(chunkStart + chunk, n)
+                    var squares = SquareSum()
+                    // Block by block (the block stays in L1): the first shard, plus each later one in
+                    // order, times the scale, then the block's squares. The same arithmetic as
+                    // whole-array passes, with a fraction of their traffic.
+                    for start in Swift.stride(from: chunkStart, to: chunkEnd, by: 4096) {
+                        let end = Swift.min(start + 4096, chunkEnd)
+                        ordered[0].gradients.withUnsafeBufferPointer { (out + start).update(from: $0.baseAddress! + start, count: end - start) }
+                        for r in ordered.dropFirst() {
+                            r.gradients.withUnsafeBufferPointer { g in
+                                for i in start..<end { out[i] += g[i] }
+                            }
+                        }
+                        for i in start..<end { out[i] *= scale }
+                        squares.add(out + start, count: end - start)
+                    }
+                    chunkSums[chunkStart / chunk] = squares.chunkTotal
                 }
             }
-            for i in start..<end { out[i] *= scale }
+            var total = 0.0
+            for c in 0..<chunks { total += chunkSums[c] }
+            return total
         }
-        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count))
+        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count),
+                         sumOfSquares: sumOfSquares)
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {

@@ -45,6 +45,11 @@ public final class Trainer {
     /// The global step ``run()`` starts at: 0, or the step of the restored checkpoint.
     public private(set) var startStep = 0
     private let clipping: GradientClipping
+    /// The threads of the reduce, the gradient norm and the optimiser step: those of the
+    /// evaluator pool (the machine's cores by default). The thread count changes no bit.
+    private let parallelism: ElementwiseParallelism
+    /// Channel counts of the student's BatchNorms, in layout order.
+    private let batchNormChannels: [Int]
     private var divergenceGuard: DivergenceGuard
     /// Steps of this session whose mean gradient was clipped.
     public private(set) var clippedSteps = 0
@@ -68,7 +73,9 @@ public final class Trainer {
         self.output = output
         master = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         master.bind(setup.student, gradients: nil)
-        (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges)
+        parallelism = ElementwiseParallelism(threads: evaluator.executors.count)
+        batchNormChannels = master.batchNorms.map(\.channels)
+        (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges, parallelism: parallelism)
         meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
         teacherSHA256 = setup.teacher?.parameters.sha256() ?? ""
         batches = BatchPrefetcher(setup: setup)
@@ -94,8 +101,8 @@ public final class Trainer {
         shardSeconds += MonotonicClock.now() - waitStarted
         shardComputeSeconds += results.reduce(0) { $0 + $1.computeSeconds }
         teacherCache?.keep(results, tasks: tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
-        let reduction = StepReducer.reduce(results, channels: master.batchNorms.map(\.channels), into: meanGradient)
-        let clip = clipping.apply(to: meanGradient)
+        let reduction = StepReducer.reduce(results, channels: batchNormChannels, into: meanGradient, parallelism: parallelism)
+        let clip = clipping.apply(to: meanGradient, sumOfSquares: reduction.sumOfSquares, parallelism: parallelism)
         try divergenceGuard.check(step: step + 1, loss: reduction.loss.total / Double(max(reduction.loss.count, 1)), gradientNorm: clip.norm)
         if clip.clipped { clippedSteps += 1 }
         optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: schedule.rate(atStep: step))

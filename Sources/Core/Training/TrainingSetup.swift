@@ -148,21 +148,23 @@ public final class TrainingSetup {
     /// How shard results carry gradients (`train.wire_gradients`; the schema allows only known names).
     public var gradientEncoding: GradientEncoding { GradientEncoding(configName: config.string("train.wire_gradients")) ?? .float32 }
 
-    /// The optimiser and schedule the configuration names.
-    public func makeOptimizer(decayRanges: [Range<Int>]) -> (Optimizer, LearningRateSchedule) {
+    /// The optimiser and schedule the configuration names; the optimiser's steps run on
+    /// `parallelism`'s threads.
+    public func makeOptimizer(decayRanges: [Range<Int>], parallelism: ElementwiseParallelism = .serial)
+        -> (Optimizer, LearningRateSchedule) {
         let n = student.layout.parameterCount
         let wd = config.float("optimizer.weight_decay")
         let optimizer: Optimizer
         switch config.choice("optimizer.name", as: OptimizerName.self) {
         case .sgd:
             optimizer = SGD(parameterCount: n, momentum: config.float("optimizer.momentum"), nesterov: config.bool("optimizer.nesterov"),
-                            weightDecay: wd, decayMask: decayRanges)
+                            weightDecay: wd, decayMask: decayRanges, parallelism: parallelism)
         case .adamw:
             optimizer = AdamW(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
-                              epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
+                              epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges, parallelism: parallelism)
         case .adam:
             optimizer = Adam(parameterCount: n, beta1: config.float("optimizer.beta1"), beta2: config.float("optimizer.beta2"),
-                             epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges)
+                             epsilon: config.float("optimizer.epsilon"), weightDecay: wd, decayMask: decayRanges, parallelism: parallelism)
         }
         let rate = config.float("optimizer.learning_rate")
         let schedule: LearningRateSchedule

@@ -129,4 +129,34 @@ final class OptimizerTests: XCTestCase {
             XCTAssertEqual(adam.state, before)
         }
     }
+
+    func testThreadsChangeNoBitOfAStep() {
+        // Long enough to be split (ElementwiseParallelism.minimumCount), with a decay mask whose
+        // segments straddle the threads' ranges.
+        let n = 3 * ElementwiseParallelism.minimumCount + 5
+        let mask = [17..<70_001, 100_000..<150_000, 190_000..<n]
+        func run(_ make: (ElementwiseParallelism) -> Optimizer, threads: Int) -> [Float] {
+            let optimizer = make(ElementwiseParallelism(threads: threads))
+            var p = (0..<n).map { Float(($0 % 97) - 48) / 17 }
+            for step in 0..<3 {
+                let g = (0..<n).map { Float((($0 * 7 + step) % 89) - 44) / 31 }
+                p.withUnsafeMutableBufferPointer { p in
+                    g.withUnsafeBufferPointer { optimizer.step(parameters: p, gradients: $0, learningRate: 0.01) }
+                }
+            }
+            return p + optimizer.state.buffers.keys.sorted().flatMap { optimizer.state.buffers[$0]! }
+        }
+        let makers: [(String, (ElementwiseParallelism) -> Optimizer)] = [
+            ("SGD", { SGD(parameterCount: n, momentum: 0.9, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("Nesterov", { SGD(parameterCount: n, momentum: 0.9, nesterov: true, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("Adam", { Adam(parameterCount: n, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("AdamW", { AdamW(parameterCount: n, weightDecay: 1e-2, decayMask: mask, parallelism: $0) }),
+        ]
+        for (name, make) in makers {
+            let serial = run(make, threads: 1)
+            for threads in [2, 3, 8] {
+                XCTAssertEqual(run(make, threads: threads).map(\.bitPattern), serial.map(\.bitPattern), "\(name), \(threads) threads")
+            }
+        }
+    }
 }

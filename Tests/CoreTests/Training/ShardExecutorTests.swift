@@ -64,6 +64,38 @@ final class ShardExecutorTests: XCTestCase {
         XCTAssertEqual(ra.batchStatistics, rb.batchStatistics)
     }
 
+    func testTeacherLogitsOfASampleDoNotDependOnItsShardMates() throws {
+        // What lets cached logits equal recomputed ones (docs/DETERMINISM.md): one pass per shard
+        // with Distill's kernel, fixed zero-padded chunks under OpenBLAS. The second teacher's 3×3
+        // layer has 16 input channels, so it runs Winograd, whose GEMMs take tiles as rows.
+        let winogradTeacher = ModelSpec(name: "winograd-teacher", layers: [
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: .same, bias: true), .relu,
+            .conv2d(filters: 16, kernel: 3, stride: 1, padding: .same, bias: true), .batchNorm(momentum: 0.9, epsilon: 1e-3),
+            .relu, .flatten, .dense(units: nil, bias: true),
+        ])
+        for spec in [tinyTeacher, winogradTeacher] {
+            let teacher = ModelParameters(layout: try Network(spec: spec, inputShape: [6, 6, 2], classes: 3).layout)
+            teacher.initialize(seed: 5)
+            let executor = try ShardExecutor(
+                studentSpec: tinyStudent, studentParameters: try makeTinyExecutor().student, teacher: (spec, teacher),
+                inputShape: [6, 6, 2], classes: 3, objective: DistillationObjective(temperature: 3, alpha: 0.7),
+                normalization: Normalization(mean: [0.5, 0.4], std: [0.25, 0.3]), seed: 11)
+            // 37 samples: more than an OpenBLAS chunk, a multiple neither of it nor of the kernel's 14 rows.
+            var whole = tinyTask(count: 37)
+            whole.returnsTeacherLogits = true
+            let all = try executor.run(whole, step: 1).teacherLogits
+            XCTAssertEqual(all.count, 37 * 3)
+            for (first, count) in [(0, 1), (5, 3), (20, 17), (36, 1), (1, 33)] {
+                var part = ShardTask(shardIndex: 0, sampleOffset: 0, count: count, height: 6, width: 6, channels: 2,
+                                     images: Array(whole.images[(first * 72)..<((first + count) * 72)]),
+                                     labels: Array(whole.labels[first..<(first + count)]))
+                part.returnsTeacherLogits = true
+                XCTAssertEqual(try executor.run(part, step: 2).teacherLogits, Array(all[(first * 3)..<((first + count) * 3)]),
+                               "\(spec.name): samples \(first)..<\(first + count) alone (\(BLAS.kernelName))")
+            }
+        }
+    }
+
     func testDropoutKeyDependsOnStep() throws {
         let (executor, _, _) = try makeTinyExecutor()
         let task = tinyTask()

@@ -35,6 +35,44 @@ final class StepReducerTests: XCTestCase {
         XCTAssertEqual(r.batchStatistics[1], 4.64, accuracy: 1e-5)
     }
 
+    func testThreadsChangeNoBitOfTheMeanOrItsSumOfSquares() {
+        // Four chunks of SquareSum and a ragged end, over 1, 2, 3 and 8 threads.
+        let n = 3 * SquareSum.chunk + 4099
+        let results = (0..<3).map { s in
+            result(s, count: s + 1, gradients: (0..<n).map { Float((($0 * (s + 3)) % 101) - 50) / 13 }, statistics: [1, 1])
+        }
+        var serial = [Float](repeating: 0, count: n)
+        let reference = serial.withUnsafeMutableBufferPointer { StepReducer.reduce(results, channels: [1], into: $0) }
+        XCTAssertEqual(reference.sumOfSquares.bitPattern, serial.withUnsafeBufferPointer { SquareSum.total($0.baseAddress!, count: n) }.bitPattern,
+                       "the reducer's sum is SquareSum's")
+        let exact = serial.reduce(0.0) { $0 + Double($1) * Double($1) }
+        XCTAssertEqual(reference.sumOfSquares, exact, accuracy: 1e-12 * exact)
+        for threads in [2, 3, 8] {
+            var mean = [Float](repeating: 0, count: n)
+            let r = mean.withUnsafeMutableBufferPointer {
+                StepReducer.reduce(results, channels: [1], into: $0, parallelism: ElementwiseParallelism(threads: threads))
+            }
+            XCTAssertEqual(mean.map(\.bitPattern), serial.map(\.bitPattern), "\(threads) threads")
+            XCTAssertEqual(r.sumOfSquares.bitPattern, reference.sumOfSquares.bitPattern, "\(threads) threads")
+        }
+    }
+
+    func testParallelRangesCoverTheBufferOnceOnAlignedBoundaries() {
+        for (count, threads, alignment) in [(0, 4, 64), (100, 4, 64), (ElementwiseParallelism.minimumCount, 3, 64),
+                                            (5 * SquareSum.chunk + 7, 4, SquareSum.chunk), (2 * SquareSum.chunk, 8, SquareSum.chunk)] {
+            let lock = NSLock()
+            var ranges: [Range<Int>] = []
+            ElementwiseParallelism(threads: threads).forEachRange(count: count, alignment: alignment) { range in
+                lock.lock(); ranges.append(range); lock.unlock()
+            }
+            ranges.sort { $0.lowerBound < $1.lowerBound }
+            XCTAssertEqual(ranges.flatMap { Array($0) }, Array(0..<count), "\(count) over \(threads)")
+            XCTAssertLessThanOrEqual(ranges.count, threads)
+            XCTAssertTrue(ranges.dropLast().allSatisfy { $0.upperBound % alignment == 0 }, "\(ranges)")
+            if count < ElementwiseParallelism.minimumCount { XCTAssertLessThanOrEqual(ranges.count, 1, "short buffers stay on one thread") }
+        }
+    }
+
     func testShardPlanSplitsEvenlyAndDropsEmptyShards() {
         XCTAssertEqual(ShardPlan(batchSize: 10, shards: 4).ranges.map(\.range), [0..<2, 2..<5, 5..<7, 7..<10])
         let small = ShardPlan(batchSize: 2, shards: 4)
