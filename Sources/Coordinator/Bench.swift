@@ -45,6 +45,9 @@ struct KDStep: ParsableCommand {
 
     @Option(help: ArgumentHelp("Also measure local mode with these worker counts, e.g. 2 or 1,2,4 (compared with the single-process run).", valueName: "n,..."))
     var localWorkers: String = ""
+    @Option(help: ArgumentHelp("Measure the single process and each local mode this many times, alternately; report medians "
+        + "(local mode: the median of each round's ratio to that round's single process).", valueName: "n"))
+    var rounds = 1
 
     func validate() throws {
         if parsedWorkerCounts == nil { throw ValidationError("--local-workers takes worker counts such as 2 or 1,2,4") }
@@ -52,6 +55,7 @@ struct KDStep: ParsableCommand {
         if KDStep.parseShape(input) == nil { throw ValidationError("--input takes a shape such as 32x32x3 or 28x28x1") }
         if !["sgd", "adam"].contains(optimizer) { throw ValidationError("--optimizer takes sgd or adam") }
         if peakSize < 0 { throw ValidationError("--peak-size must not be negative") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
     }
 
     private var parsedWorkerCounts: [Int]? {
@@ -76,6 +80,9 @@ struct KDStep: ParsableCommand {
         var allocationsPerStep: Double?
         /// Shard phases summed over the executors during the measured steps.
         var phases: ShardPhaseSeconds
+        /// Seconds of shard computation per step, summed over the step's shards, as the
+        /// computing threads or workers timed them (compare local mode with the single process).
+        var shardComputePerStep: Double
     }
 
     func run() throws {
@@ -105,7 +112,18 @@ struct KDStep: ParsableCommand {
             }
             let setup = try TrainingSetup(config: config, parallelism: threads)
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
-            let single = try measure(setup: setup, backend: pool, pool: pool)
+            // Alternate the single process and each local mode, round by round, so that a slow
+            // spell of this shared machine falls on both sides of a ratio.
+            let workerCounts = parsedWorkerCounts ?? []
+            var singles: [Measurement] = []
+            var locals = [[Measurement]](repeating: [], count: workerCounts.count)
+            for _ in 0..<rounds {
+                singles.append(try measure(setup: setup, backend: pool, pool: pool))
+                for (i, workers) in workerCounts.enumerated() {
+                    locals[i].append(try measureLocal(setup: setup, workers: workers, pool: pool))
+                }
+            }
+            let single = KDStep.median(singles)
             let teacherBatch = try setup.train.prefix(batch)
             let started = MonotonicClock.now()
             for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
@@ -118,13 +136,35 @@ struct KDStep: ParsableCommand {
             let results = try pool.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: setup.student, tasks: tasks)
             breakdown.measureCoordinatorPhases(setup: setup, augmenting: augmenting, results: results, repeats: steps,
                                                 threads: threads)
-            var local: [(workers: Int, result: Measurement)] = []
-            for workers in parsedWorkerCounts ?? [] {
-                local.append((workers, try measureLocal(setup: setup, workers: workers, pool: pool)))
+            let local = workerCounts.enumerated().map { i, workers in
+                LocalResult(workers: workers, result: KDStep.median(locals[i]),
+                            ratios: zip(singles, locals[i]).map { $0.seconds / $1.seconds })
             }
             try report(setup: setup, threads: threads, peak: peak, single: single, teacherSeconds: teacherSeconds,
                    breakdown: breakdown, local: local)
         }
+    }
+
+    /// Local mode with one worker count over the rounds.
+    struct LocalResult {
+        var workers: Int
+        /// The round with the median time.
+        var result: Measurement
+        /// Per round: its local-mode rate over the same round's single-process rate.
+        var ratios: [Double]
+        /// The median of ``ratios``.
+        var ratio: Double { KDStep.median(ratios) }
+    }
+
+    /// The measurement with the median time (the faster middle one for an even count).
+    static func median(_ measurements: [Measurement]) -> Measurement {
+        measurements.sorted { $0.seconds < $1.seconds }[(measurements.count - 1) / 2]
+    }
+
+    /// The median (the mean of the two middle values for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
     }
 
     /// The machine's sgemm peak in this run: the better of OpenBLAS (the core it detected) and,
@@ -147,14 +187,15 @@ struct KDStep: ParsableCommand {
 
     /// Prints the table and the JSON line.
     private func report(setup: TrainingSetup, threads: Int, peak: SgemmPeak?, single: Measurement, teacherSeconds: Double,
-                        breakdown: StepBreakdown, local: [(workers: Int, result: Measurement)]) throws {
+                        breakdown: StepBreakdown, local: [LocalResult]) throws {
         let flops = try FlopCount(setup: setup)
         let samplesPerSecond = Double(batch * steps) / single.seconds
         let gflops = flops.stepPerSample * samplesPerSecond / 1e9
         let stepSeconds = single.seconds / Double(steps)
         let residentBytes = ProcessCounters.peakResidentBytes ?? 0
         print("KD step: \(setup.teacher!.spec.name) → \(setup.studentSpec.name), input \(input), batch \(batch), \(setup.shards) shards, "
-            + "\(threads) threads, \(optimizer), augmentation \(augment ? "on" : "off")")
+            + "\(threads) threads, \(optimizer), augmentation \(augment ? "on" : "off")"
+            + (rounds > 1 ? ", median of \(rounds) alternated rounds" : ""))
         print("  step time                 \(String(format: "%8.1f", 1000 * stepSeconds)) ms")
         print("  samples/s                 \(String(format: "%8.1f", samplesPerSecond))")
         print("  teacher-only samples/s    \(String(format: "%8.1f", Double(batch * steps) / teacherSeconds))")
@@ -166,6 +207,7 @@ struct KDStep: ParsableCommand {
             print("  fraction of peak          \(String(format: "%8.3f", gflops / peak.best))")
         }
         print("  coordinator overhead      \(String(format: "%8.3f", single.summaryOverhead)) of the step")
+        print("  shard compute             \(String(format: "%8.1f", 1000 * single.shardComputePerStep)) ms per step (summed over shards)")
         print("  allocations per step      " + (single.allocationsPerStep.map { String(format: "%8.1f", $0) } ?? "       - (preload .build/bench/libmalloc_count.so to count)"))
         print("  peak RSS, this process    \(String(format: "%8.1f", Double(residentBytes) / 1e6)) MB (single-process trainer\(local.isEmpty ? "" : ", then coordinator"))")
         print("  step breakdown (ms per step; shard phases: executor time / threads):")
@@ -175,9 +217,11 @@ struct KDStep: ParsableCommand {
         var json: [String: Any] = [
             "benchmark": "kd-step", "teacher": setup.teacher!.spec.name, "student": setup.studentSpec.name, "input": input,
             "batch": batch, "shards": setup.shards, "threads": threads, "steps": steps, "optimizer": optimizer, "augment": augment,
+            "rounds": rounds,
             "samples_per_s": samplesPerSecond, "teacher_samples_per_s": Double(batch * steps) / teacherSeconds,
             "step_ms": 1000 * stepSeconds, "gflop_per_sample": flops.stepPerSample / 1e9,
             "achieved_gflops": gflops, "coordinator_overhead_fraction": single.summaryOverhead,
+            "shard_compute_ms_per_step": 1000 * single.shardComputePerStep,
             "peak_rss_bytes": residentBytes,
             "breakdown_ms": Dictionary(uniqueKeysWithValues: breakdown.rows.map { ($0.key, 1000 * $0.seconds) }),
         ]
@@ -190,20 +234,28 @@ struct KDStep: ParsableCommand {
         if let allocations = single.allocationsPerStep { json["allocations_per_step"] = allocations }
         if !local.isEmpty {
             print("  local mode (worker processes, 1 BLAS thread each; more workers than cores is oversubscribed):")
-            print("    workers   samples/s   vs single process   parallel efficiency   overhead   MB sent+received/step   allocations/step")
+            print("    workers   samples/s   vs single process   parallel efficiency   overhead   MB sent+received/step   allocations/step"
+                + "   shard compute ms/step")
             var rows: [[String: Any]] = []
-            for (workers, m) in local {
+            for entry in local {
+                let (workers, m) = (entry.workers, entry.result)
                 let rate = Double(batch * steps) / m.seconds
                 let oneWorker = local.first { $0.workers == 1 }.map { Double(batch * steps) / $0.result.seconds }
                 let efficiency = oneWorker.map { rate / ($0 * Double(min(workers, threads))) }
                 let efficiencyText = efficiency.map { String(format: "%19.3f", $0) } ?? String(repeating: " ", count: 18) + "-"
-                print(String(format: "    %7d   %9.1f   %17.3f   ", workers, rate, rate / samplesPerSecond) + efficiencyText
+                print(String(format: "    %7d   %9.1f   %17.3f   ", workers, rate, entry.ratio) + efficiencyText
                     + String(format: "   %8.3f   %21.1f   ", m.summaryOverhead, (m.bytesPerStep ?? 0) / 1e6)
-                    + (m.allocationsPerStep.map { String(format: "%16.1f", $0) } ?? "               -"))
-                var row: [String: Any] = ["workers": workers, "samples_per_s": rate, "ratio_to_single_process": rate / samplesPerSecond,
-                                          "coordinator_overhead_fraction": m.summaryOverhead, "bytes_per_step": m.bytesPerStep ?? 0]
+                    + (m.allocationsPerStep.map { String(format: "%16.1f", $0) } ?? "               -")
+                    + String(format: "   %22.1f", 1000 * m.shardComputePerStep))
+                var row: [String: Any] = ["workers": workers, "samples_per_s": rate, "ratio_to_single_process": entry.ratio,
+                                          "ratio_per_round": entry.ratios,
+                                          "coordinator_overhead_fraction": m.summaryOverhead, "bytes_per_step": m.bytesPerStep ?? 0,
+                                          "shard_compute_ms_per_step": 1000 * m.shardComputePerStep]
                 if let allocations = m.allocationsPerStep { row["coordinator_allocations_per_step"] = allocations }
                 rows.append(row)
+                if rounds > 1 {
+                    print("      \(workers) workers, ratio per round: " + entry.ratios.map { String(format: "%.3f", $0) }.joined(separator: ", "))
+                }
             }
             let workerBytes = ProcessCounters.childrenPeakResidentBytes
             print("    peak RSS of the largest worker \(String(format: "%.1f", Double(workerBytes) / 1e6)) MB")
@@ -227,6 +279,7 @@ struct KDStep: ParsableCommand {
         let started = MonotonicClock.now()
         let costAtStart = backend.networkCost
         let shardSecondsAtStart = trainer.shardSeconds
+        let computeAtStart = trainer.shardComputeSeconds
         for i in warmup..<(warmup + steps) { try trainer.trainStep(i) }
         let seconds = MonotonicClock.now() - started
         let allocations = ProcessCounters.allocations.map { Double($0 - allocationsAtStart!) / Double(steps) }
@@ -237,7 +290,8 @@ struct KDStep: ParsableCommand {
         }
         let overhead = (seconds - (trainer.shardSeconds - shardSecondsAtStart) + (cost?.serialization ?? 0)) / seconds
         return Measurement(seconds: seconds, summaryOverhead: overhead, bytesPerStep: cost?.bytes,
-                           allocationsPerStep: allocations, phases: phases)
+                           allocationsPerStep: allocations, phases: phases,
+                           shardComputePerStep: (trainer.shardComputeSeconds - computeAtStart) / Double(steps))
     }
 
     /// Measures local mode with `workers` worker processes.

@@ -30,16 +30,20 @@ final class ComputePool: @unchecked Sendable {
     private let classes: Int
     private var version: UInt64?
     private let teacher: ModelParameters?
+    /// Signalled whenever a result or a failure is ready.
+    private let wakeup: WakeupPipe
     /// SHA-256 of the frozen teacher as received in the welcome (empty without a teacher).
     let teacherSHA256: String
     /// One line describing the run, for the worker's log.
     let summary: String
 
     /// Builds the models of the welcome (whose run description the decoder has range-checked)
-    /// and starts `threads` compute threads (at least one).
+    /// and starts `threads` compute threads (at least one), which signal `wakeup` whenever a
+    /// result or a failure is ready.
     /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
     ///   are not finite, or a model error when a spec cannot be built.
-    init(welcome: WelcomePayload, threads: Int) throws {
+    init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe) throws {
+        self.wakeup = wakeup
         let run = welcome.run
         let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
         let student = ModelParameters(layout: studentNetwork.layout)
@@ -53,7 +57,8 @@ final class ComputePool: @unchecked Sendable {
                 throw WorkerExit.badMessage("teacher weights hold \(welcome.teacherParameters.values.count) + \(welcome.teacherState.values.count) values, "
                     + "\(spec.name) needs \(network.layout.parameterCount) + \(network.layout.stateCount)")
             }
-            guard welcome.teacherParameters.values.allSatisfy(\.isFinite), welcome.teacherState.values.allSatisfy(\.isFinite) else {
+            guard MagnitudeScan.firstNonFinite(welcome.teacherParameters.values) == nil,
+                  MagnitudeScan.firstNonFinite(welcome.teacherState.values) == nil else {
                 throw WorkerExit.badMessage("teacher weights hold non-finite values")
             }
             parameters.values.baseAddress!.update(from: welcome.teacherParameters.values, count: network.layout.parameterCount)
@@ -132,10 +137,12 @@ final class ComputePool: @unchecked Sendable {
                 }
                 queue.removeFirst()
                 apply(p)
+                if failureText != nil { wakeup.signal() }
             case let .task(t):
                 queue.removeFirst()
                 guard t.parameterVersion == version else {
                     failureText = "task for parameter version \(t.parameterVersion) arrived before its parameters (have \(version.map(String.init) ?? "none"))"
+                    wakeup.signal()
                     continue
                 }
                 running += 1
@@ -148,6 +155,7 @@ final class ComputePool: @unchecked Sendable {
                 case let .failure(failure): failureText = failureText ?? failure.text
                 }
                 condition.broadcast()
+                wakeup.signal()
             }
         }
         condition.broadcast()
@@ -161,7 +169,7 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        guard p.parameters.allSatisfy(\.isFinite), p.state.allSatisfy(\.isFinite) else {
+        guard MagnitudeScan.firstNonFinite(p.parameters) == nil, MagnitudeScan.firstNonFinite(p.state) == nil else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
         }

@@ -140,10 +140,12 @@ extension CoordinatorServer {
     private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch) -> [[UInt8]] {
         if encodedParameters?.version != step.version {
             let started = MonotonicClock.now()
-            let payload = ParametersPayload(
-                version: UInt64(step.version), parameters: Array(parameters.values[0..<parameters.layout.parameterCount]),
-                state: Array(parameters.state[0..<parameters.layout.stateCount]))
-            encodedParameters = (step.version, encode(.parameters(payload), step: step.step, version: step.version))
+            let frames = WireCodec.encodeParameters(
+                version: UInt64(step.version),
+                parameters: UnsafeBufferPointer(rebasing: parameters.values[0..<parameters.layout.parameterCount]),
+                state: UnsafeBufferPointer(rebasing: parameters.state[0..<parameters.layout.stateCount]),
+                runID: run.runID, step: UInt64(step.step))
+            encodedParameters = (step.version, frames)
             cost.serializationSeconds += MonotonicClock.now() - started
         }
         return encodedParameters!.frames

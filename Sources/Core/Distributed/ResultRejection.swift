@@ -94,17 +94,7 @@ public struct ResultShape: Sendable, Equatable {
     }
 
     /// Index of the first value that is not finite or exceeds ``maxMagnitude``.
-    /// Scans blocks without branches (so the loop vectorises) and searches only a block that has one.
     private static func firstOutOfRange(_ values: [Float]) -> Int? {
-        values.withUnsafeBufferPointer { v in
-            let block = 1024
-            for start in Swift.stride(from: 0, to: v.count, by: block) {
-                let end = Swift.min(start + block, v.count)
-                var outside: UInt32 = 0
-                for i in start..<end { outside |= abs(v[i]) <= maxMagnitude ? 0 : 1 }
-                if outside != 0 { return (start..<end).first { !(abs(v[$0]) <= maxMagnitude) } }
-            }
-            return nil
-        }
+        values.withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: maxMagnitude, in: $0) }
     }
 }

@@ -74,6 +74,8 @@ public final class WorkerSession {
     private let options: Options
     private let stop: StopFlag
     private let socket: TransportDealer
+    /// Signalled by the compute threads when a result or a failure is ready.
+    private let wakeup: WakeupPipe
     private var runID: UInt64 = 0
     private var lastHeard = MonotonicClock.now()
     private var lastSent = MonotonicClock.now()
@@ -92,6 +94,7 @@ public final class WorkerSession {
         self.endpoint = endpoint
         self.options = options
         self.stop = stop
+        wakeup = try WakeupPipe()
         socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200)),
                                               reconnects: !options.endOnConnectionLoss)
     }
@@ -122,6 +125,7 @@ public final class WorkerSession {
         try send(.ready(credit: options.credit ?? options.threads))
         while true {
             if let reason = stop.stopReason { return .interrupted(reason) }
+            wakeup.drain()
             for computed in compute.takeResults() {
                 for sent in tamper?(computed) ?? [computed] {
                     try send(.result(sent.result), step: sent.step, version: sent.version)
@@ -132,8 +136,10 @@ public final class WorkerSession {
                 _ = try? send(.error(code: WireErrorCode.failed.rawValue, message: failure))
                 return .badMessage(failure)
             }
-            // A short poll: a finished result waits at most 1 ms before it is sent.
-            if let frames = try socket.receive(timeoutMilliseconds: 1) {
+            // Sleep until a message arrives, a result is ready (the compute threads signal
+            // `wakeup`), the next heartbeat is due, or 50 ms pass (stop flag, connection events).
+            let heartbeatDue = Int(((lastSent + options.heartbeatInterval - MonotonicClock.now()) * 1000).rounded(.up))
+            if let frames = try socket.receive(timeoutMilliseconds: min(max(heartbeatDue, 0), 50), orWakeUp: wakeup) {
                 lastHeard = MonotonicClock.now()
                 let (header, message) = try decode(frames)
                 switch message {
@@ -194,9 +200,9 @@ public final class WorkerSession {
             var value: Result<ComputePool, Error>?
         }
         let outcome = Outcome()
-        let threads = options.threads
+        let threads = options.threads, wakeup = wakeup
         let thread = Thread {
-            let built = Result { try ComputePool(welcome: welcome, threads: threads) }
+            let built = Result { try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup) }
             outcome.lock.lock()
             outcome.value = built
             outcome.lock.unlock()

@@ -200,4 +200,13 @@ public final class TransportDealer {
         }
         return message.frames
     }
+
+    /// The next message's frames, waiting at most `timeoutMilliseconds` (-1 = forever) or
+    /// until `wakeup` is signalled (then `nil`, and the wake-up stays pending until drained).
+    /// - Throws: ``ZMQError`` if the socket fails.
+    public func receive(timeoutMilliseconds: Int, orWakeUp wakeup: WakeupPipe) throws -> [[UInt8]]? {
+        if let frames = try receive(timeoutMilliseconds: 0) { return frames }
+        let ready = try ZMQSocket.pollReadable([socket], fileDescriptors: [wakeup.readDescriptor], timeoutMilliseconds: timeoutMilliseconds)
+        return ready[0] ? try receive(timeoutMilliseconds: 0) : nil
+    }
 }

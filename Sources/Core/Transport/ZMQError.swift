@@ -1,7 +1,7 @@
 /// A failed libzmq call: which call (with its endpoint or option when there is one), the
 /// `errno` libzmq reported and libzmq's own text for it (`zmq_strerror`).
 ///
-/// Thrown by ``ZMQContext``, ``ZMQSocket`` and ``ZMQPoller``. `EAGAIN` and `EINTR` are never
+/// Thrown by ``ZMQContext``, ``ZMQSocket``, ``ZMQPoller`` and ``WakeupPipe`` (for `pipe` and `fcntl`). `EAGAIN` and `EINTR` are never
 /// thrown: a receive timeout is `nil`, a send timeout is `false`, interrupted calls are retried.
 public struct ZMQError: Error, CustomStringConvertible, Equatable {
     /// The libzmq call that failed, e.g. `zmq_connect("tcp://nowhere")`.

@@ -221,13 +221,14 @@ public final class ZMQSocket {
         return received
     }
 
-    /// For each socket, whether a message can be received within `timeoutMilliseconds`
-    /// (-1 = wait until one can).
+    /// For each socket, then each file descriptor, whether it can be read within
+    /// `timeoutMilliseconds` (-1 = wait until one can).
     /// - Throws: ``ZMQError`` if polling fails.
-    static func pollReadable(_ sockets: [ZMQSocket], timeoutMilliseconds: Int) throws -> [Bool] {
+    static func pollReadable(_ sockets: [ZMQSocket], fileDescriptors: [Int32] = [], timeoutMilliseconds: Int) throws -> [Bool] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+            + fileDescriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let ready = try check(zmq_poll(&items, Int32(items.count), timeoutMilliseconds), "zmq_poll")
-        guard ready != nil else { return Array(repeating: false, count: sockets.count) }
+        guard ready != nil else { return Array(repeating: false, count: items.count) }
         return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
     }
 

@@ -58,11 +58,9 @@ extension WireCodec {
             }
             if message.carriesTeacherLogits { w.bulk(p.teacherLogits) }
         case .parameters(let p):
-            w.integer(p.version)
-            w.int(p.parameters.count, "parameters.parameters.count")
-            w.int(p.state.count, "parameters.state.count")
-            w.bulk(p.parameters)
-            w.bulk(p.state)
+            p.parameters.withUnsafeBufferPointer { parameters in
+                p.state.withUnsafeBufferPointer { writeParameters(&w, version: p.version, parameters: parameters, state: $0) }
+            }
         case .heartbeat:
             break
         case .shutdown(let reason):

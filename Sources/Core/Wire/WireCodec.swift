@@ -11,6 +11,26 @@ public enum WireCodec {
                runID: runID, step: step, parameterVersion: parameterVersion)
     }
 
+    /// The frames of a ``WireMessage/parameters(_:)`` message read straight from the model's
+    /// buffers: the bytes `encode(.parameters(…))` gives, without first copying every parameter
+    /// into a payload's arrays (the coordinator sends this once per step).
+    public static func encodeParameters(version: UInt64, parameters: UnsafeBufferPointer<Float>, state: UnsafeBufferPointer<Float>,
+                                        runID: UInt64, step: UInt64) -> [[UInt8]] {
+        var w = WireWriter()
+        writeParameters(&w, version: version, parameters: parameters, state: state)
+        return sealed(w.frames, kind: .parameters, runID: runID, step: step, parameterVersion: version)
+    }
+
+    /// The payload of a parameters message.
+    static func writeParameters(_ w: inout WireWriter, version: UInt64, parameters: UnsafeBufferPointer<Float>,
+                                state: UnsafeBufferPointer<Float>) {
+        w.integer(version)
+        w.int(parameters.count, "parameters.parameters.count")
+        w.int(state.count, "parameters.state.count")
+        w.bulk(parameters)
+        w.bulk(state)
+    }
+
     /// `payload` behind a header of `kind` that states its frame count, length and checksum.
     static func sealed(_ payload: [[UInt8]], kind: WireKind, flags: UInt8 = 0, runID: UInt64, step: UInt64,
                        parameterVersion: UInt64) -> [[UInt8]] {

@@ -55,6 +55,11 @@ struct WireWriter {
 
     /// Appends `values` as one raw bulk frame (a bytewise copy: little-endian host).
     mutating func bulk<T: BitwiseCopyable>(_ values: [T]) {
-        bulk.append(values.withUnsafeBytes { Array($0) })
+        values.withUnsafeBufferPointer { bulk($0) }
+    }
+
+    /// Appends `values` as one raw bulk frame, straight from a buffer (no intermediate array).
+    mutating func bulk<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>) {
+        bulk.append(Array(UnsafeRawBufferPointer(values)))
     }
 }

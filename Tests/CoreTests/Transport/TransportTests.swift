@@ -61,6 +61,26 @@ final class TransportTests: XCTestCase {
         XCTAssertEqual(transport.refusedHandshakes, 0)
     }
 
+    func testAWakeupEndsTheDealersWaitAndStaysPendingUntilDrained() throws {
+        // Waits without a timeout (-1): a wake-up that did not end the wait would hang the test.
+        let transport = try Transport(security: .insecure)
+        let router = try transport.bindRouter("tcp://127.0.0.1:0")
+        let dealer = try transport.connectDealer(router.endpoint, routingID: Array("w".utf8))
+        let wakeup = try WakeupPipe()
+        let signaller = Thread { wakeup.signal() }
+        signaller.start()
+        XCTAssertNil(try dealer.receive(timeoutMilliseconds: -1, orWakeUp: wakeup), "woken from another thread, no message")
+        XCTAssertNil(try dealer.receive(timeoutMilliseconds: -1, orWakeUp: wakeup), "still pending: nothing drained it")
+        wakeup.signal()
+        wakeup.signal()
+        wakeup.drain()
+        XCTAssertNil(try dealer.receive(timeoutMilliseconds: 0, orWakeUp: wakeup))
+        try dealer.send(frames: [[7]])
+        let hello = try XCTUnwrap(try receive(router))
+        XCTAssertEqual(try router.send([[8, 9]], to: hello.peer), .queued)
+        XCTAssertEqual(try dealer.receive(timeoutMilliseconds: -1, orWakeUp: wakeup), [[8, 9]], "a message ends the wait too")
+    }
+
     /// An unknown key, a client that expects another server key, and a NULL-mechanism client
     /// get nothing through; the unknown key's refusal is logged with address and fingerprint.
     func testUnauthorisedPeersNeverReachTheRouter() throws {

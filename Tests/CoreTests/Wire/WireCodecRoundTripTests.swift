@@ -39,4 +39,18 @@ final class WireCodecRoundTripTests: XCTestCase {
         guard case .parameters(let p) = try WireCodec.decode(frames).message else { return XCTFail("wrong kind") }
         XCTAssertEqual(p.parameters.map(\.bitPattern), patterns)
     }
+
+    /// The coordinator encodes parameters straight from the model's buffers: the same bytes as
+    /// the payload's encoding.
+    func testParametersFromBuffersAreTheBytesOfThePayload() throws {
+        let parameters: [Float] = (0..<1000).map { Float($0) / 7 - 50 }, state: [Float] = [1, -2, 3.5]
+        let direct = parameters.withUnsafeBufferPointer { p in
+            state.withUnsafeBufferPointer { WireCodec.encodeParameters(version: 9, parameters: p, state: $0, runID: 77, step: 8) }
+        }
+        let payload = WireCodec.encode(.parameters(ParametersPayload(version: 9, parameters: parameters, state: state)),
+                                       runID: 77, step: 8, parameterVersion: 9)
+        XCTAssertEqual(direct, payload)
+        guard case .parameters(let p) = try WireCodec.decode(direct).message else { return XCTFail("wrong kind") }
+        XCTAssertEqual(p, ParametersPayload(version: 9, parameters: parameters, state: state))
+    }
 }
