@@ -90,12 +90,15 @@ struct KDStep: ParsableCommand {
             let threads = self.threads > 0 ? self.threads : ProcessInfoCores.count
             let peak = peakSize > 0 ? SgemmPeak(threads: threads, size: peakSize) : nil
             let shape = KDStep.parseShape(input)!
-            let data = try BenchData(shape: shape, count: max(batch, 256), classes: 10)
+            // Whole batches only (no validation split, a multiple of the batch): every measured step
+            // has the same shapes, as in a long run, where a short last batch comes once an epoch.
+            let data = try BenchData(shape: shape, count: batch * max(2, (256 + batch - 1) / batch), classes: 10)
             defer { data.remove() }
             var config = RunConfig()
             try config.set("data.source", text: "npy")
             try config.set("data.path", text: data.folder)
             try config.set("data.normalize", text: "false")
+            try config.set("data.validation", text: "0")
             try config.set("model.spec", text: student)
             try config.set("train.batch_size", text: String(batch))
             try config.set("train.steps", text: String(steps + warmup))

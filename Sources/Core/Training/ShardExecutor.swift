@@ -40,6 +40,8 @@ public final class ShardExecutor {
 
     /// Number of classes: labels must lie in `0..<classes`.
     public let classes: Int
+    /// `[classes]`, the per-sample shape of logits (kept, so resizing to it allocates nothing).
+    private let classShape: [Int]
     /// Time spent in each phase of the shards this executor computed.
     public private(set) var phaseSeconds = ShardPhaseSeconds()
 
@@ -71,6 +73,7 @@ public final class ShardExecutor {
         }
         try normalization.validate(channels: inputShape[2], source: "the run's input normalisation")
         self.classes = classes
+        classShape = [classes]
         self.objective = objective
         self.normalization = normalization
         self.seed = seed
@@ -88,8 +91,11 @@ public final class ShardExecutor {
         guard step >= 0 else { throw fail("step \(step) is negative") }
         guard task.sampleOffset >= 0 else { throw fail("sample offset \(task.sampleOffset) is negative") }
         guard task.count > 0 else { throw fail("holds \(task.count) samples, expected at least 1") }
-        let shape = [task.height, task.width, task.channels]
-        guard shape == student.inputShape else { throw fail("holds \(shape) images, the model takes \(student.inputShape)") }
+        let expected = student.inputShape
+        guard expected.count == 3, task.height == expected[0], task.width == expected[1], task.channels == expected[2] else {
+            throw fail("holds \([task.height, task.width, task.channels]) images, the model takes \(expected)")
+        }
+        let shape = expected
         let (bytes, overflow) = task.count.multipliedReportingOverflow(by: student.inputShape.reduce(1, *))
         guard !overflow, task.images.count == bytes else {
             throw fail("holds \(task.images.count) image bytes, \(task.count) images of \(shape) need \(overflow ? "more than Int.max" : String(bytes))")
@@ -137,7 +143,7 @@ public final class ShardExecutor {
         task.labels.withUnsafeBufferPointer { labels in
             let teacherLogits: Tensor?
             if !task.teacherLogits.isEmpty {
-                shardTeacherLogits.resize(to: [task.count, classes])
+                shardTeacherLogits.resize(batch: task.count, item: classShape)
                 task.teacherLogits.withUnsafeBufferPointer { shardTeacherLogits.pointer.update(from: $0.baseAddress!, count: $0.count) }
                 teacherLogits = shardTeacherLogits
             } else if let teacher, objective.alpha > 0 {
@@ -187,14 +193,14 @@ public final class ShardExecutor {
         // input: [count, H, W, C] -> logits: [count, classes], via chunks [teacherChunk, H, W, C] -> [teacherChunk, classes]
         if BLAS.rowsAreIndependent {
             let logits = teacher.forward(input, mode: .inference)
-            shardTeacherLogits.resize(to: [count, classes])
+            shardTeacherLogits.resize(batch: count, item: classShape)
             shardTeacherLogits.pointer.update(from: logits.pointer, count: count * classes)
             return shardTeacherLogits
         }
         let shape = student.inputShape
         let imageFloats = shape.reduce(1, *)
         let chunk = ShardExecutor.teacherChunk
-        shardTeacherLogits.resize(to: [count, classes])
+        shardTeacherLogits.resize(batch: count, item: classShape)
         teacherInput.resize(to: [chunk] + shape)
         var first = 0
         while first < count {
