@@ -33,19 +33,4 @@ int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb
 int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
                          const float *bias, float slope, float *c, long ldc);
 
-/// A stride-1 convolution of NHWC images (`samples` x `height` x `width` x `channels`) with a
-/// `kernel` x `kernel` window and an HWIO kernel `w` ([k·k·channels, filters] row-major) as an
-/// implicit GEMM: `y[n, oy, ox, :] = act(bias + Σ_{ki, kj, c} x[n, oy + ki − pad_top, ox + kj − pad_left, c]
-/// · w[(ki·k + kj)·channels + c, :])` with zeros outside the image, `act` as in
-/// distill_sgemm_packed. Output is `out_height` x `out_width` x `filters` per image. Each
-/// output pixel's patch is read in place from `padded`, a scratch of
-/// (out_height + kernel − 1)·(out_width + kernel − 1)·channels floats holding one zero-padded
-/// image at a time, so no im2col rows are built. Taps are summed in im2col's column order as
-/// one FMA chain, which gives the bits of the im2col product through distill_sgemm_packed with
-/// the same bias and slope. Returns 0, or -1 (y unchanged) when the kernel is unavailable or
-/// kernel·kernel·channels exceeds 256 (one k slice of the GEMM).
-int distill_conv_implicit(long samples, long height, long width, long channels, long kernel, long pad_top, long pad_left,
-                          long out_height, long out_width, const float *x, const float *w, long filters,
-                          const float *bias, float slope, float *padded, float *y);
-
 #endif

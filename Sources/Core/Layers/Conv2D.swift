@@ -9,8 +9,6 @@
 /// The forward of a 3×3 stride-1 convolution with at least 16 input channels runs
 /// ``Winograd3x3`` instead (4× fewer multiplies), and so does its input gradient when `Cout` is
 /// at least 16 too (the forward of `dy` with the flipped kernel); the kernel gradient stays im2col.
-/// The forward of a stride-1 convolution with fewer than 16 input channels (the first layer) runs
-/// ``ImplicitConvolution`` on Distill's kernel: the im2col product's bits without im2col.
 public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -42,8 +40,6 @@ public final class Conv2D: Layer {
     /// The input gradient of the same convolutions, when `Cout` is enough channels too: the
     /// forward of `dy` with ``flippedKernel`` (nil for other shapes: col2im).
     private let inputGradientWinograd: Winograd3x3?
-    /// The forward path of stride-1 convolutions with few input channels on Distill's kernel (nil otherwise).
-    private let implicit: ImplicitConvolution?
     /// `[k, k, Cout, Cin]`: the kernel rotated by 180° with its channel axes swapped.
     private let flippedKernel = Tensor(shape: [0])
     /// `[k·k·Cin]`, the shape of one im2col row.
@@ -68,7 +64,6 @@ public final class Conv2D: Layer {
         self.outputShape = [geometry.outHeight, geometry.outWidth, filters]
         patchShape = [geometry.patchCount]
         winograd = Winograd3x3.applies(to: geometry) ? Winograd3x3(geometry: geometry, filters: filters) : nil
-        implicit = winograd == nil && ImplicitConvolution.applies(to: geometry) ? ImplicitConvolution(geometry: geometry, filters: filters) : nil
         let inputChannels = geometry.channels
         inputGradientWinograd = geometry.inputGradient(filters: filters).flatMap { transposed in
             Winograd3x3.applies(to: transposed) ? Winograd3x3(geometry: transposed, filters: inputChannels) : nil
@@ -115,10 +110,6 @@ public final class Conv2D: Layer {
         if let winograd {
             winograd.forward(x.pointer, samples: n, kernel: kernel.value, bias: bias.map { UnsafePointer($0.value) },
                              activation: fusedActivation ?? .identity, into: y.pointer)
-            return y
-        }
-        if let implicit, implicit.forward(x.pointer, samples: n, kernel: kernel.value, bias: bias.map { UnsafePointer($0.value) },
-                                          activation: fusedActivation ?? .identity, into: y.pointer) {
             return y
         }
         packedKernel.pack(kernel.value, transposed: false, k: g.patchCount, n: cout, ldb: cout)
