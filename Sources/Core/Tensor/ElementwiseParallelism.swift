@@ -6,8 +6,8 @@ import Foundation
 /// Work whose result for element `i` depends only on element `i` gives the same bits however
 /// the buffer is split, so the thread count never changes a result. Buffers shorter than
 /// ``minimumCount`` run on the calling thread, where a hand-off would cost more than it saves.
-/// The helper threads are started once and kept until the instance goes away, and a call
-/// allocates nothing (a `DispatchQueue.concurrentPerform` allocated about eight blocks per call).
+/// The helper threads are started once and kept until the instance goes away: a call allocates
+/// one block (its work's context), where `DispatchQueue.concurrentPerform` allocated about eight.
 public final class ElementwiseParallelism: @unchecked Sendable {
     /// The most threads one call uses (at least 1): the caller and `threads − 1` helpers.
     public let threads: Int

@@ -44,7 +44,7 @@ public final class WakeupPipe: @unchecked Sendable {
 
     /// Clears pending wake-ups; called by the waiting thread before it looks for work.
     public func drain() {
-        var bytes = [UInt8](repeating: 0, count: 64)
-        while read(readDescriptor, &bytes, bytes.count) > 0 {}
+        var bytes: UInt64 = 0
+        while read(readDescriptor, &bytes, MemoryLayout<UInt64>.size) > 0 {}
     }
 }
