@@ -83,6 +83,8 @@ struct KDStep: ParsableCommand {
         /// Seconds of shard computation per step, summed over the step's shards, as the
         /// computing threads or workers timed them (compare local mode with the single process).
         var shardComputePerStep: Double
+        /// Local mode: the largest worker's peak resident memory, read before the workers stop.
+        var workerPeakResidentBytes = 0
     }
 
     func run() throws {
@@ -260,7 +262,7 @@ struct KDStep: ParsableCommand {
                     print("      \(workers) workers, ratio per round: " + entry.ratios.map { String(format: "%.3f", $0) }.joined(separator: ", "))
                 }
             }
-            let workerBytes = ProcessCounters.childrenPeakResidentBytes
+            let workerBytes = local.map(\.result.workerPeakResidentBytes).max() ?? 0
             print("    peak RSS of the largest worker \(String(format: "%.1f", Double(workerBytes) / 1e6)) MB")
             json["local_mode"] = rows
             json["worker_peak_rss_bytes"] = workerBytes
@@ -310,7 +312,10 @@ struct KDStep: ParsableCommand {
         server.report = { _ in }
         let processes = try LocalWorkers(count: workers, endpoint: server.endpoint)
         defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }
-        return try measure(setup: setup, backend: server, pool: pool)
+        var measurement = try measure(setup: setup, backend: server, pool: pool)
+        measurement.workerPeakResidentBytes = processes.processIdentifiers
+            .compactMap { ProcessCounters.peakResidentBytes(of: String($0)) }.max() ?? 0
+        return measurement
     }
 
     /// Writes a randomly initialised teacher model file for the benchmark and returns its path.

@@ -16,8 +16,15 @@ enum ProcessCounters {
     static var allocations: Int? { counter.map { Int($0()) } }
 
     /// Peak resident set size of this process in bytes (`VmHWM` of `/proc/self/status`).
-    static var peakResidentBytes: Int? {
-        guard let file = fopen("/proc/self/status", "r") else { return nil }
+    static var peakResidentBytes: Int? { peakResidentBytes(of: "self") }
+
+    /// Peak resident set size of process `pid` (`VmHWM` of `/proc/<pid>/status`), or nil when it
+    /// cannot be read. The benchmark reads its workers' this way while they run: the
+    /// `ru_maxrss` that `getrusage(RUSAGE_CHILDREN)` reports is no measure of a spawned worker,
+    /// since Linux carries the parent's peak into a child that `posix_spawn` starts from the
+    /// parent's memory.
+    static func peakResidentBytes(of pid: String) -> Int? {
+        guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         while fgets(&line, Int32(line.count), file) != nil {
@@ -27,13 +34,5 @@ enum ProcessCounters {
             }
         }
         return nil
-    }
-
-    /// Largest peak resident set size among the child processes waited for so far, in bytes
-    /// (`getrusage(RUSAGE_CHILDREN)`): the local-mode workers.
-    static var childrenPeakResidentBytes: Int {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-        return usage.ru_maxrss * 1024
     }
 }
