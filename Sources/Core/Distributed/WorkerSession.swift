@@ -138,8 +138,10 @@ public final class WorkerSession {
             }
             // Sleep until a message arrives, a result is ready (the compute threads signal
             // `wakeup`), the next heartbeat is due, or 50 ms pass (stop flag, connection events).
-            let heartbeatDue = Int(((lastSent + options.heartbeatInterval - MonotonicClock.now()) * 1000).rounded(.up))
-            if let frames = try socket.receive(timeoutMilliseconds: min(max(heartbeatDue, 0), 50), orWakeUp: wakeup) {
+            // Clamped as a Double, so no interval converts to an Int out of range.
+            let heartbeatDue = ((lastSent + options.heartbeatInterval - MonotonicClock.now()) * 1000).rounded(.up)
+            let wait = heartbeatDue.isNaN ? 0 : Int(min(max(heartbeatDue, 0), 50))
+            if let frames = try socket.receive(timeoutMilliseconds: wait, orWakeUp: wakeup) {
                 lastHeard = MonotonicClock.now()
                 let (header, message) = try decode(frames)
                 switch message {

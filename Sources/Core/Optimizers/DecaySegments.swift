@@ -4,10 +4,8 @@
 struct DecaySegments {
     /// Ranges covering `0..<parameterCount` in order, with their decay.
     let segments: [(range: Range<Int>, decay: Float)]
-    let parameterCount: Int
 
     init(parameterCount: Int, weightDecay: Float, mask: [Range<Int>]?, kind: String) {
-        self.parameterCount = parameterCount
         guard let mask, weightDecay != 0 else {
             segments = [(0..<parameterCount, weightDecay)]
             return
@@ -28,7 +26,7 @@ struct DecaySegments {
     /// Calls `body(range, decay)` for the segments cut into `parallelism`'s ranges, side by side:
     /// an optimiser's update of element `i` depends on element `i` alone, so the split changes no bit.
     func forEachPiece(_ parallelism: ElementwiseParallelism, _ body: (Range<Int>, Float) -> Void) {
-        parallelism.forEachRange(count: parameterCount) { part in
+        parallelism.forEachRange(count: segments.last?.range.upperBound ?? 0) { part in
             for (range, decay) in segments {
                 let lower = Swift.max(range.lowerBound, part.lowerBound), upper = Swift.min(range.upperBound, part.upperBound)
                 if lower < upper { body(lower..<upper, decay) }
