@@ -103,10 +103,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// With bit 0 of the mode set and a header frame of at least 52 bytes, the header's payload
     /// length, frame count, payload checksum and header checksum are recomputed (the layout of
     /// docs/PROTOCOL.md), so mutations get past the checksums into the payload decoders.
-    public static func wireFrames(_ bytes: [UInt8]) -> [[UInt8]] {
+    public static func wireFrames(_ bytes: [UInt8]) -> [Frame] {
         guard let mode = bytes.first else { return [] }
         var frames = FuzzFrames.split(Array(bytes.dropFirst()))
-        guard mode & 1 == 1, let header = frames.first, header.count >= WireHeader.byteCount else { return frames }
+        guard mode & 1 == 1, let header = frames.first, header.count >= WireHeader.byteCount else { return frames.map(Frame.init) }
         var payloadCRC = CRC32C()
         var length: UInt64 = 0
         for frame in frames.dropFirst() {
@@ -122,7 +122,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         put(payloadCRC.value, at: 44)
         put(CRC32C.checksum(Array(sealed[0..<48])), at: 48)
         frames[0] = sealed
-        return frames
+        return frames.map(Frame.init)
     }
 
     /// The input of `frames` for ``wireFrames(_:)``: mode byte 1 (reseal), then the frames.

@@ -36,8 +36,9 @@ public struct AuditPolicy: Sendable, Equatable {
         if !fa.isEmpty, fa == fb {
             return a.loss.total.bitPattern == b.loss.total.bitPattern && a.loss.hard.bitPattern == b.loss.hard.bitPattern
                 && a.loss.soft.bitPattern == b.loss.soft.bitPattern && a.loss.correct == b.loss.correct
-                && AuditPolicy.identical(a.gradients, b.gradients) && AuditPolicy.identical(a.batchStatistics, b.batchStatistics)
-                && AuditPolicy.identical(a.teacherLogits, b.teacherLogits)
+                && AuditPolicy.identical(a.gradients, b.gradients)
+                && AuditPolicy.identical(FloatValues(a.batchStatistics), FloatValues(b.batchStatistics))
+                && AuditPolicy.identical(FloatValues(a.teacherLogits), FloatValues(b.teacherLogits))
         }
         var (difference, normA, normB) = (0.0, 0.0, 0.0)
         func add(_ x: Double, _ y: Double) {
@@ -47,7 +48,8 @@ public struct AuditPolicy: Sendable, Equatable {
         }
         for (x, y) in [(a.loss.total, b.loss.total), (a.loss.hard, b.loss.hard), (a.loss.soft, b.loss.soft),
                        (Double(a.loss.correct), Double(b.loss.correct))] { add(x, y) }
-        for (xs, ys) in [(a.gradients, b.gradients), (a.batchStatistics, b.batchStatistics), (a.teacherLogits, b.teacherLogits)] {
+        for (xs, ys) in [(a.gradients, b.gradients), (FloatValues(a.batchStatistics), FloatValues(b.batchStatistics)),
+                         (FloatValues(a.teacherLogits), FloatValues(b.teacherLogits))] {
             xs.withUnsafeBufferPointer { x in
                 ys.withUnsafeBufferPointer { y in
                     for i in 0..<x.count { add(Double(x[i]), Double(y[i])) }
@@ -57,10 +59,10 @@ public struct AuditPolicy: Sendable, Equatable {
         return difference <= tolerance * tolerance * max(normA, normB)
     }
 
-    private static func identical(_ a: [Float], _ b: [Float]) -> Bool {
-        a.withUnsafeBytes { x in
-            b.withUnsafeBytes { y in
-                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+    private static func identical(_ a: FloatValues, _ b: FloatValues) -> Bool {
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count * MemoryLayout<Float>.stride) == 0)
             }
         }
     }

@@ -169,12 +169,13 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        guard MagnitudeScan.firstNonFinite(p.parameters) == nil, MagnitudeScan.firstNonFinite(p.state) == nil else {
+        let nonFinite = { (values: UnsafeBufferPointer<Float>) in MagnitudeScan.firstIndex(beyond: .greatestFiniteMagnitude, in: values) }
+        guard p.parameters.withUnsafeBufferPointer(nonFinite) == nil, p.state.withUnsafeBufferPointer(nonFinite) == nil else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
         }
-        student.values.baseAddress!.update(from: p.parameters, count: p.parameters.count)
-        student.state.baseAddress!.update(from: p.state, count: p.state.count)
+        _ = p.parameters.withUnsafeBufferPointer { student.values.update(fromContentsOf: $0) }
+        _ = p.state.withUnsafeBufferPointer { student.state.update(fromContentsOf: $0) }
         version = p.version
     }
 

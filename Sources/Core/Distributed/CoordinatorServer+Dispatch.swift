@@ -92,7 +92,7 @@ extension CoordinatorServer {
     /// Sends `frames` to `peer` without blocking. A full queue means the peer stopped reading:
     /// it is dropped and its shards reassigned, as when its connection is gone.
     /// - Returns: whether the message was queued.
-    func send(_ frames: [[UInt8]], to peer: Peer) -> Bool {
+    func send(_ frames: [Frame], to peer: Peer) -> Bool {
         let outcome: SendOutcome
         do { outcome = try router.send(frames, to: PeerID(peer.id)) } catch {
             report("worker \(peer.name) unreachable (\(error)); dropping it")
@@ -137,7 +137,7 @@ extension CoordinatorServer {
     }
 
     /// The parameters of `step`'s version, encoded once however many workers need them.
-    private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch) -> [[UInt8]] {
+    private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch) -> [Frame] {
         if encodedParameters?.version != step.version {
             let started = MonotonicClock.now()
             let frames = WireCodec.encodeParameters(

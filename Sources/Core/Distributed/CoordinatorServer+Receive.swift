@@ -6,7 +6,6 @@ extension CoordinatorServer {
     /// Handles one message as received by the router.
     func handle(_ inbound: InboundMessage) {
         let id = inbound.peer.bytes
-        let frames = [id] + inbound.frames
         guard inbound.frames.count <= CoordinatorServer.maxInboundFrames else {
             statistics.droppedMessages += 1
             return
@@ -15,11 +14,11 @@ extension CoordinatorServer {
             statistics.droppedMessages += 1
             return
         }
-        cost.bytesReceived += frames.reduce(0) { $0 + $1.count }
+        cost.bytesReceived += inbound.frames.reduce(id.count) { $0 + $1.count }
         let started = MonotonicClock.now()
         let decoded: (header: WireHeader, message: WireMessage)
         do {
-            decoded = try WireCodec.decode(Array(frames.dropFirst()))
+            decoded = try WireCodec.decode(inbound.frames)
             cost.serializationSeconds += MonotonicClock.now() - started
         } catch {
             cost.serializationSeconds += MonotonicClock.now() - started

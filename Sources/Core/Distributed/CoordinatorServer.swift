@@ -41,14 +41,14 @@ public final class CoordinatorServer: ShardBackend {
     let shape: ResultShape
     let stop: StopFlag
     /// The welcome's frames, encoded once (the teacher is sent once per connection).
-    let welcomeFrames: [[UInt8]]
+    let welcomeFrames: [Frame]
     var peers = PeerTable()
     /// The step being computed, nil between steps.
     var current: StepDispatch?
     /// The parameters of the step being computed.
     var currentParameters: ModelParameters?
     var deadline: ShardDeadline
-    var encodedParameters: (version: Int, frames: [[UInt8]])?
+    var encodedParameters: (version: Int, frames: [Frame])?
     var cost = NetworkCost()
     /// When "waiting for another worker to settle" was last reported.
     var lastTiebreakReport = -Double.infinity
@@ -203,7 +203,7 @@ public final class CoordinatorServer: ShardBackend {
     }
 
     /// `message` as frames with this run's id (step and version as given).
-    func encode(_ message: WireMessage, step: Int = 0, version: Int = 0) -> [[UInt8]] {
+    func encode(_ message: WireMessage, step: Int = 0, version: Int = 0) -> [Frame] {
         WireCodec.encode(message, runID: run.runID, step: UInt64(step), parameterVersion: UInt64(version))
     }
 }

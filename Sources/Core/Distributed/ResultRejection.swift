@@ -76,13 +76,13 @@ public struct ResultShape: Sendable, Equatable {
             return "\(name) loss sum \(value) (must be finite and ≥ 0)"
         }
         if !(result.computeSeconds.isFinite && result.computeSeconds >= 0) { return "compute time \(result.computeSeconds) s" }
-        if let i = ResultShape.firstOutOfRange(result.gradients) { return "gradient \(i) is \(result.gradients[i])" }
-        if let i = ResultShape.firstOutOfRange(result.batchStatistics) { return "batch statistic \(i) is \(result.batchStatistics[i])" }
+        if let i = result.gradients.withUnsafeBufferPointer(ResultShape.firstOutOfRange) { return "gradient \(i) is \(result.gradients[i])" }
+        if let i = result.batchStatistics.withUnsafeBufferPointer(ResultShape.firstOutOfRange) { return "batch statistic \(i) is \(result.batchStatistics[i])" }
         let logits = task.returnsTeacherLogits && task.teacherLogits.isEmpty ? task.count * classes : 0
         if result.teacherLogits.count != logits {
             return "\(result.teacherLogits.count) teacher logits, the task asked for \(logits)"
         }
-        if let i = ResultShape.firstOutOfRange(result.teacherLogits) { return "teacher logit \(i) is \(result.teacherLogits[i])" }
+        if let i = result.teacherLogits.withUnsafeBufferPointer(ResultShape.firstOutOfRange) { return "teacher logit \(i) is \(result.teacherLogits[i])" }
         var offset = 0
         for channels in batchNormChannels {
             for i in offset + channels..<offset + 2 * channels where result.batchStatistics[i] < 0 {
@@ -94,7 +94,7 @@ public struct ResultShape: Sendable, Equatable {
     }
 
     /// Index of the first value that is not finite or exceeds ``maxMagnitude``.
-    private static func firstOutOfRange(_ values: [Float]) -> Int? {
-        values.withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: maxMagnitude, in: $0) }
+    private static func firstOutOfRange(_ values: UnsafeBufferPointer<Float>) -> Int? {
+        MagnitudeScan.firstIndex(beyond: maxMagnitude, in: values)
     }
 }

@@ -244,7 +244,7 @@ public final class WorkerSession {
         return nil
     }
 
-    private func decode(_ frames: [[UInt8]]) throws -> (WireHeader, WireMessage) {
+    private func decode(_ frames: [Frame]) throws -> (WireHeader, WireMessage) {
         do { return try WireCodec.decode(frames) } catch {
             throw WorkerExit.badMessage("\(error)")
         }

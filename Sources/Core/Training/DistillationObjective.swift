@@ -24,8 +24,9 @@ public struct ShardResult: Sendable, Equatable {
     public var loss: LossSums
     /// For each student BatchNorm in layout order: per-channel mean, then biased variance, over this shard.
     public var batchStatistics: [Float]
-    /// Gradient of the *sum* of the shard's per-sample losses, in parameter layout order.
-    public var gradients: [Float]
+    /// Gradient of the *sum* of the shard's per-sample losses, in parameter layout order (read in
+    /// place from the message when the result came from a worker).
+    public var gradients: FloatValues
     /// Seconds the computation took (for throughput reports only).
     public var computeSeconds: Double
     /// How the gradients travel; under ``GradientEncoding/bfloat16`` every value is a bfloat16.
@@ -34,7 +35,7 @@ public struct ShardResult: Sendable, Equatable {
     /// them (``ShardTask/returnsTeacherLogits``); empty otherwise.
     public var teacherLogits: [Float]
 
-    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: [Float], computeSeconds: Double,
+    public init(shardIndex: Int, loss: LossSums, batchStatistics: [Float], gradients: FloatValues, computeSeconds: Double,
                 gradientEncoding: GradientEncoding = .float32, teacherLogits: [Float] = []) {
         self.shardIndex = shardIndex
         self.loss = loss

@@ -182,7 +182,7 @@ public final class ShardExecutor {
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
-            gradients: resultGradients,
+            gradients: FloatValues(resultGradients),
             computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding, teacherLogits: returned)
     }
 

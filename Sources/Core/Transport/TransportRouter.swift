@@ -20,7 +20,7 @@ public struct InboundMessage: Sendable, Equatable {
     /// The sender.
     public let peer: PeerID
     /// The frames after the routing id.
-    public let frames: [[UInt8]]
+    public let frames: [Frame]
     /// The sender's IP address (TCP, no port); `nil` for ipc:// and inproc://.
     public let peerAddress: String?
     /// The CURVE public key the sender authenticated with (checked by the ZAP handler);
@@ -85,7 +85,7 @@ public final class TransportRouter {
             droppedMessages += 1
             return nil
         }
-        let peer = PeerID(message.frames[0])
+        let peer = PeerID(message.frames[0].bytes)
         remember(peer, descriptor: message.sourceDescriptor)
         return InboundMessage(peer: peer, frames: Array(message.frames.dropFirst()), peerAddress: message.peerAddress,
                               key: message.userID.flatMap(CurvePublicKey.init(z85:)))
@@ -93,10 +93,10 @@ public final class TransportRouter {
 
     /// Queues `frames` (at least one) for `peer` without ever waiting.
     /// - Throws: ``ZMQError`` for no frames, or for anything but a full queue or an unknown peer.
-    public func send(_ frames: [[UInt8]], to peer: PeerID) throws -> SendOutcome {
+    public func send(_ frames: [Frame], to peer: PeerID) throws -> SendOutcome {
         guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
         do {
-            return try socket.trySend(frames: [peer.bytes] + frames) ? .queued : .wouldBlock
+            return try socket.trySend(frames: [Frame(peer.bytes)] + frames) ? .queued : .wouldBlock
         } catch let error as ZMQError where error.errno == EHOSTUNREACH {
             return .unreachable
         }
@@ -183,14 +183,14 @@ public final class TransportDealer {
     /// - Returns: `false` if the message was not queued in that time (it is dropped).
     /// - Throws: ``ZMQError`` if the socket fails.
     @discardableResult
-    public func send(frames: [[UInt8]]) throws -> Bool {
+    public func send(frames: [Frame]) throws -> Bool {
         try socket.send(frames: frames)
     }
 
     /// The next message's frames, waiting at most `timeoutMilliseconds` (-1 = forever).
     /// Messages with too many frames are dropped and counted in ``droppedMessages``.
     /// - Throws: ``ZMQError`` if the socket fails.
-    public func receive(timeoutMilliseconds: Int) throws -> [[UInt8]]? {
+    public func receive(timeoutMilliseconds: Int) throws -> [Frame]? {
         guard let message = try socket.receiveMessage(timeoutMilliseconds: timeoutMilliseconds, maxFrames: maxFramesPerMessage) else {
             return nil
         }
@@ -204,7 +204,7 @@ public final class TransportDealer {
     /// The next message's frames, waiting at most `timeoutMilliseconds` (-1 = forever) or
     /// until `wakeup` is signalled (then `nil`, and the wake-up stays pending until drained).
     /// - Throws: ``ZMQError`` if the socket fails.
-    public func receive(timeoutMilliseconds: Int, orWakeUp wakeup: WakeupPipe) throws -> [[UInt8]]? {
+    public func receive(timeoutMilliseconds: Int, orWakeUp wakeup: WakeupPipe) throws -> [Frame]? {
         if let frames = try receive(timeoutMilliseconds: 0) { return frames }
         let ready = try ZMQSocket.pollReadable([socket], fileDescriptors: [wakeup.readDescriptor], timeoutMilliseconds: timeoutMilliseconds)
         return ready[0] ? try receive(timeoutMilliseconds: 0) : nil

@@ -66,7 +66,7 @@ final class ZAPHandler: @unchecked Sendable {
         while !shouldStop {
             do {
                 guard let request = try socket.receive(timeoutMilliseconds: 100) else { continue }
-                try socket.send(frames: answer(request))
+                try socket.send(frames: answer(request.map(\.bytes)).map(Frame.init))
             } catch {
                 report("ZAP handler stopped: \(error); CURVE clients can no longer be admitted")
                 return

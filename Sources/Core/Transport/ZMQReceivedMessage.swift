@@ -2,7 +2,7 @@
 /// it, with the properties libzmq attached to it about its sender.
 public struct ZMQReceivedMessage: Sendable, Equatable {
     /// The frames (a router's start with the sender's routing id); empty when ``excessFrames``.
-    public var frames: [[UInt8]] = []
+    public var frames: [Frame] = []
     /// True when the message had more frames than allowed: it was read and discarded.
     public var excessFrames = false
     /// `Peer-Address`: the sender's IP address (TCP; no port), `nil` for ipc:// and inproc://.

@@ -28,7 +28,7 @@ public final class ZMQContext: @unchecked Sendable {
 /// One ZeroMQ socket (ROUTER, DEALER, or the REP socket of a ZAP handler). Not thread-safe:
 /// use it from one thread at a time.
 ///
-/// Messages are multipart: `[[UInt8]]`, one array per frame. A router's received messages
+/// Messages are multipart: `[Frame]`, one ``Frame`` per part. A router's received messages
 /// start with the sender's routing id frame, and a message it sends must start with the
 /// destination's routing id frame. The socket closes in `deinit` after its linger period.
 public final class ZMQSocket {
@@ -91,7 +91,7 @@ public final class ZMQSocket {
 
     /// The event a monitor message (two frames: 2-byte event and 4-byte value in host order,
     /// then the endpoint) reports, or `nil` for any other message.
-    public static func connectionEvent(in frames: [[UInt8]]) -> ZMQConnectionEvent? {
+    public static func connectionEvent(in frames: [Frame]) -> ZMQConnectionEvent? {
         guard frames.count == 2, frames[0].count == 6 else { return nil }
         let event = frames[0].withUnsafeBytes { Int32($0.loadUnaligned(as: UInt16.self)) }
         let value = frames[0].withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) }
@@ -118,23 +118,21 @@ public final class ZMQSocket {
         }
     }
 
-    /// Sends `frames` as one multipart message (`ZMQ_SNDMORE` on all but the last frame).
-    /// Delivery is atomic: the peer receives all frames or none.
+    /// Frames of at least this many bytes move without a copy. Sent, libzmq reads them from the
+    /// frame's own storage (`zmq_msg_init_data`) and releases it once written; received, the
+    /// ``Frame`` keeps libzmq's message and is read in place. Smaller frames are copied
+    /// (`zmq_send`, or into an array), which costs less than sharing them.
+    public static let zeroCopyThreshold = 16 * 1024
+
+    /// Sends `frames` as one multipart message (`ZMQ_SNDMORE` on all but the last frame); frames
+    /// of ``zeroCopyThreshold`` bytes or more are not copied. Delivery is atomic: the peer
+    /// receives all frames or none.
     /// - Returns: `false` if the send timed out on a full queue (see
     ///   ``ZMQSocketOptions/sendTimeoutMilliseconds``), `true` once the message is queued.
     /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
     @discardableResult
-    public func send(frames: [[UInt8]]) throws -> Bool {
-        guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
-        for (index, frame) in frames.enumerated() {
-            let flags = index == frames.count - 1 ? 0 : ZMQ_SNDMORE
-            let sent = try frame.withUnsafeBytes { bytes in
-                try check(zmq_send(handle, bytes.baseAddress, bytes.count, flags), "zmq_send")
-            }
-            // Only the first frame can block: once it is queued, libzmq accepts the rest.
-            if sent == nil { return false }
-        }
-        return true
+    public func send(frames: [Frame]) throws -> Bool {
+        try send(frames, flags: 0)
     }
 
     /// Queues `frames` as one multipart message if that can be done without waiting
@@ -142,17 +140,39 @@ public final class ZMQSocket {
     /// ``ZMQSocketOptions/sendHighWaterMark`` messages reports that instead of blocking.
     /// - Returns: `false` if the queue is full (nothing was queued), `true` once queued.
     /// - Throws: ``ZMQError``, e.g. `EHOSTUNREACH` from a router for an unknown routing id.
-    public func trySend(frames: [[UInt8]]) throws -> Bool {
+    public func trySend(frames: [Frame]) throws -> Bool {
+        try send(frames, flags: ZMQ_DONTWAIT)
+    }
+
+    private func send(_ frames: [Frame], flags: Int32) throws -> Bool {
         guard !frames.isEmpty else { throw ZMQError(call: "zmq_send", errno: EINVAL, message: "a message needs at least one frame") }
         for (index, frame) in frames.enumerated() {
-            let flags = ZMQ_DONTWAIT | (index == frames.count - 1 ? 0 : ZMQ_SNDMORE)
-            let sent = try frame.withUnsafeBytes { bytes in
-                try check(zmq_send(handle, bytes.baseAddress, bytes.count, flags), "zmq_send")
-            }
-            // Only the first frame can report a full queue: once it is queued, libzmq accepts the rest.
+            let partFlags = flags | (index == frames.count - 1 ? 0 : ZMQ_SNDMORE)
+            let sent = frame.count >= ZMQSocket.zeroCopyThreshold
+                ? try sendInPlace(frame, flags: partFlags)
+                : try frame.withUnsafeBytes { bytes in try check(zmq_send(handle, bytes.baseAddress, bytes.count, partFlags), "zmq_send") }
+            // Only the first frame can block or report a full queue: once it is queued, libzmq
+            // accepts the rest.
             if sent == nil { return false }
         }
         return true
+    }
+
+    /// Sends one frame from its storage. libzmq holds a reference to the ``FrameStorage`` until
+    /// it has written the bytes (or until the unsent message is closed here) and then releases
+    /// it on whichever thread lets go last.
+    private func sendInPlace(_ frame: Frame, flags: Int32) throws -> Int32? {
+        let storage = frame.storage
+        let hint = Unmanaged.passRetained(storage).toOpaque()
+        var message = zmq_msg_t()
+        guard zmq_msg_init_data(&message, UnsafeMutableRawPointer(mutating: storage.base), storage.count,
+                                releaseSentFrame, hint) == 0 else {
+            Unmanaged<FrameStorage>.fromOpaque(hint).release()
+            throw ZMQError.last(call: "zmq_msg_init_data")
+        }
+        // A sent message is left empty, so closing it does nothing; an unsent one releases its frame.
+        defer { zmq_msg_close(&message) }
+        return try check(zmq_msg_send(&message, handle, flags), "zmq_msg_send")
     }
 
     /// Receives one multipart message with what libzmq knows of its sender, waiting at most
@@ -169,7 +189,7 @@ public final class ZMQSocket {
     /// 0 = just check).
     /// - Returns: the frames, or `nil` if none arrived in time.
     /// - Throws: ``ZMQError`` if the socket fails.
-    public func receive(timeoutMilliseconds: Int) throws -> [[UInt8]]? {
+    public func receive(timeoutMilliseconds: Int) throws -> [Frame]? {
         try waitReadable(timeoutMilliseconds: timeoutMilliseconds) { try receiveAvailable(maxFrames: Int.max)?.frames }
     }
 
@@ -199,9 +219,11 @@ public final class ZMQSocket {
         _ = try check(zmq_msg_init(&message), "zmq_msg_init")
         defer { zmq_msg_close(&message) }
         var count = 0
-        repeat {
+        var more = true
+        while more {
             // Parts after the first are already queued, so only the first can report EAGAIN.
             guard try check(zmq_msg_recv(&message, handle, ZMQ_DONTWAIT), "zmq_msg_recv") != nil else { return nil }
+            more = zmq_msg_more(&message) != 0
             // A router's routing id frame lacks the properties when poll prefetched the
             // message, so they are read from the first frame that has them.
             if count < 2 && !received.hasProperties { received.readProperties(of: &message) }
@@ -212,12 +234,17 @@ public final class ZMQSocket {
                 continue
             }
             let size = zmq_msg_size(&message)
+            if size >= ZMQSocket.zeroCopyThreshold {
+                // Moving leaves `message` empty, ready for the next part.
+                received.frames.append(Frame(storage: try ReceivedFrameStorage(moving: &message)))
+                continue
+            }
             let data = zmq_msg_data(&message)
-            received.frames.append([UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            received.frames.append(Frame([UInt8](unsafeUninitializedCapacity: size) { buffer, count in
                 if size > 0, let data { buffer.baseAddress!.update(from: data.assumingMemoryBound(to: UInt8.self), count: size) }
                 count = size
-            })
-        } while zmq_msg_more(&message) != 0
+            }))
+        }
         return received
     }
 
@@ -305,6 +332,31 @@ private func check(_ rc: @autoclosure () -> Int32, _ call: @autoclosure () -> St
         if code == EAGAIN { return nil }
         throw ZMQError(call: call(), errno: code, message: String(cString: zmq_strerror(code)))
     }
+}
+
+/// libzmq's free function for a frame sent in place: drops the reference ``ZMQSocket`` handed it.
+private let releaseSentFrame: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void = { _, hint in
+    if let hint { Unmanaged<FrameStorage>.fromOpaque(hint).release() }
+}
+
+/// A received frame's bytes left in libzmq's message, which is closed when the last ``Frame``
+/// holding it is gone. Only large frames are kept this way: their bytes live in a buffer of
+/// their own, outside the `zmq_msg_t`, so they stay put wherever the struct is.
+private final class ReceivedFrameStorage: FrameStorage, @unchecked Sendable {
+    private var message = zmq_msg_t()
+
+    /// Takes over `source`'s content, leaving `source` an empty message.
+    init(moving source: inout zmq_msg_t) throws {
+        var message = zmq_msg_t()
+        _ = try check(zmq_msg_init(&message), "zmq_msg_init")
+        _ = try check(zmq_msg_move(&message, &source), "zmq_msg_move")
+        let count = zmq_msg_size(&message)
+        let base = UnsafeRawPointer(zmq_msg_data(&message))
+        self.message = message
+        super.init(base: base, count: count)
+    }
+
+    deinit { zmq_msg_close(&message) }
 }
 
 /// `ZMQ_ZAP_ENFORCE_DOMAIN` (93): a draft option in libzmq 4.3, compiled into the Debian and

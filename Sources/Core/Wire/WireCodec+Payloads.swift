@@ -4,7 +4,7 @@
 
 extension WireCodec {
     /// The payload frames of `message`: its fields frame, then its bulk frames.
-    static func encodePayload(_ message: WireMessage) -> [[UInt8]] {
+    static func encodePayload(_ message: WireMessage) -> [Frame] {
         var w = WireWriter()
         switch message {
         case .join(let p):
@@ -53,7 +53,7 @@ extension WireCodec {
             if message.carriesTeacherLogits { w.int(p.teacherLogits.count, "result.teacherLogits.count") }
             w.bulk(p.batchStatistics)
             switch p.gradientEncoding {
-            case .float32: w.bulk(p.gradients)
+            case .float32: w.bulk(frame: p.gradients.frame)
             case .bfloat16: w.bulk(p.gradients.map(BFloat16.bits))
             }
             if message.carriesTeacherLogits { w.bulk(p.teacherLogits) }
@@ -75,7 +75,7 @@ extension WireCodec {
     /// The message of `header.kind` in `frames` (fields frame first).
     /// - Throws: ``WireError`` for a short or over-long field, a bulk frame of the wrong size,
     ///   a value over ``WireLimits``, invalid UTF-8 or a payload field contradicting the header.
-    static func decodePayload(_ frames: ArraySlice<[UInt8]>, header: WireHeader) throws -> WireMessage {
+    static func decodePayload(_ frames: ArraySlice<Frame>, header: WireHeader) throws -> WireMessage {
         var r = try WireReader(frames: frames, context: "\(header.kind)")
         let message: WireMessage
         switch header.kind {
@@ -126,10 +126,10 @@ extension WireCodec {
             var logitCount = 0
             if withLogits { logitCount = try r.int("teacherLogits.count") }
             let statistics: [Float] = try r.bulk("batchStatistics", count: statisticsCount)
-            let gradients: [Float]
+            let gradients: FloatValues
             switch encoding {
-            case .float32: gradients = try r.bulk("gradients", count: gradientCount)
-            case .bfloat16: gradients = try r.bulk("gradients", count: gradientCount, as: UInt16.self).map(BFloat16.float)
+            case .float32: gradients = try r.floats("gradients", count: gradientCount)
+            case .bfloat16: gradients = FloatValues(try r.bulk("gradients", count: gradientCount, as: UInt16.self).map(BFloat16.float))
             }
             message = .result(ShardResult(
                 shardIndex: shardIndex,
@@ -142,8 +142,8 @@ extension WireCodec {
             let parameterCount = try r.int("parameters.count")
             let stateCount = try r.int("state.count")
             message = .parameters(ParametersPayload(version: version,
-                                                    parameters: try r.bulk("parameters", count: parameterCount),
-                                                    state: try r.bulk("state", count: stateCount)))
+                                                    parameters: try r.floats("parameters", count: parameterCount),
+                                                    state: try r.floats("state", count: stateCount)))
         case .heartbeat:
             message = .heartbeat
         case .shutdown:

@@ -6,7 +6,7 @@ public enum WireCodec {
     ///
     /// Traps if the payload exceeds ``WireLimits/maxPayloadBytes`` or a value does not fit its
     /// wire field (a negative count, an over-long string): those are errors of this process.
-    public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [[UInt8]] {
+    public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [Frame] {
         sealed(encodePayload(message), kind: message.kind, flags: message.carriesTeacherLogits ? WireHeader.teacherLogitsFlag : 0,
                runID: runID, step: step, parameterVersion: parameterVersion)
     }
@@ -15,7 +15,7 @@ public enum WireCodec {
     /// buffers: the bytes `encode(.parameters(…))` gives, without first copying every parameter
     /// into a payload's arrays (the coordinator sends this once per step).
     public static func encodeParameters(version: UInt64, parameters: UnsafeBufferPointer<Float>, state: UnsafeBufferPointer<Float>,
-                                        runID: UInt64, step: UInt64) -> [[UInt8]] {
+                                        runID: UInt64, step: UInt64) -> [Frame] {
         var w = WireWriter()
         writeParameters(&w, version: version, parameters: parameters, state: state)
         return sealed(w.frames, kind: .parameters, runID: runID, step: step, parameterVersion: version)
@@ -32,29 +32,29 @@ public enum WireCodec {
     }
 
     /// `payload` behind a header of `kind` that states its frame count, length and checksum.
-    static func sealed(_ payload: [[UInt8]], kind: WireKind, flags: UInt8 = 0, runID: UInt64, step: UInt64,
-                       parameterVersion: UInt64) -> [[UInt8]] {
+    static func sealed(_ payload: [Frame], kind: WireKind, flags: UInt8 = 0, runID: UInt64, step: UInt64,
+                       parameterVersion: UInt64) -> [Frame] {
         var crc = CRC32C()
         var length: UInt64 = 0
         for frame in payload {
-            crc.update(frame)
+            frame.withUnsafeBytes { crc.update($0) }
             length += UInt64(frame.count)
         }
         precondition(length <= WireLimits.maxPayloadBytes, "\(kind) payload of \(length) bytes exceeds \(WireLimits.maxPayloadBytes)")
         let header = WireHeader(kind: kind, flags: flags, runID: runID, step: step, parameterVersion: parameterVersion,
                                 payloadLength: length, payloadFrameCount: UInt32(payload.count), payloadChecksum: crc.value)
-        return [header.encoded()] + payload
+        return [Frame(header.encoded())] + payload
     }
 
     /// Parses and verifies `frames` (header first): header checks, payload frame count,
     /// payload length and limit, payload checksum, then the payload of the header's kind,
     /// including that its repeated header fields agree with the header.
     /// - Throws: ``WireError`` naming the first check that failed; never traps on any input.
-    public static func decode(_ frames: [[UInt8]]) throws -> (header: WireHeader, message: WireMessage) {
+    public static func decode(_ frames: [Frame]) throws -> (header: WireHeader, message: WireMessage) {
         guard let first = frames.first else {
             throw WireError.truncated(what: "message frames", needed: 1, available: 0)
         }
-        let header = try WireHeader(decoding: first)
+        let header = try WireHeader(decoding: first.bytes)
         let payload = frames.dropFirst()
         guard UInt64(payload.count) == UInt64(header.payloadFrameCount) else {
             throw WireError.lengthMismatch(what: "\(header.kind) payload frame count",
@@ -68,7 +68,7 @@ public enum WireCodec {
             throw WireError.tooLarge(what: "\(header.kind) payload bytes", size: length, limit: WireLimits.maxPayloadBytes)
         }
         var crc = CRC32C()
-        for frame in payload { crc.update(frame) }
+        for frame in payload { frame.withUnsafeBytes { crc.update($0) } }
         guard crc.value == header.payloadChecksum else {
             throw WireError.checksumMismatch(what: "\(header.kind) payload", declared: header.payloadChecksum, computed: crc.value)
         }

@@ -81,7 +81,7 @@ public struct WireHeader: Equatable, Sendable {
     /// Parses a header frame, checking in order: magic, version, size, header checksum, kind, flags.
     /// - Throws: ``WireError`` naming the first check that failed.
     public init(decoding frame: [UInt8]) throws {
-        var reader = try WireReader(frames: [frame], context: "header")
+        var reader = try WireReader(frames: [Frame(frame)], context: "header")
         let magic = try reader.raw(4, "magic")
         guard magic.elementsEqual(WireHeader.magic) else { throw WireError.badMagic(found: Array(magic)) }
         version = try reader.integer("version")

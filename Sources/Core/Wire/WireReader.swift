@@ -3,7 +3,7 @@
 /// ``WireError`` it throws; nothing read from the peer can trap.
 struct WireReader {
     private let fields: [UInt8]
-    private let bulk: ArraySlice<[UInt8]>
+    private let bulk: ArraySlice<Frame>
     private var offset = 0
     private var nextBulk: Int
     /// Prefix for field names in errors, e.g. `"task"`.
@@ -11,11 +11,11 @@ struct WireReader {
 
     /// A reader over `frames` (fields frame first) of the message part named `context`.
     /// - Throws: ``WireError/truncated(what:needed:available:)`` if there is no fields frame.
-    init(frames: ArraySlice<[UInt8]>, context: String) throws {
+    init(frames: ArraySlice<Frame>, context: String) throws {
         guard let first = frames.first else {
             throw WireError.truncated(what: "\(context) fields frame", needed: 1, available: 0)
         }
-        self.fields = first
+        self.fields = first.bytes
         self.bulk = frames.dropFirst()
         self.nextBulk = bulk.startIndex
         self.context = context
@@ -92,24 +92,42 @@ struct WireReader {
         return (dims, count)
     }
 
-    /// The next bulk frame as exactly `count` values of `T`.
+    /// The next bulk frame as exactly `count` values of `T`, copied into an array.
     /// - Throws: ``WireError/truncated(what:needed:available:)`` if no frame is left,
     ///   ``WireError/shapeMismatch(_:)`` if its size is not `count · MemoryLayout<T>.size`.
     mutating func bulk<T: BitwiseCopyable>(_ field: @autoclosure () -> String, count: Int, as type: T.Type = T.self) throws -> [T] {
+        WireReader.copy(try nextBulk(field(), count: count, stride: MemoryLayout<T>.stride), count: count)
+    }
+
+    /// The next bulk frame as exactly `count` float32 values, read in place when the frame's
+    /// bytes are aligned for it (a received large frame is), else copied.
+    /// - Throws: as ``bulk(_:count:as:)``.
+    mutating func floats(_ field: @autoclosure () -> String, count: Int) throws -> FloatValues {
+        let frame = try nextBulk(field(), count: count, stride: MemoryLayout<Float>.stride)
+        return FloatValues(frame: frame) ?? FloatValues(WireReader.copy(frame, count: count))
+    }
+
+    /// The `count` values of `T` that `frame`'s bytes hold, copied (any alignment).
+    private static func copy<T: BitwiseCopyable>(_ frame: Frame, count: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            frame.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
+            initialized = count
+        }
+    }
+
+    /// The next bulk frame, checked to hold `count` values of `stride` bytes.
+    private mutating func nextBulk(_ field: @autoclosure () -> String, count: Int, stride: Int) throws -> Frame {
         guard nextBulk < bulk.endIndex else {
             throw WireError.truncated(what: "\(context).\(field()) frame", needed: 1, available: 0)
         }
         let frame = bulk[nextBulk]
         nextBulk += 1
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: stride)
         guard !overflow, bytes == frame.count else {
-            throw WireError.shapeMismatch("\(context).\(field()): \(count) elements of \(MemoryLayout<T>.stride) bytes "
+            throw WireError.shapeMismatch("\(context).\(field()): \(count) elements of \(stride) bytes "
                 + "declared, frame has \(frame.count) bytes")
         }
-        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            frame.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }
-            initialized = count
-        }
+        return frame
     }
 
     /// Checks that every field byte and every bulk frame was read.

@@ -11,13 +11,13 @@ struct WireWriter {
     /// The fields frame written so far.
     private(set) var fields: [UInt8] = []
     /// The bulk frames appended so far, in order.
-    private(set) var bulk: [[UInt8]] = []
+    private(set) var bulk: [Frame] = []
 
     /// An empty payload.
     init() {}
 
     /// The fields frame followed by the bulk frames.
-    var frames: [[UInt8]] { [fields] + bulk }
+    var frames: [Frame] { [Frame(fields)] + bulk }
 
     /// Appends `bytes` to the fields frame verbatim.
     mutating func raw(_ bytes: [UInt8]) { fields.append(contentsOf: bytes) }
@@ -53,13 +53,18 @@ struct WireWriter {
         for d in dims { int(d, field) }
     }
 
-    /// Appends `values` as one raw bulk frame (a bytewise copy: little-endian host).
+    /// Appends `values` as one raw bulk frame: the array itself, not a copy (little-endian host).
     mutating func bulk<T: BitwiseCopyable>(_ values: [T]) {
-        values.withUnsafeBufferPointer { bulk($0) }
+        bulk.append(Frame(elements: values))
+    }
+
+    /// Appends `frame` as one raw bulk frame (no copy).
+    mutating func bulk(frame: Frame) {
+        bulk.append(frame)
     }
 
     /// Appends `values` as one raw bulk frame, straight from a buffer (no intermediate array).
     mutating func bulk<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>) {
-        bulk.append(Array(UnsafeRawBufferPointer(values)))
+        bulk.append(Frame(Array(UnsafeRawBufferPointer(values))))
     }
 }

@@ -75,11 +75,11 @@ final class GarbageFloodTests: XCTestCase {
         let random = KeyedRandom(seed: 77)
         var sent = 0
         var counter: UInt64 = 0
-        func send(_ socket: ZMQSocket, _ frames: [[UInt8]]) {
+        func send(_ socket: ZMQSocket, _ frames: [Frame]) {
             if (try? socket.trySend(frames: frames)) == true { sent += 1 }
         }
         send(sockets[1], (0..<10_000).map { _ in [1] })
-        send(sockets[2], [[UInt8](repeating: 7, count: 4 << 20)])
+        send(sockets[2], [Frame([UInt8](repeating: 7, count: 4 << 20))])
         send(sockets[3], WireCodec.encode(.join(JoinPayload(workerName: "noisy", threads: 1)), runID: 0, step: 0, parameterVersion: 0))
         while over.stopReason == nil {
             for _ in 0..<200 {
@@ -88,7 +88,7 @@ final class GarbageFloodTests: XCTestCase {
                 let frames = (0..<frameCount).map { f in
                     (0..<random.index(counter &* 8 &+ UInt64(f), below: 512)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(counter)) }
                 }
-                send(sockets[Int(counter % 2) == 0 ? 0 : 3], frames)
+                send(sockets[Int(counter % 2) == 0 ? 0 : 3], frames.map(Frame.init))
             }
             usleep(2_000)
         }

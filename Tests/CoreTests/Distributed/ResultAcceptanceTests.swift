@@ -9,7 +9,7 @@ final class ResultAcceptanceTests: XCTestCase {
     private func result(count: Int = 2, correct: Int = 1, total: Double = 1, gradients: [Float] = [0.5, -1, 2],
                         statistics: [Float] = [0.1, -0.2, 1, 0.5]) -> ShardResult {
         ShardResult(shardIndex: 1, loss: LossSums(total: total, hard: total, soft: 0, correct: correct, count: count),
-                    batchStatistics: statistics, gradients: gradients, computeSeconds: 0.01)
+                    batchStatistics: statistics, gradients: FloatValues(gradients), computeSeconds: 0.01)
     }
 
     func testEveryContentRuleRejectsWithAReason() {

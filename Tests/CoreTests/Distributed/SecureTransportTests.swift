@@ -21,7 +21,7 @@ final class SecureTransportTests: XCTestCase {
         return nil
     }
 
-    private var join: [[UInt8]] {
+    private var join: [Frame] {
         WireCodec.encode(.join(JoinPayload(workerName: "raw", threads: 1, specHash: "")), runID: 0, step: 0, parameterVersion: 0)
     }
 

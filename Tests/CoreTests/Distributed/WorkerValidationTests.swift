@@ -18,7 +18,7 @@ final class WorkerValidationTests: XCTestCase {
         let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"],
                                        label: label)
         let run = sampleRun(runID: 31, teacher: nil)
-        func expect(_ kind: WireKind) throws -> [UInt8] {
+        func expect(_ kind: WireKind) throws -> Frame {
             let deadline = MonotonicClock.now() + 20
             while MonotonicClock.now() < deadline {
                 if let frames = try router.receive(timeoutMilliseconds: 100), let decoded = try? WireCodec.decode(Array(frames.dropFirst())),
@@ -29,7 +29,7 @@ final class WorkerValidationTests: XCTestCase {
         let id = try expect(.join)
         try router.send(frames: [id] + WireCodec.encode(.welcome(WelcomePayload(run: run)), runID: 31, step: 0, parameterVersion: 0))
         _ = try expect(.ready)
-        try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: parameters, state: [])),
+        try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: FloatValues(parameters), state: [])),
                                                         runID: 31, step: 0, parameterVersion: 1))
         let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: labels.count, height: 2, width: 2, channels: 3,
                               images: [UInt8](repeating: 9, count: labels.count * 12), labels: labels)

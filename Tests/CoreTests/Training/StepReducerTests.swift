@@ -4,7 +4,7 @@ import XCTest
 final class StepReducerTests: XCTestCase {
     private func result(_ index: Int, count: Int, gradients: [Float], statistics: [Float]) -> ShardResult {
         ShardResult(shardIndex: index, loss: LossSums(total: Double(count), hard: 0, soft: 0, correct: index, count: count),
-                    batchStatistics: statistics, gradients: gradients, computeSeconds: 0)
+                    batchStatistics: statistics, gradients: FloatValues(gradients), computeSeconds: 0)
     }
 
     func testMeanIsWeightedBySampleCountAndOrderFree() {

@@ -92,7 +92,7 @@ final class TransportTests: XCTestCase {
         let plainDealer = try plain.connectDealer(router.endpoint)
         let impostor = try Transport(security: .curveClient(keyPair: try pair("worker-1"), serverKey: try CurveKeyPair.generate().publicKey))
         let impostorDealer = try impostor.connectDealer(router.endpoint)
-        for dealer in [strangerDealer, plainDealer, impostorDealer] { try dealer.send(frames: [Array("join".utf8)]) }
+        for dealer in [strangerDealer, plainDealer, impostorDealer] { try dealer.send(frames: [Frame(Array("join".utf8))]) }
         XCTAssertTrue(eventually { transport.refusedHandshakes >= 1 })
         let fingerprint = try pair("worker-2").publicKey.fingerprint
         XCTAssertTrue(eventually { self.lines.all.contains { $0.contains("refused a connection from 127.0.0.1: key \(fingerprint) is not in") } },
@@ -140,7 +140,7 @@ final class TransportTests: XCTestCase {
         let dealer = try transport.connectDealer(router.endpoint)
         try dealer.send(frames: [[1]])
         let peer = try XCTUnwrap(try receive(router)).peer
-        let frame = [UInt8](repeating: 7, count: 1 << 20)
+        let frame = Frame([UInt8](repeating: 7, count: 1 << 20))
         var queued = 0
         var outcome = SendOutcome.queued
         // The dealer never reads: kernel buffers and the 2-message queue fill, then sends say so.
@@ -180,10 +180,10 @@ final class TransportTests: XCTestCase {
         let transport = try Transport(security: .insecure)
         let router = try transport.bindRouter("tcp://127.0.0.1:0", maxFrameBytes: 1000)
         let dealer = try transport.connectDealer(router.endpoint)
-        try dealer.send(frames: [[UInt8](repeating: 1, count: 1001)])
+        try dealer.send(frames: [Frame([UInt8](repeating: 1, count: 1001))])
         XCTAssertNil(try router.receive(timeoutMilliseconds: 1000))
-        try dealer.send(frames: [[UInt8](repeating: 2, count: 1000)])
-        XCTAssertEqual(try receive(router)?.frames, [[UInt8](repeating: 2, count: 1000)], "the dealer reconnects; a legal frame passes")
+        try dealer.send(frames: [Frame([UInt8](repeating: 2, count: 1000))])
+        XCTAssertEqual(try receive(router)?.frames, [Frame([UInt8](repeating: 2, count: 1000))], "the dealer reconnects; a legal frame passes")
     }
 
     func testCurveOverInprocAndWrongRolesAreRefused() throws {

@@ -36,9 +36,9 @@ final class ZMQSocketTests: XCTestCase {
     private func exchange(_ router: ZMQSocket, _ dealer: ZMQSocket, id: String = "worker-1") throws {
         try XCTAssertTrue(dealer.send(frames: [[1, 2, 3], [], [4]]))
         let received = try XCTUnwrap(router.receive(timeoutMilliseconds: wait), "router got nothing")
-        XCTAssertEqual(received, [Array(id.utf8), [1, 2, 3], [], [4]])
-        try router.send(frames: [received[0], Array("hello".utf8), [9]])
-        XCTAssertEqual(try dealer.receive(timeoutMilliseconds: wait), [Array("hello".utf8), [9]])
+        XCTAssertEqual(received, [Frame(Array(id.utf8)), [1, 2, 3], [], [4]])
+        try router.send(frames: [received[0], Frame(Array("hello".utf8)), [9]])
+        XCTAssertEqual(try dealer.receive(timeoutMilliseconds: wait), [Frame(Array("hello".utf8)), [9]])
     }
 
     func testRouterDealerOverTCPLoopbackWithEphemeralPort() throws {
@@ -73,11 +73,11 @@ final class ZMQSocketTests: XCTestCase {
         var seen: [[UInt8]: [UInt8]] = [:]
         for _ in 0..<2 {
             let message = try XCTUnwrap(router.receive(timeoutMilliseconds: wait))
-            seen[message[0]] = message[1]
+            seen[message[0].bytes] = message[1].bytes
         }
         XCTAssertEqual(seen, [Array("a".utf8): [1], Array("b".utf8): [2]])
-        try router.send(frames: [Array("b".utf8), [20]])
-        try router.send(frames: [Array("a".utf8), [10]])
+        try router.send(frames: [Frame(Array("b".utf8)), [20]])
+        try router.send(frames: [Frame(Array("a".utf8)), [10]])
         XCTAssertEqual(try first.receive(timeoutMilliseconds: wait), [[10]])
         XCTAssertEqual(try second.receive(timeoutMilliseconds: wait), [[20]])
     }
@@ -91,17 +91,17 @@ final class ZMQSocketTests: XCTestCase {
     func testSixteenMegabyteFrame() throws {
         let (router, dealer) = try pair("tcp://127.0.0.1:0")
         let big = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
-        try dealer.send(frames: [[7], big])
+        try dealer.send(frames: [[7], Frame(big)])
         let received = try XCTUnwrap(router.receive(timeoutMilliseconds: 30_000))
         XCTAssertEqual(received.count, 3)
         XCTAssertEqual(received[1], [7])
-        XCTAssertTrue(received[2] == big, "16 MiB frame differs")
+        XCTAssertTrue(received[2] == Frame(big), "16 MiB frame differs")
     }
 
     func testWireMessageCrossesTheSocket() throws {
         let (router, dealer) = try pair("tcp://127.0.0.1:0")
         let sample = WireSample.all.first { $0.message.kind == .task }!
-        try dealer.send(frames: sample.frames)
+        try dealer.send(frames: sample.frames.frames)
         let received = try XCTUnwrap(router.receive(timeoutMilliseconds: wait))
         let (header, message) = try WireCodec.decode(Array(received.dropFirst()))
         XCTAssertEqual(message, sample.message)
@@ -130,7 +130,7 @@ final class ZMQSocketTests: XCTestCase {
 
     func testMandatoryRouterRejectsUnknownRoutingID() throws {
         let (router, _) = try pair("tcp://127.0.0.1:0")
-        XCTAssertThrowsError(try router.send(frames: [Array("nobody".utf8), [1]])) { error in
+        XCTAssertThrowsError(try router.send(frames: [Frame(Array("nobody".utf8)), [1]])) { error in
             XCTAssertEqual((error as? ZMQError)?.errno, EHOSTUNREACH, "\(error)")
         }
     }

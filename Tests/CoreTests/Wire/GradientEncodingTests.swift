@@ -41,25 +41,26 @@ final class GradientEncodingTests: XCTestCase {
         let gradients = (0..<64).map { BFloat16.float(BFloat16.bits(Float($0) - 31.7)) }
         func frames(_ encoding: GradientEncoding) -> [[UInt8]] {
             WireCodec.encode(.result(ShardResult(shardIndex: 0, loss: LossSums(total: 1, hard: 1, soft: 0, correct: 0, count: 1),
-                                                 batchStatistics: [], gradients: gradients, computeSeconds: 0, gradientEncoding: encoding)),
-                             runID: 1, step: 0, parameterVersion: 0)
+                                                 batchStatistics: [], gradients: FloatValues(gradients), computeSeconds: 0,
+                                                 gradientEncoding: encoding)),
+                             runID: 1, step: 0, parameterVersion: 0).byteArrays
         }
         XCTAssertEqual(frames(.float32).last!.count, 4 * 64)
         XCTAssertEqual(frames(.bfloat16).last!.count, 2 * 64)
-        guard case let .result(decoded) = try WireCodec.decode(frames(.bfloat16)).1 else { return XCTFail("not a result") }
-        XCTAssertEqual(decoded.gradients, gradients)
+        guard case let .result(decoded) = try WireCodec.decode(frames(.bfloat16).frames).1 else { return XCTFail("not a result") }
+        XCTAssertEqual(Array(decoded.gradients), gradients)
         XCTAssertEqual(decoded.gradientEncoding, .bfloat16)
     }
 
     func testUnknownGradientEncodingIsRejected() throws {
         var frames = WireCodec.encode(.result(ShardResult(shardIndex: 0, loss: LossSums(total: 1, hard: 1, soft: 0, correct: 0, count: 1),
                                                           batchStatistics: [], gradients: [1], computeSeconds: 0)),
-                                      runID: 1, step: 0, parameterVersion: 0)
+                                      runID: 1, step: 0, parameterVersion: 0).byteArrays
         // The encoding byte follows shardIndex, count, three f64 sums, correct, f64 seconds and two counts.
         let offset = 4 + 4 + 3 * 8 + 4 + 8 + 4 + 4
         XCTAssertEqual(frames[1][offset], 0)
         frames[1][offset] = 2
-        XCTAssertThrowsError(try WireCodec.decode(try resealed(frames))) { error in
+        XCTAssertThrowsError(try WireCodec.decode(try resealed(frames).frames)) { error in
             XCTAssertEqual(error as? WireError, .unknownEncoding(field: "result.gradientEncoding", code: 2))
         }
     }

@@ -7,7 +7,7 @@ final class WireCodecRejectionTests: XCTestCase {
     private func rejection(_ frames: [[UInt8]], _ context: String,
                            file: StaticString = #filePath, line: UInt = #line) -> WireError? {
         do {
-            _ = try WireCodec.decode(frames)
+            _ = try WireCodec.decode(frames.frames)
             XCTFail("\(context): decoded without error", file: file, line: line)
         } catch let error as WireError {
             XCTAssertFalse(error.description.isEmpty)
@@ -90,19 +90,19 @@ final class WireCodecRejectionTests: XCTestCase {
     }
 
     func testBadMagic() {
-        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
+        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         frames[0][0] = UInt8(ascii: "X")
         XCTAssertEqual(rejection(frames, "magic"), .badMagic(found: Array("XSTL".utf8)))
     }
 
     func testUnsupportedVersion() {
-        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
+        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         frames[0] = headerWithByte(frames[0], at: 4, setTo: 1)
         XCTAssertEqual(rejection(frames, "version"), .unsupportedVersion(found: 1, expected: 2))
     }
 
     func testUnknownKind() {
-        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
+        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         for kind: UInt8 in [0, 10, 255] {
             frames[0] = headerWithByte(frames[0], at: 6, setTo: kind)
             XCTAssertEqual(rejection(frames, "kind \(kind)"), .unknownKind(kind))
@@ -110,7 +110,7 @@ final class WireCodecRejectionTests: XCTestCase {
     }
 
     func testUnsupportedFlags() {
-        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
+        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         frames[0] = headerWithByte(frames[0], at: 7, setTo: 0x80)
         XCTAssertEqual(rejection(frames, "flags"), .unsupportedFlags(0x80))
         frames[0] = headerWithByte(frames[0], at: 7, setTo: WireHeader.teacherLogitsFlag)
@@ -121,7 +121,7 @@ final class WireCodecRejectionTests: XCTestCase {
         let asking = ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 1, width: 1, channels: 1, images: [1], labels: [0])
             .askingForTeacherLogits()
         var frames = WireCodec.encode(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [asking])),
-                                      runID: 1, step: 1, parameterVersion: 1)
+                                      runID: 1, step: 1, parameterVersion: 1).byteArrays
         XCTAssertEqual(try WireHeader(decoding: frames[0]).flags, WireHeader.teacherLogitsFlag)
         frames[1][8 + 8 + 4 + 4 + 6 * 4] = 2  // returnsTeacherLogits, after step, version, epoch, shard count and six u32
         XCTAssertEqual(rejection(try resealed(frames), "flag 2"),
@@ -129,22 +129,22 @@ final class WireCodecRejectionTests: XCTestCase {
         let plain = WireCodec.encode(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [
             ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 1, width: 1, channels: 1, images: [1], labels: [0])])),
             runID: 1, step: 1, parameterVersion: 1)
-        XCTAssertEqual(try WireHeader(decoding: plain[0]).flags, 0, "a run without the cache sends what it sent before")
+        XCTAssertEqual(try WireHeader(decoding: plain[0].bytes).flags, 0, "a run without the cache sends what it sent before")
         XCTAssertEqual(plain.count, 4)
     }
 
     func testOverlongHeaderFrame() {
-        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0)
+        var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         frames[0].append(0)
         XCTAssertEqual(rejection(frames, "long header"), .lengthMismatch(what: "header frame bytes", declared: 52, actual: 53))
     }
 
     func testPayloadFieldContradictingHeaderIsRejected() {
         let task = WireMessage.task(TaskPayload(step: 5, parameterVersion: 4, epoch: 0, shards: []))
-        XCTAssertEqual(rejection(WireCodec.encode(task, runID: 1, step: 6, parameterVersion: 4), "step"),
+        XCTAssertEqual(rejection(WireCodec.encode(task, runID: 1, step: 6, parameterVersion: 4).byteArrays, "step"),
                        .headerMismatch(field: "task.step", header: 6, payload: 5))
         let welcome = WireMessage.welcome(WelcomePayload(run: sampleRun(runID: 9, teacher: nil)))
-        XCTAssertEqual(rejection(WireCodec.encode(welcome, runID: 8, step: 0, parameterVersion: 0), "runID"),
+        XCTAssertEqual(rejection(WireCodec.encode(welcome, runID: 8, step: 0, parameterVersion: 0).byteArrays, "runID"),
                        .headerMismatch(field: "welcome.runDescription.runID", header: 8, payload: 9))
     }
 
@@ -162,7 +162,7 @@ final class WireCodecRejectionTests: XCTestCase {
         XCTAssertEqual(field, "welcome.runDescriptionJSON")
         XCTAssertTrue(detail.hasPrefix("unreadable run description"), detail)
         let good = sampleRun(runID: 1, teacher: nil)
-        XCTAssertNoThrow(try WireCodec.decode(welcome(good.json())))
+        XCTAssertNoThrow(try WireCodec.decode(welcome(good.json()).frames))
         let cases: [(String, (inout RunDescription) -> Void)] = [
             ("classes 0 must be in", { $0.classes = 0 }),
             ("inputShape [2, 2]", { $0.inputShape = [2, 2] }),
@@ -185,7 +185,7 @@ final class WireCodecRejectionTests: XCTestCase {
     private func forged(_ kind: WireKind, _ build: (inout WireWriter) -> Void) -> [[UInt8]] {
         var w = WireWriter()
         build(&w)
-        return WireCodec.sealed(w.frames, kind: kind, runID: 1, step: 0, parameterVersion: 0)
+        return WireCodec.sealed(w.frames, kind: kind, runID: 1, step: 0, parameterVersion: 0).byteArrays
     }
 
     func testHugeDeclaredCountIsAShapeMismatch() {

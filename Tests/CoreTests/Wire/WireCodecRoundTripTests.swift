@@ -8,7 +8,7 @@ final class WireCodecRoundTripTests: XCTestCase {
 
     func testEveryMessageRoundTrips() throws {
         for sample in WireSample.all {
-            let (header, message) = try WireCodec.decode(sample.frames)
+            let (header, message) = try WireCodec.decode(sample.frames.frames)
             XCTAssertEqual(message, sample.message, sample.name)
             XCTAssertEqual(header.kind, sample.message.kind, sample.name)
             XCTAssertEqual(header.version, 2, sample.name)
@@ -19,7 +19,7 @@ final class WireCodecRoundTripTests: XCTestCase {
     }
 
     func testHeaderLayoutIsLittleEndianAt52Bytes() throws {
-        let frames = WireCodec.encode(.ready(credit: 0x0102_0304), runID: 0x1122_3344_5566_7788, step: 9, parameterVersion: 10)
+        let frames = WireCodec.encode(.ready(credit: 0x0102_0304), runID: 0x1122_3344_5566_7788, step: 9, parameterVersion: 10).byteArrays
         let header = frames[0]
         XCTAssertEqual(header.count, 52)
         XCTAssertEqual(Array(header[0..<4]), Array("DSTL".utf8))
@@ -34,7 +34,7 @@ final class WireCodecRoundTripTests: XCTestCase {
     func testFloatBitPatternsSurvive() throws {
         let patterns: [UInt32] = [0x7FC0_0001, 0xFF80_0000, 0x8000_0000, 0x0000_0001, 0x7F7F_FFFF]
         let values = patterns.map { Float(bitPattern: $0) }
-        let frames = WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: values, state: [])),
+        let frames = WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: FloatValues(values), state: [])),
                                       runID: 1, step: 0, parameterVersion: 1)
         guard case .parameters(let p) = try WireCodec.decode(frames).message else { return XCTFail("wrong kind") }
         XCTAssertEqual(p.parameters.map(\.bitPattern), patterns)
@@ -47,10 +47,10 @@ final class WireCodecRoundTripTests: XCTestCase {
         let direct = parameters.withUnsafeBufferPointer { p in
             state.withUnsafeBufferPointer { WireCodec.encodeParameters(version: 9, parameters: p, state: $0, runID: 77, step: 8) }
         }
-        let payload = WireCodec.encode(.parameters(ParametersPayload(version: 9, parameters: parameters, state: state)),
+        let payload = WireCodec.encode(.parameters(ParametersPayload(version: 9, parameters: FloatValues(parameters), state: FloatValues(state))),
                                        runID: 77, step: 8, parameterVersion: 9)
         XCTAssertEqual(direct, payload)
         guard case .parameters(let p) = try WireCodec.decode(direct).message else { return XCTFail("wrong kind") }
-        XCTAssertEqual(p, ParametersPayload(version: 9, parameters: parameters, state: state))
+        XCTAssertEqual(p, ParametersPayload(version: 9, parameters: FloatValues(parameters), state: FloatValues(state)))
     }
 }

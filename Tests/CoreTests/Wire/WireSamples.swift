@@ -9,7 +9,8 @@ struct WireSample {
     let step: UInt64
     let parameterVersion: UInt64
 
-    var frames: [[UInt8]] { WireCodec.encode(message, runID: runID, step: step, parameterVersion: parameterVersion) }
+    /// The encoded frames' bytes, as arrays a test can damage.
+    var frames: [[UInt8]] { WireCodec.encode(message, runID: runID, step: step, parameterVersion: parameterVersion).byteArrays }
 
     static let all: [WireSample] = [
         WireSample(name: "join", message: .join(JoinPayload(workerName: "worker-α-1", threads: 2, specHash: "9f86d081",
@@ -92,8 +93,18 @@ func sampleRun(runID: UInt64, teacher: ModelSpec?) -> RunDescription {
 /// so a test can reach the payload decoder with payload frames it has damaged.
 func resealed(_ frames: [[UInt8]]) throws -> [[UInt8]] {
     let old = try WireHeader(decoding: frames[0])
-    return WireCodec.sealed(Array(frames.dropFirst()), kind: old.kind, flags: old.flags, runID: old.runID, step: old.step,
-                            parameterVersion: old.parameterVersion)
+    return WireCodec.sealed(Array(frames.dropFirst()).frames, kind: old.kind, flags: old.flags, runID: old.runID, step: old.step,
+                            parameterVersion: old.parameterVersion).byteArrays
+}
+
+extension Array where Element == Frame {
+    /// The frames' bytes, as arrays a test can damage.
+    var byteArrays: [[UInt8]] { map(\.bytes) }
+}
+
+extension Array where Element == [UInt8] {
+    /// Frames holding these byte arrays.
+    var frames: [Frame] { map(Frame.init) }
 }
 
 /// A header frame with byte `offset` set to `value` and the header checksum recomputed.

@@ -7,7 +7,7 @@ final class WireThroughputTests: XCTestCase {
         let gradients = (0..<(3 << 20) / 4).map { Float($0 % 1000) * 1e-3 }
         let message = WireMessage.result(ShardResult(
             shardIndex: 0, loss: LossSums(total: 1, hard: 1, soft: 1, correct: 3, count: 32),
-            batchStatistics: [Float](repeating: 0.5, count: 512), gradients: gradients, computeSeconds: 0.1))
+            batchStatistics: [Float](repeating: 0.5, count: 512), gradients: FloatValues(gradients), computeSeconds: 0.1))
         let rounds = 5
         let clock = ContinuousClock()
         var decoded: WireMessage?

@@ -1,0 +1,72 @@
+/// The bytes of one message frame: immutable, and shared rather than copied. A frame the wire
+/// encoder builds holds its Swift array; a frame a socket receives holds libzmq's message, so
+/// the bytes are read where libzmq put them; a large frame is sent from where it lies
+/// (see ``ZMQSocket/zeroCopyThreshold``). Copying a `Frame` copies a reference.
+public struct Frame: Sendable {
+    let storage: FrameStorage
+
+    /// A frame holding `bytes` (no copy).
+    public init(_ bytes: [UInt8]) { storage = ArrayFrameStorage(bytes) }
+
+    /// A frame holding the bytes of `elements` in memory order (no copy): how a bulk array
+    /// travels, little-endian on every host Distill runs on.
+    init<Element: BitwiseCopyable>(elements: [Element]) { storage = ArrayFrameStorage(elements) }
+
+    init(storage: FrameStorage) { self.storage = storage }
+
+    /// The number of bytes.
+    public var count: Int { storage.count }
+
+    /// Whether the frame has no bytes.
+    public var isEmpty: Bool { storage.count == 0 }
+
+    /// Calls `body` with the bytes; the pointer is valid only inside `body`.
+    public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(storage) { try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count)) }
+    }
+
+    /// A copy of the bytes as an array (for small frames: routing ids, fields, control messages).
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+extension Frame: Equatable {
+    /// Frames are equal when their bytes are.
+    public static func == (a: Frame, b: Frame) -> Bool {
+        a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
+    }
+}
+
+extension Frame: ExpressibleByArrayLiteral {
+    /// A frame of the listed bytes.
+    public init(arrayLiteral bytes: UInt8...) { self.init(bytes) }
+}
+
+extension Frame: CustomStringConvertible {
+    /// The byte count and, for up to 16 bytes, the bytes, e.g. `3 bytes [1, 2, 3]`.
+    public var description: String { count <= 16 ? "\(count) bytes \(bytes)" : "\(count) bytes" }
+}
+
+/// What keeps a frame's bytes alive: `base` stays valid and unchanged for the storage's lifetime.
+class FrameStorage: @unchecked Sendable {
+    let base: UnsafeRawPointer?
+    let count: Int
+
+    init(base: UnsafeRawPointer?, count: Int) {
+        self.base = base
+        self.count = count
+    }
+}
+
+/// A frame in a Swift array. A native array keeps its elements in one heap object that never
+/// moves; `values` keeps that object alive, and, being a `let` no one else can write through,
+/// unchanged (a caller's later write to its own copy of the array copies first). So the address
+/// read once at creation stays valid for as long as this storage lives.
+private final class ArrayFrameStorage<Element: BitwiseCopyable>: FrameStorage, @unchecked Sendable {
+    let values: [Element]
+
+    init(_ values: [Element]) {
+        self.values = values
+        let bytes = values.withUnsafeBytes { $0 }
+        super.init(base: bytes.baseAddress, count: bytes.count)
+    }
+}
