@@ -51,4 +51,26 @@ final class CRC32CTests: XCTestCase {
             }
         }
     }
+
+    /// Inputs of three 4096-byte strands or more take the interleaved path: lengths around one
+    /// and several blocks, started at odd offsets and split at odd points, against the definition.
+    func testInterleavedBlocksMatchReference() {
+        let block = 3 * 4096
+        let data = (0..<(4 * block + 100)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        data.withUnsafeBytes { buffer in
+            for length in [block - 1, block, block + 1, block + 7, 2 * block, 3 * block + 13, 4 * block + 99] {
+                for start in [0, 1, 5] where start + length <= data.count {
+                    let expected = CRC32C.reference(Array(data[start..<start + length]))
+                    var whole = CRC32C()
+                    whole.update(UnsafeRawBufferPointer(rebasing: buffer[start..<start + length]))
+                    XCTAssertEqual(whole.value, expected, "length \(length) from \(start)")
+                    let split = start + length / 3 + 3
+                    var parts = CRC32C()
+                    parts.update(UnsafeRawBufferPointer(rebasing: buffer[start..<split]))
+                    parts.update(UnsafeRawBufferPointer(rebasing: buffer[split..<start + length]))
+                    XCTAssertEqual(parts.value, expected, "length \(length) from \(start), split at \(split)")
+                }
+            }
+        }
+    }
 }
