@@ -3,30 +3,66 @@
 /// the bytes are read where libzmq put them; a large frame is sent from where it lies
 /// (see ``ZMQSocket/zeroCopyThreshold``). Copying a `Frame` copies a reference.
 public struct Frame: Sendable {
-    let storage: FrameStorage
+    /// Where the bytes are. Arrays are held as they are (no box: a small frame costs one
+    /// allocation, its array); only a large frame handed to libzmq is boxed, at send time.
+    private enum Content: Sendable {
+        case bytes([UInt8])
+        case floats([Float])
+        case shared(FrameStorage)
+    }
+
+    private let content: Content
 
     /// A frame holding `bytes` (no copy).
-    public init(_ bytes: [UInt8]) { storage = ArrayFrameStorage(bytes) }
+    public init(_ bytes: [UInt8]) { content = .bytes(bytes) }
 
-    /// A frame holding the bytes of `elements` in memory order (no copy): how a bulk array
-    /// travels, little-endian on every host Distill runs on.
-    init<Element: BitwiseCopyable>(elements: [Element]) { storage = ArrayFrameStorage(elements) }
+    /// A frame holding the bytes of `values` in memory order (no copy): how a float32 bulk
+    /// array travels, little-endian on every host Distill runs on.
+    init(floats values: [Float]) { content = .floats(values) }
 
-    init(storage: FrameStorage) { self.storage = storage }
+    /// A frame holding the bytes of `elements` in memory order (no copy).
+    init<Element: BitwiseCopyable>(elements: [Element]) { content = .shared(ArrayFrameStorage(elements)) }
+
+    /// A frame whose bytes `storage` keeps.
+    init(storage: FrameStorage) { content = .shared(storage) }
 
     /// The number of bytes.
-    public var count: Int { storage.count }
+    public var count: Int {
+        switch content {
+        case let .bytes(bytes): return bytes.count
+        case let .floats(values): return values.count * MemoryLayout<Float>.stride
+        case let .shared(storage): return storage.count
+        }
+    }
 
     /// Whether the frame has no bytes.
-    public var isEmpty: Bool { storage.count == 0 }
+    public var isEmpty: Bool { count == 0 }
 
     /// Calls `body` with the bytes; the pointer is valid only inside `body`.
     public func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
-        try withExtendedLifetime(storage) { try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count)) }
+        switch content {
+        case let .bytes(bytes): return try bytes.withUnsafeBytes(body)
+        case let .floats(values): return try values.withUnsafeBytes(body)
+        case let .shared(storage):
+            return try withExtendedLifetime(storage) { try body(UnsafeRawBufferPointer(start: storage.base, count: storage.count)) }
+        }
     }
 
     /// A copy of the bytes as an array (for small frames: routing ids, fields, control messages).
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+    public var bytes: [UInt8] {
+        if case let .bytes(bytes) = content { return bytes }
+        return withUnsafeBytes { Array($0) }
+    }
+
+    /// Storage that keeps the bytes where they are for as long as libzmq holds a reference to
+    /// it while sending the frame in place (an array is boxed, not copied).
+    var storageForSending: FrameStorage {
+        switch content {
+        case let .bytes(bytes): return ArrayFrameStorage(bytes)
+        case let .floats(values): return ArrayFrameStorage(values)
+        case let .shared(storage): return storage
+        }
+    }
 }
 
 extension Frame: Equatable {

@@ -162,7 +162,7 @@ public final class ZMQSocket {
     /// it has written the bytes (or until the unsent message is closed here) and then releases
     /// it on whichever thread lets go last.
     private func sendInPlace(_ frame: Frame, flags: Int32) throws -> Int32? {
-        let storage = frame.storage
+        let storage = frame.storageForSending
         let hint = Unmanaged.passRetained(storage).toOpaque()
         var message = zmq_msg_t()
         guard zmq_msg_init_data(&message, UnsafeMutableRawPointer(mutating: storage.base), storage.count,

@@ -38,7 +38,7 @@ public struct FloatValues: Sendable {
     /// The values as a frame to send: the array or the received frame itself, not a copy.
     var frame: Frame {
         switch storage {
-        case let .array(values): return Frame(elements: values)
+        case let .array(values): return Frame(floats: values)
         case let .frame(frame): return frame
         }
     }

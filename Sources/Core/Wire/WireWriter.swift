@@ -58,6 +58,16 @@ struct WireWriter {
         bulk.append(Frame(elements: values))
     }
 
+    /// Appends `bytes` as one raw bulk frame: the array itself, unboxed.
+    mutating func bulk(_ bytes: [UInt8]) {
+        bulk.append(Frame(bytes))
+    }
+
+    /// Appends `values` as one raw bulk frame: the array itself, unboxed.
+    mutating func bulk(_ values: [Float]) {
+        bulk.append(Frame(floats: values))
+    }
+
     /// Appends `frame` as one raw bulk frame (no copy).
     mutating func bulk(frame: Frame) {
         bulk.append(frame)
