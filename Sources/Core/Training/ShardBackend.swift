@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Something that computes the shards of a step: threads in this process
 /// (``LocalShardPool``) or remote workers (the distributed coordinator).
 public protocol ShardBackend: AnyObject {
@@ -75,24 +73,25 @@ public struct NetworkCost: Sendable, Equatable {
 public final class LocalShardPool: ShardBackend {
     /// The executors, one per thread.
     public let executors: [ShardExecutor]
+    /// Threads for executors 1…: started once, so a step does not pay for a thread hand-off's
+    /// allocations (the calling thread runs executor 0).
+    private let crew: ThreadCrew?
 
     /// A pool of `executors` (at least one: callers build one per thread, and thread counts are ≥ 1).
     public init(executors: [ShardExecutor]) {
         precondition(!executors.isEmpty, "a pool needs at least one executor")
         self.executors = executors
+        crew = executors.count > 1 ? ThreadCrew(helpers: executors.count - 1, name: "distill-shard") : nil
         BLAS.setThreads(1)
     }
+
+    deinit { crew?.stop() }
 
     public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
         for task in tasks { try executors[0].validate(task, step: step) }
         let slots = ResultSlots<ShardResult>(count: tasks.count)
-        let threads = min(executors.count, tasks.count)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            var i = t
-            while i < tasks.count {
-                slots.store(executors[t].compute(validated: tasks[i], step: step), at: i)
-                i += threads
-            }
+        parallel(items: tasks.count) { executor, i in
+            slots.store(executor.compute(validated: tasks[i], step: step), at: i)
         }
         return slots.values(count: tasks.count)
     }
@@ -101,14 +100,14 @@ public final class LocalShardPool: ShardBackend {
     /// (item `i` on executor `i mod threads`).
     public func parallel(items count: Int, _ body: (ShardExecutor, Int) -> Void) {
         let threads = min(executors.count, count)
-        guard threads > 0 else { return }
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        func part(_ t: Int) {
             var i = t
             while i < count {
                 body(executors[t], i)
                 i += threads
             }
         }
+        if threads > 1, let crew { crew.run(parts: threads, part) } else if threads == 1 { part(0) }
     }
 }
 
