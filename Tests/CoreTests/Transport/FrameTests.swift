@@ -69,13 +69,17 @@ final class FrameTests: XCTestCase {
         }
     }
 
+    /// A dealer with no peer has no queue: the frame handed to libzmq is refused (EAGAIN) and the
+    /// closed message gives it back at once.
     func testAFrameThatIsNotSentIsReleasedAtOnce() throws {
-        let (router, _) = try pair("tcp://127.0.0.1:0")
+        var options = ZMQSocketOptions()
+        options.lingerMilliseconds = 0
+        let lonely = try ZMQSocket(context: context, kind: .dealer, options: options)
         weak var sentStorage: FrameStorage?
         do {
             let storage = TestStorage(copying: [UInt8](repeating: 3, count: ZMQSocket.zeroCopyThreshold), offset: 0)
             sentStorage = storage
-            XCTAssertThrowsError(try router.send(frames: [Frame(Array("nobody".utf8)), Frame(storage: storage)]))
+            XCTAssertFalse(try lonely.trySend(frames: [Frame(storage: storage), [1]]), "nothing can be queued without a peer")
         }
         XCTAssertNil(sentStorage, "the unsent message gave its frame back")
     }
