@@ -2,7 +2,8 @@ import Foundation
 
 /// Helper threads, started once, that take the parts of one call at a time with the calling
 /// thread: `run(parts:_:)` allocates one block (its work's context), where
-/// `DispatchQueue.concurrentPerform` allocated about eight. The threads end with ``stop()``.
+/// `DispatchQueue.concurrentPerform` allocated about eight. One call at a time: calls from two
+/// threads must not overlap. The threads end with ``stop()``.
 final class ThreadCrew: @unchecked Sendable {
     private let condition = NSCondition()
     /// The current call's work (nil between calls), its part count, the next part not yet
