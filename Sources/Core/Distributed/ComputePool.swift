@@ -169,8 +169,8 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        let nonFinite = { (values: UnsafeBufferPointer<Float>) in MagnitudeScan.firstIndex(beyond: .greatestFiniteMagnitude, in: values) }
-        guard p.parameters.withUnsafeBufferPointer(nonFinite) == nil, p.state.withUnsafeBufferPointer(nonFinite) == nil else {
+        guard p.parameters.withUnsafeBufferPointer(MagnitudeScan.firstNonFinite(in:)) == nil,
+              p.state.withUnsafeBufferPointer(MagnitudeScan.firstNonFinite(in:)) == nil else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
         }

@@ -28,6 +28,11 @@ public enum MagnitudeScan {
 
     /// Index of the first value of `values` that is not finite, or nil.
     public static func firstNonFinite(_ values: [Float]) -> Int? {
-        values.withUnsafeBufferPointer { firstIndex(beyond: .greatestFiniteMagnitude, in: $0) }
+        values.withUnsafeBufferPointer(firstNonFinite(in:))
+    }
+
+    /// Index of the first value of `values` that is not finite, or nil.
+    public static func firstNonFinite(in values: UnsafeBufferPointer<Float>) -> Int? {
+        firstIndex(beyond: .greatestFiniteMagnitude, in: values)
     }
 }

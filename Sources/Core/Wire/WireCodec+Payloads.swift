@@ -54,7 +54,7 @@ extension WireCodec {
             w.bulk(p.batchStatistics)
             switch p.gradientEncoding {
             case .float32: w.bulk(frame: p.gradients.frame)
-            case .bfloat16: w.bulk(p.gradients.map(BFloat16.bits))
+            case .bfloat16: w.bulk(p.gradients.withUnsafeBufferPointer { $0.map(BFloat16.bits) })
             }
             if message.carriesTeacherLogits { w.bulk(p.teacherLogits) }
         case .parameters(let p):
