@@ -95,6 +95,7 @@ extension CoordinatorServer {
 
     /// Accepts `result` if it can be right, or rejects it (see ``ResultRejection``).
     private func receive(_ result: ShardResult, from peer: Peer, header: WireHeader) {
+        var result = result
         let index = result.shardIndex
         guard let step = current, header.step == UInt64(step.step), header.parameterVersion == UInt64(step.version) else {
             if header.step <= UInt64(Int.max), peers.takeRevoked(ShardKey(step: Int(header.step), shard: index), from: peer.id) {
@@ -111,7 +112,7 @@ extension CoordinatorServer {
         }
         if let problem = result.gradientEncoding != run.gradientEncoding
             ? "gradients in \(result.gradientEncoding.configName), the run sends \(run.gradientEncoding.configName) (train.wire_gradients)"
-            : shape.problem(in: result, for: shard.task) {
+            : shape.check(&result, for: shard.task) {
             current!.release(index, from: peer.id)
             statistics.reassignedShards += 1
             return reject(.invalid(key, problem), from: peer.id)

@@ -65,6 +65,14 @@ public struct ResultShape: Sendable, Equatable {
     /// teacher logits exactly when the task asked for them, `count × classes` of them, each finite
     /// and within ``maxMagnitude`` (they go into the teacher cache and into later steps' losses).
     func problem(in result: ShardResult, for task: ShardTask) -> String? {
+        var checked = result
+        return check(&checked, for: task)
+    }
+
+    /// ``problem(in:for:)``, leaving `result`'s gradients marked as checked against
+    /// ``maxMagnitude`` (``FloatValues/checkedMagnitude``) when it finds no problem: the trainer
+    /// then knows their mean is finite without another pass over them.
+    func check(_ result: inout ShardResult, for task: ShardTask) -> String? {
         let loss = result.loss
         if loss.count != task.count { return "\(loss.count) samples, the task has \(task.count)" }
         if loss.correct > loss.count { return "\(loss.correct) correct of \(loss.count) samples" }
@@ -76,7 +84,7 @@ public struct ResultShape: Sendable, Equatable {
             return "\(name) loss sum \(value) (must be finite and ≥ 0)"
         }
         if !(result.computeSeconds.isFinite && result.computeSeconds >= 0) { return "compute time \(result.computeSeconds) s" }
-        if let i = result.gradients.withUnsafeBufferPointer(ResultShape.firstOutOfRange) { return "gradient \(i) is \(result.gradients[i])" }
+        if let i = result.gradients.verifyMagnitudes(within: Self.maxMagnitude) { return "gradient \(i) is \(result.gradients[i])" }
         if let i = result.batchStatistics.withUnsafeBufferPointer(ResultShape.firstOutOfRange) { return "batch statistic \(i) is \(result.batchStatistics[i])" }
         let logits = task.returnsTeacherLogits && task.teacherLogits.isEmpty ? task.count * classes : 0
         if result.teacherLogits.count != logits {

@@ -30,20 +30,27 @@ final class AdamUpdate {
         decay = DecaySegments(parameterCount: parameterCount, weightDecay: weightDecay, mask: decayMask, kind: kind)
     }
 
-    func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate lr: Float) {
-        // p: [P], g: [P], m: [P], v: [P] -> p, m, v updated in place
-        buffers.checkLengths(parameters, gradients)
+    /// The scalars of the step begun last: the learning rate, `lr / (1 − β1ᵗ)` and `1 / √(1 − β2ᵗ)`.
+    private var learningRate: Float = 0, stepSize: Float = 0, inverseRootCorrection2: Float = 0
+
+    func beginStep(learningRate lr: Float) {
         buffers.step += 1
-        guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
-        let m = buffers.pointers[0], v = buffers.pointers[1]
         let t = Double(buffers.step)
-        let stepSize = lr / Float(1 - pow(Double(beta1), t))
-        let inverseRootCorrection2 = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
+        learningRate = lr
+        stepSize = lr / Float(1 - pow(Double(beta1), t))
+        inverseRootCorrection2 = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
+    }
+
+    func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+        // p: [range], g: [range], m: [range], v: [range] -> p, m, v updated in place
+        let lr = learningRate, stepSize = stepSize, inverseRootCorrection2 = inverseRootCorrection2
         let b1 = beta1, b2 = beta2, eps = epsilon, decoupled = decoupled
-        decay.forEachPiece(parallelism) { range, wd in
+        decay.forEachSegment(in: range) { segment, wd in
             let coupled: Float = decoupled ? 0 : wd
             let shrink: Float = decoupled ? 1 - lr * wd : 1
-            for i in range {
+            let p = parameters + segment.lowerBound, g = gradients + (segment.lowerBound - range.lowerBound)
+            let m = buffers.pointers[0] + segment.lowerBound, v = buffers.pointers[1] + segment.lowerBound
+            for i in 0..<segment.count {
                 let gi = g[i] + coupled * p[i]
                 m[i] = b1 * m[i] + (1 - b1) * gi
                 v[i] = b2 * v[i] + (1 - b2) * gi * gi
@@ -53,17 +60,23 @@ final class AdamUpdate {
     }
 }
 
-/// ``Adam`` and ``AdamW``: optimisers that are an ``AdamUpdate`` with a kind and decay mode.
 protocol AdamFamily: Optimizer {
-    var update: AdamUpdate { get }
+    var rule: AdamUpdate { get }
 }
 
 extension AdamFamily {
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float) {
-        update.step(parameters: parameters, gradients: gradients, learningRate: learningRate)
+        rule.buffers.checkLengths(parameters, gradients)
+        applyStep(parameters: parameters, gradients: gradients, learningRate: learningRate, parallelism: rule.parallelism)
     }
 
-    public var state: OptimizerState { update.buffers.state }
+    public func beginStep(learningRate: Float) { rule.beginStep(learningRate: learningRate) }
 
-    public func restore(_ state: OptimizerState) throws { try update.buffers.restore(state) }
+    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+        rule.update(range, parameters: parameters, gradients: gradients)
+    }
+
+    public var state: OptimizerState { rule.buffers.state }
+
+    public func restore(_ state: OptimizerState) throws { try rule.buffers.restore(state) }
 }

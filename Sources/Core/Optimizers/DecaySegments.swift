@@ -23,14 +23,11 @@ struct DecaySegments {
         segments = result
     }
 
-    /// Calls `body(range, decay)` for the segments cut into `parallelism`'s ranges, side by side:
-    /// an optimiser's update of element `i` depends on element `i` alone, so the split changes no bit.
-    func forEachPiece(_ parallelism: ElementwiseParallelism, _ body: (Range<Int>, Float) -> Void) {
-        parallelism.forEachRange(count: segments.last?.range.upperBound ?? 0) { part in
-            for (range, decay) in segments {
-                let lower = Swift.max(range.lowerBound, part.lowerBound), upper = Swift.min(range.upperBound, part.upperBound)
-                if lower < upper { body(lower..<upper, decay) }
-            }
+    /// Calls `body(piece, decay)` for the pieces of `range` that lie in each segment, in order.
+    func forEachSegment(in range: Range<Int>, _ body: (Range<Int>, Float) -> Void) {
+        for (segment, decay) in segments {
+            let lower = Swift.max(segment.lowerBound, range.lowerBound), upper = Swift.min(segment.upperBound, range.upperBound)
+            if lower < upper { body(lower..<upper, decay) }
         }
     }
 }

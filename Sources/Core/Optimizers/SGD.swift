@@ -30,30 +30,42 @@ public final class SGD: Optimizer {
         decay = DecaySegments(parameterCount: parameterCount, weightDecay: weightDecay, mask: decayMask, kind: "SGD")
     }
 
+    /// The learning rate of the step begun last.
+    private var learningRate: Float = 0
+
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate lr: Float) {
-        // p: [P], g: [P], v: [P] -> p, v updated in place
         buffers.checkLengths(parameters, gradients)
-        guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
-        let mu = momentum, nesterov = nesterov, velocity = buffers.pointers.first
-        decay.forEachPiece(parallelism) { range, wd in
+        applyStep(parameters: parameters, gradients: gradients, learningRate: lr, parallelism: parallelism)
+    }
+
+    public func beginStep(learningRate lr: Float) {
+        learningRate = lr
+        buffers.step += 1
+    }
+
+    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+        // p: [range], g: [range], v: [range] -> p, v updated in place
+        let lr = learningRate, mu = momentum, nesterov = nesterov
+        decay.forEachSegment(in: range) { segment, wd in
+            let p = parameters + segment.lowerBound, g = gradients + (segment.lowerBound - range.lowerBound)
+            let n = segment.count
             if mu == 0 {
-                for i in range { p[i] -= lr * (g[i] + wd * p[i]) }
+                for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
             } else if nesterov {
-                let v = velocity!
-                for i in range {
+                let v = buffers.pointers[0] + segment.lowerBound
+                for i in 0..<n {
                     let gi = g[i] + wd * p[i]
                     v[i] = mu * v[i] + gi
                     p[i] -= lr * (gi + mu * v[i])
                 }
             } else {
-                let v = velocity!
-                for i in range {
+                let v = buffers.pointers[0] + segment.lowerBound
+                for i in 0..<n {
                     v[i] = mu * v[i] + g[i] + wd * p[i]
                     p[i] -= lr * v[i]
                 }
             }
         }
-        buffers.step += 1
     }
 
     public var state: OptimizerState { buffers.state }

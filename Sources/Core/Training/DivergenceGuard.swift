@@ -33,14 +33,15 @@ public struct DivergenceGuard {
         return n % 2 == 1 ? sortedLosses[n / 2] : (sortedLosses[n / 2 - 1] + sortedLosses[n / 2]) / 2
     }
 
-    /// Accepts step `step` (1-based) with mean loss `loss` and mean-gradient L2 norm
-    /// `gradientNorm`, recording the loss, or throws ``Divergence`` without recording it.
-    public mutating func check(step: Int, loss: Double, gradientNorm: Double) throws {
+    /// Accepts step `step` (1-based) with mean loss `loss` and a mean gradient that is finite or
+    /// not (its L2 norm is, or ``StepReducer/meanIsFinite(_:)`` holds), recording the loss, or
+    /// throws ``Divergence`` without recording it.
+    public mutating func check(step: Int, loss: Double, gradientIsFinite: Bool) throws {
         func refuse(_ cause: Divergence.Cause) -> Divergence {
             Divergence(step: step, loss: loss, cause: cause, stopReason: isEnabled ? .diverged : .nonFinite)
         }
         guard loss.isFinite else { throw refuse(.nonFiniteLoss) }
-        guard gradientNorm.isFinite else { throw refuse(.nonFiniteGradient) }
+        guard gradientIsFinite else { throw refuse(.nonFiniteGradient) }
         if isEnabled, let median, loss > factor * median { throw refuse(.lossAboveMedian(median: median, factor: factor)) }
         var low = 0, high = sortedLosses.count
         while low < high {

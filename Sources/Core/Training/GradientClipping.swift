@@ -11,6 +11,9 @@ public struct GradientClipping: Sendable, Equatable {
     /// The gradient is scaled by `maxNorm / norm` when its L2 norm exceeds `maxNorm`; 0: off.
     public let maxNorm: Float
 
+    /// True when neither bound is set: ``apply(to:sumOfSquares:parallelism:)`` only measures.
+    public var isOff: Bool { maxValue == 0 && maxNorm == 0 }
+
     public init(maxValue: Float, maxNorm: Float) {
         self.maxValue = maxValue
         self.maxNorm = maxNorm

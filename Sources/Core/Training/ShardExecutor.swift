@@ -174,15 +174,14 @@ public final class ShardExecutor {
         }
         var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
         statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
-        let count = student.layout.parameterCount
-        if resultGradients.count != count { resultGradients = [Float](repeating: 0, count: count) }
-        if count > 0 {
-            resultGradients.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: gradients.baseAddress!, count: count) }
-        }
+        // Copied and checked in one pass: gradients within the bound a coordinator accepts let the
+        // trainer reduce and step in one pass (StepReducer).
+        let resultValues = FloatValues.copied(from: UnsafeBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]),
+                                              reusing: &resultGradients, checkingMagnitude: ResultShape.maxMagnitude)
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
-            gradients: FloatValues(resultGradients),
+            gradients: resultValues,
             computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding, teacherLogits: returned)
     }
 

@@ -6,8 +6,27 @@ public enum StepReducer {
     public struct Reduction {
         public var loss: LossSums
         public var batchStatistics: [Float]
-        /// `Σ g[i]²` of the mean gradient, in Double, in ``SquareSum``'s fixed order.
-        public var sumOfSquares: Double
+        /// `Σ g[i]²` of the mean gradient, in Double, in ``SquareSum``'s fixed order; nil after
+        /// ``reduce(_:channels:applying:to:scratch:parallelism:)``, which does not measure it.
+        public var sumOfSquares: Double?
+    }
+
+    /// Elements of the mean gradient computed at a time (64 KiB: it stays in L1 and L2 while it is used).
+    static let block = 4096
+
+    /// Whether the mean gradient of `results` is finite by what this process has checked: every
+    /// result's gradients carry a ``FloatValues/checkedMagnitude`` (the worker results the
+    /// coordinator accepted, and local results), the bounds add up to half of Float's range at
+    /// most (so no partial sum overflows), and the step has samples.
+    public static func meanIsFinite(_ results: [ShardResult]) -> Bool {
+        var bound = 0.0
+        var samples = 0
+        for r in results {
+            guard let b = r.gradients.checkedMagnitude else { return false }
+            bound += Double(b)
+            samples += r.count
+        }
+        return samples > 0 && bound <= Double(Float.greatestFiniteMagnitude) / 2
     }
 
     /// Writes the sample-weighted mean gradient `Σ_s g_s / Σ_s n_s` into `meanGradient`
@@ -21,13 +40,9 @@ public enum StepReducer {
         _ results: [ShardResult], channels: [Int], into meanGradient: UnsafeMutableBufferPointer<Float>,
         parallelism: ElementwiseParallelism = .serial
     ) -> Reduction {
-        let ordered = results.sorted { $0.shardIndex < $1.shardIndex }
-        precondition(!ordered.isEmpty, "reducing an empty step")
+        let ordered = checkedOrder(results, parameterCount: meanGradient.count)
         let n = meanGradient.count
         let out = meanGradient.baseAddress!
-        for r in ordered {
-            precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
-        }
         let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
         let scale = 1 / Float(loss.count)
         let chunk = SquareSum.chunk
@@ -37,18 +52,11 @@ public enum StepReducer {
                 for chunkStart in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                     let chunkEnd = Swift.min(chunkStart + chunk, n)
                     var squares = SquareSum()
-                    // Block by block (the block stays in L1): the first shard, plus each later one in
-                    // order, times the scale, then the block's squares. The same arithmetic as
-                    // whole-array passes, with a fraction of their traffic.
-                    for start in Swift.stride(from: chunkStart, to: chunkEnd, by: 4096) {
-                        let end = Swift.min(start + 4096, chunkEnd)
-                        ordered[0].gradients.withUnsafeBufferPointer { (out + start).update(from: $0.baseAddress! + start, count: end - start) }
-                        for r in ordered.dropFirst() {
-                            r.gradients.withUnsafeBufferPointer { g in
-                                for i in start..<end { out[i] += g[i] }
-                            }
-                        }
-                        for i in start..<end { out[i] *= scale }
+                    // Block by block (the block stays in L1): the mean, then the block's squares.
+                    // The same arithmetic as whole-array passes, with a fraction of their traffic.
+                    for start in Swift.stride(from: chunkStart, to: chunkEnd, by: block) {
+                        let end = Swift.min(start + block, chunkEnd)
+                        mean(of: ordered, start..<end, scale: scale, into: out + start)
                         squares.add(out + start, count: end - start)
                     }
                     chunkSums[chunkStart / chunk] = squares.chunkTotal
@@ -60,6 +68,68 @@ public enum StepReducer {
         }
         return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count),
                          sumOfSquares: sumOfSquares)
+    }
+
+    /// Reduces as ``reduce(_:channels:into:parallelism:)`` and, when `accept` (given the step's
+    /// loss sums) does not throw, has `optimizer` apply a step at `learningRate` to `parameters`,
+    /// one block of the mean gradient at a time while the block is in cache: the mean gradient
+    /// is neither written out nor read back, and its sum of squares is not measured. `scratch`
+    /// (the parameter count long; its contents are left unspecified) holds the blocks. The
+    /// parameters and the optimiser's state get the same bits as the reduce followed by
+    /// ``Optimizer/step(parameters:gradients:learningRate:)``, for any thread count.
+    ///
+    /// Parameters change as the pass runs, so it is for a step that is not clipped and whose mean
+    /// gradient is finite (``meanIsFinite(_:)``); `accept` checks the loss. When it throws,
+    /// nothing has changed.
+    public static func reduce(
+        _ results: [ShardResult], channels: [Int], applying optimizer: Optimizer, learningRate: Float,
+        to parameters: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+        parallelism: ElementwiseParallelism = .serial, accept: (LossSums) throws -> Void
+    ) rethrows -> Reduction {
+        let ordered = checkedOrder(results, parameterCount: parameters.count)
+        precondition(scratch.count >= parameters.count, "scratch of \(scratch.count) for \(parameters.count) parameters")
+        let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
+        try accept(loss)
+        optimizer.beginStep(learningRate: learningRate)
+        let scale = 1 / Float(loss.count)
+        if let p = parameters.baseAddress, let blocks = scratch.baseAddress {
+            parallelism.forEachRange(count: parameters.count, alignment: block) { range in
+                // Each range's first elements of `scratch` are its own.
+                let meanBlock = blocks + range.lowerBound
+                for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let end = Swift.min(start + block, range.upperBound)
+                    mean(of: ordered, start..<end, scale: scale, into: meanBlock)
+                    optimizer.update(start..<end, parameters: p, gradients: meanBlock)
+                }
+            }
+        }
+        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count),
+                         sumOfSquares: nil)
+    }
+
+    /// `results` in shard-index order, each with `parameterCount` gradients.
+    private static func checkedOrder(_ results: [ShardResult], parameterCount n: Int) -> [ShardResult] {
+        let ordered = results.sorted { $0.shardIndex < $1.shardIndex }
+        precondition(!ordered.isEmpty, "reducing an empty step")
+        for r in ordered {
+            precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
+        }
+        return ordered
+    }
+
+    /// Writes the mean of `ordered`'s gradients over `range` to `out[0..<range.count]`: the
+    /// first shard's values, plus each later one's in order, times `scale`.
+    @inline(__always)
+    private static func mean(of ordered: [ShardResult], _ range: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        let count = range.count
+        ordered[0].gradients.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + range.lowerBound, count: count) }
+        for r in ordered.dropFirst() {
+            r.gradients.withUnsafeBufferPointer { g in
+                let g = g.baseAddress! + range.lowerBound
+                for i in 0..<count { out[i] += g[i] }
+            }
+        }
+        for i in 0..<count { out[i] *= scale }
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {

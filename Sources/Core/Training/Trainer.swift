@@ -6,7 +6,9 @@ import Foundation
 /// `teacher.cache`), have a ``ShardBackend`` compute the shards, store the logits they return,
 /// reduce in shard order, clip the mean gradient (``GradientClipping``), check the step
 /// (``DivergenceGuard``), apply the optimiser step once, update the BatchNorm running
-/// statistics, log, evaluate and checkpoint. A step the guard refuses is never applied: the run
+/// statistics, log, evaluate and checkpoint. Without clipping, and with gradients whose mean
+/// is finite by the checks they passed (``StepReducer/meanIsFinite(_:)``), the reduce and the
+/// optimiser step run as one pass, with the same bits. A step the guard refuses is never applied: the run
 /// stops with ``divergence`` set and writes its outputs with the parameters of the last good step.
 ///
 /// Evaluations during the run (every `train.eval_every` steps, or every epoch, and at the last
@@ -101,11 +103,22 @@ public final class Trainer {
         shardSeconds += MonotonicClock.now() - waitStarted
         shardComputeSeconds += results.reduce(0) { $0 + $1.computeSeconds }
         teacherCache?.keep(results, tasks: tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
-        let reduction = StepReducer.reduce(results, channels: batchNormChannels, into: meanGradient, parallelism: parallelism)
-        let clip = clipping.apply(to: meanGradient, sumOfSquares: reduction.sumOfSquares, parallelism: parallelism)
-        try divergenceGuard.check(step: step + 1, loss: reduction.loss.total / Double(max(reduction.loss.count, 1)), gradientNorm: clip.norm)
-        if clip.clipped { clippedSteps += 1 }
-        optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: schedule.rate(atStep: step))
+        let reduction: StepReducer.Reduction
+        let learningRate = schedule.rate(atStep: step)
+        func meanLoss(_ loss: LossSums) -> Double { loss.total / Double(max(loss.count, 1)) }
+        if clipping.isOff, StepReducer.meanIsFinite(results) {
+            // Nothing to measure before the update: reduce and step in one pass.
+            reduction = try StepReducer.reduce(
+                results, channels: batchNormChannels, applying: optimizer, learningRate: learningRate, to: s.student.values,
+                scratch: meanGradient, parallelism: parallelism
+            ) { loss in try divergenceGuard.check(step: step + 1, loss: meanLoss(loss), gradientIsFinite: true) }
+        } else {
+            reduction = StepReducer.reduce(results, channels: batchNormChannels, into: meanGradient, parallelism: parallelism)
+            let clip = clipping.apply(to: meanGradient, sumOfSquares: reduction.sumOfSquares, parallelism: parallelism)
+            try divergenceGuard.check(step: step + 1, loss: meanLoss(reduction.loss), gradientIsFinite: clip.norm.isFinite)
+            if clip.clipped { clippedSteps += 1 }
+            optimizer.step(parameters: s.student.values, gradients: UnsafeBufferPointer(meanGradient), learningRate: learningRate)
+        }
         reduction.batchStatistics.withUnsafeBufferPointer { master.applyBatchStatistics($0.baseAddress!) }
         return reduction.loss
     }

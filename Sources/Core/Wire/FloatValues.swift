@@ -3,16 +3,52 @@
 /// being copied out of the received message. Hot paths read them through
 /// ``withUnsafeBufferPointer(_:)``; the collection interface serves tests and messages, and a
 /// write first copies the values into an array of their own.
+///
+/// Values also carry what this process has verified about them: ``checkedMagnitude``, a bound
+/// on every value's magnitude set only by the scans that check it, and cleared by any write.
 public struct FloatValues: Sendable {
     private enum Storage: Sendable {
         case array([Float])
         case frame(Frame)
     }
 
-    private var storage: Storage
+    private var storage: Storage {
+        didSet { checkedMagnitude = nil }
+    }
+
+    /// A bound on the magnitude of every value, verified in this process by
+    /// ``verifyMagnitudes(within:)`` or ``copied(from:reusing:checkingMagnitude:)``, or nil when
+    /// none was (values decoded from a message start unchecked). Any write clears it. Not part
+    /// of equality and never sent.
+    public private(set) var checkedMagnitude: Float?
 
     /// Values held in `values` (no copy).
     public init(_ values: [Float] = []) { storage = .array(values) }
+
+    /// `source` copied into `array` (resized when its count differs, else overwritten) and held
+    /// from it, with each value checked against `limit` in the same pass: ``checkedMagnitude`` is
+    /// `limit` when every value lies within it (NaN does not), else nil.
+    static func copied(from source: UnsafeBufferPointer<Float>, reusing array: inout [Float],
+                       checkingMagnitude limit: Float) -> FloatValues {
+        if array.count != source.count { array = [Float](repeating: 0, count: source.count) }
+        let inside = array.withUnsafeMutableBufferPointer { destination in
+            guard let from = source.baseAddress, let to = destination.baseAddress else { return true }
+            return MagnitudeScan.copy(from, to: to, count: source.count, within: limit)
+        }
+        var values = FloatValues(array)
+        if inside { values.checkedMagnitude = limit }
+        return values
+    }
+
+    /// Checks every value against `limit` (NaN fails) and returns the index of the first one
+    /// outside it, or nil after recording `limit` as ``checkedMagnitude``. Values already checked
+    /// against a bound within `limit` are not scanned again.
+    public mutating func verifyMagnitudes(within limit: Float) -> Int? {
+        if let checked = checkedMagnitude, checked <= limit { return nil }
+        if let index = withUnsafeBufferPointer({ MagnitudeScan.firstIndex(beyond: limit, in: $0) }) { return index }
+        checkedMagnitude = limit
+        return nil
+    }
 
     /// Values read in place from `frame`, or `nil` if its bytes are not a whole number of
     /// 4-byte-aligned float32s (the caller then copies them).

@@ -30,6 +30,16 @@ final class ResultAcceptanceTests: XCTestCase {
         for (bad, reason) in cases { XCTAssertEqual(shape.problem(in: bad, for: task), reason) }
     }
 
+    func testAnAcceptedResultsGradientsAreMarkedChecked() {
+        var accepted = result()
+        XCTAssertNil(accepted.gradients.checkedMagnitude, "decoded values start unchecked")
+        XCTAssertNil(shape.check(&accepted, for: task))
+        XCTAssertEqual(accepted.gradients.checkedMagnitude, ResultShape.maxMagnitude)
+        var refused = result(gradients: [0, 0, 1e30])
+        XCTAssertEqual(shape.check(&refused, for: task), "gradient 2 is 1e+30")
+        XCTAssertNil(refused.gradients.checkedMagnitude)
+    }
+
     /// Teacher logits come back exactly when asked for, `count × classes` of them, finite: only
     /// such results reach the teacher cache.
     func testTeacherLogitsAreCheckedBeforeTheyCanReachTheCache() {

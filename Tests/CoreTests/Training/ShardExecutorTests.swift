@@ -62,6 +62,7 @@ final class ShardExecutorTests: XCTestCase {
         XCTAssertEqual(ra.gradients, rb.gradients)
         XCTAssertEqual(ra.loss, rb.loss)
         XCTAssertEqual(ra.batchStatistics, rb.batchStatistics)
+        XCTAssertEqual(ra.gradients.checkedMagnitude, ResultShape.maxMagnitude, "checked as they are copied out")
     }
 
     func testTeacherLogitsOfASampleDoNotDependOnItsShardMates() throws {

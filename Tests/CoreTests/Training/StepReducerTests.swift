@@ -43,18 +43,107 @@ final class StepReducerTests: XCTestCase {
         }
         var serial = [Float](repeating: 0, count: n)
         let reference = serial.withUnsafeMutableBufferPointer { StepReducer.reduce(results, channels: [1], into: $0) }
-        XCTAssertEqual(reference.sumOfSquares.bitPattern, serial.withUnsafeBufferPointer { SquareSum.total($0.baseAddress!, count: n) }.bitPattern,
+        XCTAssertEqual(reference.sumOfSquares!.bitPattern, serial.withUnsafeBufferPointer { SquareSum.total($0.baseAddress!, count: n) }.bitPattern,
                        "the reducer's sum is SquareSum's")
         let exact = serial.reduce(0.0) { $0 + Double($1) * Double($1) }
-        XCTAssertEqual(reference.sumOfSquares, exact, accuracy: 1e-12 * exact)
+        XCTAssertEqual(reference.sumOfSquares!, exact, accuracy: 1e-12 * exact)
         for threads in [2, 3, 8] {
             var mean = [Float](repeating: 0, count: n)
             let r = mean.withUnsafeMutableBufferPointer {
                 StepReducer.reduce(results, channels: [1], into: $0, parallelism: ElementwiseParallelism(threads: threads))
             }
             XCTAssertEqual(mean.map(\.bitPattern), serial.map(\.bitPattern), "\(threads) threads")
-            XCTAssertEqual(r.sumOfSquares.bitPattern, reference.sumOfSquares.bitPattern, "\(threads) threads")
+            XCTAssertEqual(r.sumOfSquares!.bitPattern, reference.sumOfSquares!.bitPattern, "\(threads) threads")
         }
+    }
+
+    func testOnePassReduceAndStepGivesTheBitsOfReduceThenStep() throws {
+        // Long enough to be split over threads, with a decay mask whose segments straddle the
+        // blocks and the threads' ranges; three steps, so the optimiser's state takes part.
+        let n = 3 * ElementwiseParallelism.minimumCount + 5
+        let mask = [17..<70_001, 100_000..<150_000, 190_000..<n]
+        func results(step: Int) -> [ShardResult] {
+            (0..<3).reversed().map { s in
+                result(s, count: 2 * s + 1, gradients: (0..<n).map { Float((($0 * (s + 5) + step) % 89) - 44) / 31 }, statistics: [1, 1])
+            }
+        }
+        let makers: [(String, (ElementwiseParallelism) -> Optimizer)] = [
+            ("plain SGD", { SGD(parameterCount: n, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("SGD", { SGD(parameterCount: n, momentum: 0.9, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("Nesterov", { SGD(parameterCount: n, momentum: 0.9, nesterov: true, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("Adam", { Adam(parameterCount: n, weightDecay: 1e-3, decayMask: mask, parallelism: $0) }),
+            ("AdamW", { AdamW(parameterCount: n, weightDecay: 1e-2, decayMask: mask, parallelism: $0) }),
+        ]
+        for (name, make) in makers {
+            let twoPasses = make(.serial)
+            var reference = (0..<n).map { Float(($0 % 97) - 48) / 17 }
+            var mean = [Float](repeating: 0, count: n)
+            for step in 0..<3 {
+                mean.withUnsafeMutableBufferPointer { _ = StepReducer.reduce(results(step: step), channels: [1], into: $0) }
+                reference.withUnsafeMutableBufferPointer { p in
+                    mean.withUnsafeBufferPointer { twoPasses.step(parameters: p, gradients: $0, learningRate: 0.01) }
+                }
+            }
+            for threads in [1, 2, 3] {
+                let parallelism = ElementwiseParallelism(threads: threads)
+                let onePass = make(parallelism)
+                var p = (0..<n).map { Float(($0 % 97) - 48) / 17 }
+                var scratch = [Float](repeating: .nan, count: n)
+                var losses: [LossSums] = []
+                for step in 0..<3 {
+                    let r = p.withUnsafeMutableBufferPointer { p in
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            StepReducer.reduce(results(step: step), channels: [1], applying: onePass, learningRate: 0.01, to: p,
+                                               scratch: scratch, parallelism: parallelism) { losses.append($0) }
+                        }
+                    }
+                    XCTAssertNil(r.sumOfSquares)
+                    XCTAssertEqual(r.batchStatistics, [1, 1])
+                }
+                XCTAssertEqual(losses.map(\.count), [9, 9, 9], "accept sees the step's loss sums")
+                XCTAssertEqual(p.map(\.bitPattern), reference.map(\.bitPattern), "\(name), \(threads) threads: parameters")
+                XCTAssertEqual(onePass.state, twoPasses.state, "\(name), \(threads) threads: optimiser state")
+            }
+        }
+    }
+
+    func testOnePassChangesNothingWhenTheStepIsRefused() {
+        struct Refused: Error {}
+        let n = 5000
+        let optimizer = Adam(parameterCount: n)
+        let before = optimizer.state
+        var p = [Float](repeating: 1, count: n), scratch = p
+        let results = [result(0, count: 2, gradients: [Float](repeating: 0.5, count: n), statistics: [])]
+        XCTAssertThrowsError(try p.withUnsafeMutableBufferPointer { p in
+            try scratch.withUnsafeMutableBufferPointer { scratch in
+                try StepReducer.reduce(results, channels: [], applying: optimizer, learningRate: 0.1, to: p, scratch: scratch) { _ in
+                    throw Refused()
+                }
+            }
+        })
+        XCTAssertEqual(p, [Float](repeating: 1, count: n))
+        XCTAssertEqual(optimizer.state, before, "the step was not counted")
+    }
+
+    func testTheMeanIsFiniteOnlyByWhatWasChecked() {
+        var checked = FloatValues([1, -2, 3])
+        XCTAssertNil(checked.verifyMagnitudes(within: ResultShape.maxMagnitude))
+        func step(_ values: [FloatValues], count: Int = 1) -> [ShardResult] {
+            values.enumerated().map { i, g in
+                ShardResult(shardIndex: i, loss: LossSums(total: 1, hard: 0, soft: 0, correct: 0, count: count), batchStatistics: [],
+                            gradients: g, computeSeconds: 0)
+            }
+        }
+        XCTAssertTrue(StepReducer.meanIsFinite(step([checked, checked])))
+        XCTAssertFalse(StepReducer.meanIsFinite(step([checked, FloatValues([1, 2, 3])])), "an unchecked result")
+        var written = checked
+        written[1] = .nan
+        XCTAssertFalse(StepReducer.meanIsFinite(step([checked, written])), "a write clears the check")
+        XCTAssertFalse(StepReducer.meanIsFinite(step([checked], count: 0)), "no samples")
+        var huge = FloatValues([1])
+        XCTAssertNil(huge.verifyMagnitudes(within: Float.greatestFiniteMagnitude / 3))
+        XCTAssertTrue(StepReducer.meanIsFinite(step([huge])))
+        XCTAssertFalse(StepReducer.meanIsFinite(step([huge, huge])), "bounds whose sum could overflow")
     }
 
     func testParallelRangesCoverTheBufferOnceOnAlignedBoundaries() {

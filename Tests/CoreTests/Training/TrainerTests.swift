@@ -28,6 +28,21 @@ final class TrainerTests: XCTestCase {
     private let demoStudent = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples/demo-student.yaml").path
 
+    func testTheOnePassStepGivesTheBitsOfTheReduceThenTheStep() throws {
+        // Without clipping the trainer reduces and steps in one pass; a clipping bound that never
+        // binds takes the two-pass path (reduce, measure, step). Both optimiser families, with decay.
+        for optimizer in ["sgd", "adamw"] {
+            let base = small + ["train.steps=6", "data.train_size=256", "model.spec=\(demoStudent)", "optimizer.name=\(optimizer)",
+                                "optimizer.weight_decay=0.01", "optimizer.momentum=0.9"]
+            let onePass = try train(base, out: scratch + "/one-\(optimizer)")
+            let twoPasses = try train(base + ["optimizer.clip_norm=1000000000"], out: scratch + "/two-\(optimizer)")
+            XCTAssertEqual(twoPasses.clippedFraction, 0)
+            XCTAssertEqual(onePass.paramsSHA256, twoPasses.paramsSHA256, optimizer)
+            XCTAssertEqual(try Checkpoint.read(scratch + "/one-\(optimizer)/checkpoint.safetensors").optimizer,
+                           try Checkpoint.read(scratch + "/two-\(optimizer)/checkpoint.safetensors").optimizer, optimizer)
+        }
+    }
+
     func testShortTrainingBeatsChanceAndDistillationKeepsTheTeacher() throws {
         let teacherDir = scratch + "/teacher"
         let teacher = try train(small + ["train.steps=400", "model.spec=\(demoStudent)", "data.train_size=4000", "train.batch_size=64",
