@@ -45,9 +45,32 @@ static inline uint32_t shift_by_strand(uint32_t r) {
         ^ shift_tables[3][r >> 24];
 }
 
+// The largest of `words` little-endian 32-bit words from `p` with the top bit cleared, and `largest`.
 __attribute__((target("sse4.2")))
-uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count) {
-    const unsigned char *p = bytes;
+static uint32_t largest_word(const unsigned char *p, size_t words, uint32_t largest) {
+    const __m128i magnitude = _mm_set1_epi32(0x7FFFFFFF);
+    __m128i m0 = _mm_setzero_si128(), m1 = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 8 <= words; i += 8) {
+        m0 = _mm_max_epu32(m0, _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 4 * i)), magnitude));
+        m1 = _mm_max_epu32(m1, _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 4 * i + 16)), magnitude));
+    }
+    uint32_t lanes[4];
+    _mm_storeu_si128((__m128i *)lanes, _mm_max_epu32(m0, m1));
+    for (int k = 0; k < 4; k++) largest = lanes[k] > largest ? lanes[k] : largest;
+    for (; i < words; i++) {
+        uint32_t w;
+        memcpy(&w, p + 4 * i, 4);
+        w &= 0x7FFFFFFFu;
+        largest = w > largest ? w : largest;
+    }
+    return largest;
+}
+
+// The CRC of `count` bytes from `state`; with `largest`, each block's words are measured right
+// after the block is checksummed.
+__attribute__((target("sse4.2")))
+static inline uint32_t crc32c_blocks(uint32_t state, const unsigned char *p, size_t count, uint32_t *largest) {
     uint64_t crc = state;
     if (count >= 3 * strand) {
         pthread_once(&shift_tables_once, fill_shift_tables);
@@ -63,10 +86,12 @@ uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count) 
                 c = _mm_crc32_u64(c, wc);
             }
             crc = shift_by_strand(shift_by_strand((uint32_t)a) ^ (uint32_t)b) ^ (uint32_t)c;
+            if (largest) *largest = largest_word(p, 3 * strand / 4, *largest);
             p += 3 * strand;
             count -= 3 * strand;
         }
     }
+    if (largest) *largest = largest_word(p, count / 4, *largest);
     while (count >= 8) {
         uint64_t word;
         memcpy(&word, p, 8);
@@ -80,4 +105,14 @@ uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count) 
         count--;
     }
     return tail;
+}
+
+__attribute__((target("sse4.2")))
+uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count) {
+    return crc32c_blocks(state, bytes, count, NULL);
+}
+
+__attribute__((target("sse4.2")))
+uint32_t distill_crc32c_update_largest(uint32_t state, const void *bytes, size_t count, uint32_t *largest) {
+    return crc32c_blocks(state, bytes, count, largest);
 }

@@ -12,13 +12,17 @@ struct StepBreakdown {
     var studentBackward = 0.0
     var reduce = 0.0
     var optimizer = 0.0
+    /// Reduce and optimiser step as one pass (``StepReducer/reduce(_:channels:applying:learningRate:to:scratch:parallelism:accept:)``),
+    /// the trainer's path without clipping; the two rows above are its path with clipping.
+    var reduceAndOptimizer = 0.0
 
     /// The rows, in step order, with their names in the table and the JSON.
     var rows: [(name: String, key: String, seconds: Double)] {
         [("augmentation (default settings)", "augmentation", augmentation), ("uint8 → float input", "input", input),
          ("teacher forward", "teacher", teacher), ("student forward", "student_forward", studentForward),
          ("loss", "loss", loss), ("student backward", "student_backward", studentBackward),
-         ("reduce (shard order)", "reduce", reduce), ("optimiser", "optimizer", optimizer)]
+         ("reduce (shard order)", "reduce", reduce), ("optimiser", "optimizer", optimizer),
+         ("reduce + optimiser, one pass", "reduce_and_optimizer", reduceAndOptimizer)]
     }
 
     /// Adds the shard phases `phases` (summed over executors, for `steps` steps on `threads` threads).
@@ -33,7 +37,7 @@ struct StepBreakdown {
 
     /// Times the coordinator's phases of one step `repeats` times each: augmenting a batch with
     /// `augmenting`'s augmentation (a setup with the default augmentation settings), reducing `results` in
-    /// shard order, and one optimiser step on a scratch copy of the student.
+    /// shard order, one optimiser step on a scratch copy of the student, and both in one pass.
     /// Reduce and optimiser run on `threads` threads, as in the trainer.
     mutating func measureCoordinatorPhases(setup: TrainingSetup, augmenting: TrainingSetup, results: [ShardResult], repeats: Int,
                                            threads: Int) {
@@ -62,6 +66,10 @@ struct StepBreakdown {
         reduce = time { _ = StepReducer.reduce(results, channels: channels, into: mean, parallelism: parallelism) }
         optimizer = time {
             stepper.step(parameters: parameters.values, gradients: UnsafeBufferPointer(mean), learningRate: 1e-6)
+        }
+        reduceAndOptimizer = time {
+            _ = StepReducer.reduce(results, channels: channels, applying: stepper, learningRate: 1e-6, to: parameters.values,
+                                   scratch: mean, parallelism: parallelism) { _ in }
         }
     }
 }

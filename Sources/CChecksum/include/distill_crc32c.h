@@ -13,4 +13,11 @@ int distill_crc32c_available(void);
 /// Call only when distill_crc32c_available() is 1.
 uint32_t distill_crc32c_update(uint32_t state, const void *bytes, size_t count);
 
+/// distill_crc32c_update that also folds into `*largest` the largest of the input's whole
+/// little-endian 32-bit words with the top bit cleared, read in the same pass (each block again
+/// while it is in L1): for float32 data, the largest magnitude's bit pattern (above 0x7F800000
+/// a NaN, equal to it an infinity). A last partial word takes no part. Thread-safe. Call only
+/// when distill_crc32c_available() is 1.
+uint32_t distill_crc32c_update_largest(uint32_t state, const void *bytes, size_t count, uint32_t *largest);
+
 #endif

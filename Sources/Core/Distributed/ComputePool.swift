@@ -169,8 +169,10 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        guard p.parameters.withUnsafeBufferPointer(MagnitudeScan.firstNonFinite(in:)) == nil,
-              p.state.withUnsafeBufferPointer(MagnitudeScan.firstNonFinite(in:)) == nil else {
+        // Values the codec measured as it checksummed them are not scanned again.
+        var parameters = p.parameters, state = p.state
+        guard parameters.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil,
+              state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
         }

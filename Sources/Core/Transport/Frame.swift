@@ -13,6 +13,15 @@ public struct Frame: Sendable {
 
     private let content: Content
 
+    /// The largest magnitude of the frame's bytes read as float32 values, measured by the
+    /// checksum pass of ``WireCodec/decode(_:)`` (frames of ``measuredFloatBytes`` or more), or
+    /// nil: not measured, not a whole number of float32s, or one is not finite. ``FloatValues``
+    /// read from the frame start with it as their ``FloatValues/checkedMagnitude``.
+    public internal(set) var checkedFloatMagnitude: Float?
+
+    /// Payload frames at least this long get ``checkedFloatMagnitude`` as they are checksummed.
+    static let measuredFloatBytes = 4096
+
     /// A frame holding `bytes` (no copy).
     public init(_ bytes: [UInt8]) { content = .bytes(bytes) }
 

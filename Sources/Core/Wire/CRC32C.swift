@@ -26,6 +26,25 @@ public struct CRC32C: Sendable {
         updateBySlicing(bytes)
     }
 
+    /// ``update(_:)`` that also reads `bytes` as float32 values in the same pass and returns
+    /// the largest magnitude among them, or nil when one is NaN or infinite or the byte count is
+    /// not a multiple of 4.
+    public mutating func updateMeasuringFloats(_ bytes: UnsafeRawBufferPointer) -> Float? {
+        var largest: UInt32 = 0
+        if let base = bytes.baseAddress {
+            if CRC32C.hardware {
+                state = distill_crc32c_update_largest(state, base, bytes.count, &largest)
+            } else {
+                updateBySlicing(bytes)
+                for i in 0..<(bytes.count / 4) {
+                    largest = Swift.max(largest, base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self) & 0x7FFF_FFFF)
+                }
+            }
+        }
+        let magnitude = Float(bitPattern: largest)
+        return bytes.count % 4 == 0 && magnitude.isFinite ? magnitude : nil
+    }
+
     /// Whether ``update(_:)`` uses the CRC32 instruction (fixed at first use).
     static let hardware = distill_crc32c_available() != 0
 

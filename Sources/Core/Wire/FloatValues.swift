@@ -51,7 +51,8 @@ public struct FloatValues: Sendable {
     }
 
     /// Values read in place from `frame`, or `nil` if its bytes are not a whole number of
-    /// 4-byte-aligned float32s (the caller then copies them).
+    /// 4-byte-aligned float32s (the caller then copies them). They start with the frame's
+    /// ``Frame/checkedFloatMagnitude`` as their ``checkedMagnitude``.
     init?(frame: Frame) {
         let aligned = frame.withUnsafeBytes { bytes in
             bytes.count % MemoryLayout<Float>.stride == 0
@@ -59,6 +60,7 @@ public struct FloatValues: Sendable {
         }
         guard aligned else { return nil }
         storage = .frame(frame)
+        checkedMagnitude = frame.checkedFloatMagnitude
     }
 
     /// Calls `body` with the values; the pointer is valid only inside `body`.

@@ -48,14 +48,16 @@ public enum WireCodec {
 
     /// Parses and verifies `frames` (header first): header checks, payload frame count,
     /// payload length and limit, payload checksum, then the payload of the header's kind,
-    /// including that its repeated header fields agree with the header.
+    /// including that its repeated header fields agree with the header. Payload frames of
+    /// ``Frame/measuredFloatBytes`` or more get their ``Frame/checkedFloatMagnitude`` in the
+    /// checksum's pass.
     /// - Throws: ``WireError`` naming the first check that failed; never traps on any input.
     public static func decode(_ frames: [Frame]) throws -> (header: WireHeader, message: WireMessage) {
         guard let first = frames.first else {
             throw WireError.truncated(what: "message frames", needed: 1, available: 0)
         }
         let header = try WireHeader(decoding: first.bytes)
-        let payload = frames.dropFirst()
+        var payload = frames.dropFirst()
         guard UInt64(payload.count) == UInt64(header.payloadFrameCount) else {
             throw WireError.lengthMismatch(what: "\(header.kind) payload frame count",
                                            declared: UInt64(header.payloadFrameCount), actual: UInt64(payload.count))
@@ -68,7 +70,15 @@ public enum WireCodec {
             throw WireError.tooLarge(what: "\(header.kind) payload bytes", size: length, limit: WireLimits.maxPayloadBytes)
         }
         var crc = CRC32C()
-        for frame in payload { frame.withUnsafeBytes { crc.update($0) } }
+        for i in payload.indices {
+            // Large frames (bulk floats: gradients, parameters) are measured as they are checksummed,
+            // so their values need no second pass to be checked.
+            if payload[i].count >= Frame.measuredFloatBytes {
+                payload[i].checkedFloatMagnitude = payload[i].withUnsafeBytes { crc.updateMeasuringFloats($0) }
+            } else {
+                payload[i].withUnsafeBytes { crc.update($0) }
+            }
+        }
         guard crc.value == header.payloadChecksum else {
             throw WireError.checksumMismatch(what: "\(header.kind) payload", declared: header.payloadChecksum, computed: crc.value)
         }

@@ -73,4 +73,32 @@ final class CRC32CTests: XCTestCase {
             }
         }
     }
+
+    func testMeasuringFloatsChecksumsTheSameAndFindsTheLargestMagnitude() {
+        let block = 3 * 4096
+        for count in [0, 3, 8, 9, block / 4 - 1, block / 4, block / 4 + 5, 3 * block / 4 + 17] {
+            var values = (0..<count).map { Float(($0 * 37) % 101 - 50) / 8 }
+            var expected = values.map(abs).max() ?? 0
+            if count > 4 {
+                values[count / 2] = -1000.5  // in a block or in the tail
+                expected = 1000.5
+            }
+            let bytes = values.withUnsafeBytes { Array($0) }
+            var plain = CRC32C(), measuring = CRC32C(), slicing = CRC32C()
+            plain.update(bytes)
+            let largest = bytes.withUnsafeBytes { measuring.updateMeasuringFloats($0) }
+            bytes.withUnsafeBytes { slicing.updateBySlicing($0) }
+            XCTAssertEqual(measuring.value, plain.value, "\(count) floats")
+            XCTAssertEqual(measuring.value, slicing.value)
+            XCTAssertEqual(largest, expected, "\(count) floats")
+        }
+        for bad in [Float.nan, -.infinity, Float(bitPattern: 0xFFC0_0001)] {
+            var values = [Float](repeating: 1, count: 5000)
+            values[4321] = bad
+            var crc = CRC32C()
+            XCTAssertNil(values.withUnsafeBytes { crc.updateMeasuringFloats($0) }, "\(bad)")
+        }
+        var odd = CRC32C()
+        XCTAssertNil([UInt8](repeating: 0, count: 4097).withUnsafeBytes { odd.updateMeasuringFloats($0) }, "not whole floats")
+    }
 }

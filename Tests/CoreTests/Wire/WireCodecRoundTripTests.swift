@@ -53,4 +53,22 @@ final class WireCodecRoundTripTests: XCTestCase {
         guard case .parameters(let p) = try WireCodec.decode(direct).message else { return XCTFail("wrong kind") }
         XCTAssertEqual(p, ParametersPayload(version: 9, parameters: FloatValues(parameters), state: FloatValues(state)))
     }
+
+    /// Large float frames are measured as they are checksummed: decoded values carry their
+    /// largest magnitude as a checked bound, and values with a NaN or an infinity carry none.
+    func testDecodedFloatsCarryTheMagnitudeTheChecksumPassMeasured() throws {
+        func decoded(_ gradients: [Float]) throws -> FloatValues {
+            let result = ShardResult(shardIndex: 0, loss: LossSums(total: 1, hard: 1, soft: 0, correct: 0, count: 1),
+                                     batchStatistics: [], gradients: FloatValues(gradients), computeSeconds: 0)
+            guard case .result(let r) = try WireCodec.decode(WireCodec.encode(.result(result), runID: 1, step: 0, parameterVersion: 0)).message
+            else { XCTFail("wrong kind"); return [] }
+            return r.gradients
+        }
+        var large = (0..<5000).map { Float($0 % 13) - 6 }
+        large[4000] = -77
+        XCTAssertEqual(try decoded(large).checkedMagnitude, 77)
+        large[10] = .nan
+        XCTAssertNil(try decoded(large).checkedMagnitude)
+        XCTAssertNil(try decoded([1, 2, 3]).checkedMagnitude, "small frames are not measured")
+    }
 }
