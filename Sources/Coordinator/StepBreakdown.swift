@@ -12,7 +12,7 @@ struct StepBreakdown {
     var studentBackward = 0.0
     var reduce = 0.0
     var optimizer = 0.0
-    /// Reduce and optimiser step as one pass (``StepReducer/reduce(_:channels:applying:learningRate:to:scratch:parallelism:accept:)``),
+    /// Reduce and optimiser step as one pass (``StepReducer/OnePass``),
     /// the trainer's path without clipping; the two rows above are its path with clipping.
     var reduceAndOptimizer = 0.0
 
@@ -67,8 +67,9 @@ struct StepBreakdown {
         optimizer = time {
             stepper.step(parameters: parameters.values, gradients: UnsafeBufferPointer(mean), learningRate: 1e-6)
         }
+        let onePass = StepReducer.OnePass()
         reduceAndOptimizer = time {
-            _ = StepReducer.reduce(results, channels: channels, applying: stepper, learningRate: 1e-6, to: parameters.values,
+            _ = onePass.reduce(results, channels: channels, applying: stepper, learningRate: 1e-6, to: parameters.values,
                                    scratch: mean, parallelism: parallelism) { _ in }
         }
     }

@@ -30,15 +30,60 @@ public final class ElementwiseParallelism: @unchecked Sendable {
     /// ranges, concurrently. Every range but the last starts and ends on a multiple of
     /// `alignment`, so fixed-size blocks of that many elements never straddle two calls.
     public func forEachRange(count: Int, alignment: Int = 64, _ body: (Range<Int>) -> Void) {
-        let units = (count + alignment - 1) / alignment
-        let parts = count < Self.minimumCount ? 1 : min(threads, units)
-        guard parts > 1, let crew else {
+        let split = Split(count: count, alignment: alignment, threads: threads)
+        guard split.parts > 1, let crew else {
             if count > 0 { body(0..<count) }
             return
         }
-        crew.run(parts: parts) { t in
-            let lower = min(units * t / parts * alignment, count), upper = min(units * (t + 1) / parts * alignment, count)
-            if lower < upper { body(lower..<upper) }
+        crew.run(parts: split.parts) { part in
+            if let range = split.range(part) { body(range) }
         }
     }
+
+    /// ``forEachRange(count:alignment:_:)`` calling `job.run(_:)`, without allocating.
+    func forEachRange(count: Int, alignment: Int = 64, job: RangeJob) {
+        let split = Split(count: count, alignment: alignment, threads: threads)
+        guard split.parts > 1, let crew else {
+            if count > 0 { job.run(0..<count) }
+            return
+        }
+        current = (split, job)
+        crew.run(parts: split.parts, job: self)
+        current = nil
+    }
+
+    /// The split and job of the current ``forEachRange(count:alignment:job:)`` call.
+    private var current: (split: Split, job: RangeJob)?
+
+    /// `0..<count` cut into `parts` ranges on multiples of `alignment`.
+    private struct Split {
+        let count: Int, alignment: Int, units: Int, parts: Int
+
+        init(count: Int, alignment: Int, threads: Int) {
+            self.count = count
+            self.alignment = alignment
+            units = (count + alignment - 1) / alignment
+            parts = count < ElementwiseParallelism.minimumCount ? 1 : min(threads, units)
+        }
+
+        /// Range `part`, or nil when it is empty.
+        func range(_ part: Int) -> Range<Int>? {
+            let lower = min(units * part / parts * alignment, count), upper = min(units * (part + 1) / parts * alignment, count)
+            return lower < upper ? lower..<upper : nil
+        }
+    }
+}
+
+extension ElementwiseParallelism: CrewJob {
+    func run(part: Int) {
+        let (split, job) = current!
+        if let range = split.range(part) { job.run(range) }
+    }
+}
+
+/// Element-wise work over ranges that ``ElementwiseParallelism/forEachRange(count:alignment:job:)``
+/// runs: an object its caller keeps, so that a call allocates nothing.
+protocol RangeJob: AnyObject {
+    /// Does the work for `range`; ranges of one call run concurrently and do not overlap.
+    func run(_ range: Range<Int>)
 }

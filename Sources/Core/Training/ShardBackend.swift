@@ -87,35 +87,61 @@ public final class LocalShardPool: ShardBackend {
 
     deinit { crew?.stop() }
 
+    /// Where the executors store the current call's results (kept, so a step allocates none).
+    private var slots = ResultSlots<ShardResult>(count: 0)
+    /// The last call's results, refilled in place once the caller has let go of them.
+    private var results: [ShardResult] = []
+
     public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
         for task in tasks { try executors[0].validate(task, step: step) }
-        let slots = ResultSlots<ShardResult>(count: tasks.count)
-        parallel(items: tasks.count) { executor, i in
-            slots.store(executor.compute(validated: tasks[i], step: step), at: i)
-        }
-        return slots.values(count: tasks.count)
+        if slots.count < tasks.count { slots = ResultSlots(count: tasks.count) }
+        // The previous step's results go first, so the executors refill their arrays in place.
+        results.removeAll(keepingCapacity: true)
+        let threads = min(executors.count, tasks.count)
+        computing = (tasks, step, threads)
+        if threads > 1, let crew { crew.run(parts: threads, job: self) } else if threads == 1 { run(part: 0) }
+        computing = nil
+        slots.take(count: tasks.count, into: &results)
+        return results
     }
+
+    /// The tasks, step and thread count of the current ``compute(step:epoch:parameterVersion:parameters:tasks:)``.
+    private var computing: (tasks: [ShardTask], step: Int, threads: Int)?
 
     /// Runs `body(executor, item)` for items `0..<count` spread over the executors' threads
     /// (item `i` on executor `i mod threads`).
     public func parallel(items count: Int, _ body: (ShardExecutor, Int) -> Void) {
         let threads = min(executors.count, count)
         func part(_ t: Int) {
-            var i = t
-            while i < count {
-                body(executors[t], i)
-                i += threads
-            }
+            for i in Self.items(ofThread: t, count: count, threads: threads) { body(executors[t], i) }
         }
         if threads > 1, let crew { crew.run(parts: threads, part) } else if threads == 1 { part(0) }
     }
+
+    /// The items thread `t` of `threads` takes: `t`, `t + threads`, … below `count`.
+    private static func items(ofThread t: Int, count: Int, threads: Int) -> StrideTo<Int> {
+        stride(from: t, to: count, by: threads)
+    }
 }
 
-/// Write-once result slots filled concurrently, each by exactly one thread.
+extension LocalShardPool: CrewJob {
+    /// Thread `part`'s shards of the current ``compute(step:epoch:parameterVersion:parameters:tasks:)``.
+    func run(part: Int) {
+        let (tasks, step, threads) = computing!
+        for i in Self.items(ofThread: part, count: tasks.count, threads: threads) {
+            slots.store(executors[part].compute(validated: tasks[i], step: step), at: i)
+        }
+    }
+}
+
+/// Result slots filled concurrently, each by exactly one thread, then emptied in index order.
 final class ResultSlots<Element>: @unchecked Sendable {
     private let slots: UnsafeMutableBufferPointer<Element?>
+    /// The number of slots.
+    let count: Int
 
     init(count: Int) {
+        self.count = count
         slots = .allocate(capacity: max(count, 1))
         slots.initialize(repeating: nil)
     }
@@ -130,4 +156,12 @@ final class ResultSlots<Element>: @unchecked Sendable {
 
     /// The filled slots, in index order.
     func values(count: Int) -> [Element] { (0..<count).map { slots[$0]! } }
+
+    /// Appends the first `count` slots, all filled, to `values` in index order and empties them.
+    func take(count: Int, into values: inout [Element]) {
+        for i in 0..<count {
+            values.append(slots[i]!)
+            slots[i] = nil
+        }
+    }
 }

@@ -20,6 +20,8 @@ public final class ShardExecutor {
     /// holds it (the trainer and the worker drop results after each step): a step then allocates
     /// no array of one float per parameter (copy-on-write copies it if someone kept it).
     private var resultGradients: [Float] = []
+    /// The batch-statistics array of the last result, refilled in place the same way.
+    private var resultStatistics: [Float] = []
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
     /// The teacher's logits for the shard: brought by the task (from the coordinator's cache) or computed.
@@ -172,15 +174,17 @@ public final class ShardExecutor {
         if gradientEncoding == .bfloat16 {
             BFloat16.round(UnsafeMutableBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]))
         }
-        var statistics = [Float](repeating: 0, count: student.batchStatisticsCount)
-        statistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
+        if resultStatistics.count != student.batchStatisticsCount {
+            resultStatistics = [Float](repeating: 0, count: student.batchStatisticsCount)
+        }
+        resultStatistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
         // Copied and checked in one pass: gradients within the bound a coordinator accepts let the
         // trainer reduce and step in one pass (StepReducer).
         let resultValues = FloatValues.copied(from: UnsafeBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]),
                                               reusing: &resultGradients, checkingMagnitude: ResultShape.maxMagnitude)
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
-            shardIndex: task.shardIndex, loss: loss, batchStatistics: statistics,
+            shardIndex: task.shardIndex, loss: loss, batchStatistics: resultStatistics,
             gradients: resultValues,
             computeSeconds: MonotonicClock.now() - started, gradientEncoding: gradientEncoding, teacherLogits: returned)
     }

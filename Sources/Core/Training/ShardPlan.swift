@@ -4,9 +4,12 @@
 public struct ShardPlan: Sendable, Equatable {
     /// The shards' sample ranges within the batch, in shard-index order.
     public let ranges: [(index: Int, range: Range<Int>)]
+    /// The batch size the plan cuts.
+    public let batchSize: Int
 
     public init(batchSize: Int, shards: Int) {
         precondition(shards > 0, "at least one shard")
+        self.batchSize = batchSize
         ranges = (0..<shards).compactMap { s in
             let r = (s * batchSize / shards)..<((s + 1) * batchSize / shards)
             return r.isEmpty ? nil : (s, r)
@@ -25,6 +28,29 @@ public struct ShardPlan: Sendable, Equatable {
                       height: height, width: width, channels: channels,
                       images: Array(images[(range.lowerBound * imageBytes)..<(range.upperBound * imageBytes)]),
                       labels: Array(labels[range]))
+        }
+    }
+
+    /// ``tasks(images:labels:height:width:channels:)`` written into `tasks`: shards that already
+    /// match this plan and geometry are refilled in place (no allocation when nothing else holds
+    /// their arrays), anything else is rebuilt. `images` holds the batch, uint8 NHWC.
+    func fill(_ tasks: inout [ShardTask], images: [UInt8], labels: [Int32], height: Int, width: Int, channels: Int) {
+        let matches = tasks.count == ranges.count && zip(tasks, ranges).allSatisfy { task, shard in
+            task.shardIndex == shard.index && task.sampleOffset == shard.range.lowerBound && task.count == shard.range.count
+                && task.height == height && task.width == width && task.channels == channels
+        }
+        guard matches else {
+            tasks = self.tasks(images: images, labels: labels, height: height, width: width, channels: channels)
+            return
+        }
+        let imageBytes = height * width * channels
+        images.withUnsafeBufferPointer { images in
+            labels.withUnsafeBufferPointer { labels in
+                for i in tasks.indices {
+                    let first = ranges[i].range.lowerBound
+                    tasks[i].refill(images: images.baseAddress! + first * imageBytes, labels: labels.baseAddress! + first)
+                }
+            }
         }
     }
 }

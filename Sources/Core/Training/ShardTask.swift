@@ -13,9 +13,9 @@ public struct ShardTask: Equatable, Sendable {
     /// Channels per pixel.
     public let channels: Int
     /// Augmented images, uint8 NHWC: `[count, height, width, channels]`.
-    public let images: [UInt8]
+    public private(set) var images: [UInt8]
     /// Class labels: `[count]`.
-    public let labels: [Int32]
+    public private(set) var labels: [Int32]
     /// The frozen teacher's logits for these images, `[count, classes]` float32, from the
     /// coordinator's teacher cache; empty: the executor runs the teacher itself.
     public var teacherLogits: [Float] = []
@@ -37,5 +37,15 @@ public struct ShardTask: Equatable, Sendable {
         self.channels = channels
         self.images = images
         self.labels = labels
+    }
+
+    /// Overwrites the images and labels in place with `count` images from `images` and
+    /// `count` labels from `labels` (copy-on-write copies them first if another value shares
+    /// them), and clears the teacher fields: the shard of another batch, same geometry.
+    mutating func refill(images source: UnsafePointer<UInt8>, labels sourceLabels: UnsafePointer<Int32>) {
+        images.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source, count: $0.count) }
+        labels.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sourceLabels, count: $0.count) }
+        teacherLogits = []
+        returnsTeacherLogits = false
     }
 }

@@ -7,7 +7,7 @@ public enum StepReducer {
         public var loss: LossSums
         public var batchStatistics: [Float]
         /// `Σ g[i]²` of the mean gradient, in Double, in ``SquareSum``'s fixed order; nil after
-        /// ``reduce(_:channels:applying:to:scratch:parallelism:)``, which does not measure it.
+        /// ``OnePass``, which does not measure it.
         public var sumOfSquares: Double?
     }
 
@@ -70,46 +70,57 @@ public enum StepReducer {
                          sumOfSquares: sumOfSquares)
     }
 
-    /// Reduces as ``reduce(_:channels:into:parallelism:)`` and, when `accept` (given the step's
-    /// loss sums) does not throw, has `optimizer` apply a step at `learningRate` to `parameters`,
-    /// one block of the mean gradient at a time while the block is in cache: the mean gradient
-    /// is neither written out nor read back, and its sum of squares is not measured. `scratch`
-    /// (the parameter count long; its contents are left unspecified) holds the blocks. The
-    /// parameters and the optimiser's state get the same bits as the reduce followed by
-    /// ``Optimizer/step(parameters:gradients:learningRate:)``, for any thread count.
-    ///
-    /// Parameters change as the pass runs, so it is for a step that is not clipped and whose mean
-    /// gradient is finite (``meanIsFinite(_:)``); `accept` checks the loss. When it throws,
-    /// nothing has changed.
-    public static func reduce(
-        _ results: [ShardResult], channels: [Int], applying optimizer: Optimizer, learningRate: Float,
-        to parameters: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
-        parallelism: ElementwiseParallelism = .serial, accept: (LossSums) throws -> Void
-    ) rethrows -> Reduction {
-        let ordered = checkedOrder(results, parameterCount: parameters.count)
-        precondition(scratch.count >= parameters.count, "scratch of \(scratch.count) for \(parameters.count) parameters")
-        let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
-        try accept(loss)
-        optimizer.beginStep(learningRate: learningRate)
-        let scale = 1 / Float(loss.count)
-        if let p = parameters.baseAddress, let blocks = scratch.baseAddress {
-            parallelism.forEachRange(count: parameters.count, alignment: block) { range in
-                // Each range's first elements of `scratch` are its own.
-                let meanBlock = blocks + range.lowerBound
-                for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let end = Swift.min(start + block, range.upperBound)
-                    mean(of: ordered, start..<end, scale: scale, into: meanBlock)
-                    optimizer.update(start..<end, parameters: p, gradients: meanBlock)
-                }
+    /// The one-pass reduce and optimiser step. ``reduce(_:channels:applying:learningRate:to:scratch:parallelism:accept:)``
+    /// keeps its call's state in the instance while its threads run, so a caller that keeps one
+    /// instance allocates nothing per step; calls on one instance must not overlap.
+    public final class OnePass {
+        private var ordered: [ShardResult] = []
+        private var scale: Float = 0
+        private var optimizer: Optimizer?
+        private var parameters: UnsafeMutablePointer<Float>?
+        private var blocks: UnsafeMutablePointer<Float>?
+        /// The combined statistics of the last call, refilled in place once its caller let go of them.
+        private var statistics: [Float] = []
+
+        public init() {}
+
+        /// Reduces as ``StepReducer/reduce(_:channels:into:parallelism:)`` and, when `accept`
+        /// (given the step's loss sums) does not throw, has `optimizer` apply a step at
+        /// `learningRate` to `parameters`, one block of the mean gradient at a time while the
+        /// block is in cache: the mean gradient is neither written out nor read back, and its sum
+        /// of squares is not measured. `scratch` (the parameter count long; its contents are left
+        /// unspecified) holds the blocks. The parameters and the optimiser's state get the same
+        /// bits as the reduce followed by ``Optimizer/step(parameters:gradients:learningRate:)``,
+        /// for any thread count.
+        ///
+        /// Parameters change as the pass runs, so it is for a step that is not clipped and whose
+        /// mean gradient is finite (``StepReducer/meanIsFinite(_:)``); `accept` checks the loss.
+        /// When it throws, nothing has changed.
+        public func reduce(
+            _ results: [ShardResult], channels: [Int], applying optimizer: Optimizer, learningRate: Float,
+            to parameters: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
+            parallelism: ElementwiseParallelism = .serial, accept: (LossSums) throws -> Void
+        ) rethrows -> Reduction {
+            let ordered = checkedOrder(results, parameterCount: parameters.count)
+            precondition(scratch.count >= parameters.count, "scratch of \(scratch.count) for \(parameters.count) parameters")
+            let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
+            try accept(loss)
+            optimizer.beginStep(learningRate: learningRate)
+            if let p = parameters.baseAddress, let blocks = scratch.baseAddress {
+                (self.ordered, self.optimizer, self.parameters, self.blocks) = (ordered, optimizer, p, blocks)
+                scale = 1 / Float(loss.count)
+                parallelism.forEachRange(count: parameters.count, alignment: block, job: self)
+                (self.ordered, self.optimizer, self.parameters, self.blocks) = ([], nil, nil, nil)
             }
+            combineStatistics(ordered, channels: channels, total: loss.count, into: &statistics)
+            return Reduction(loss: loss, batchStatistics: statistics, sumOfSquares: nil)
         }
-        return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count),
-                         sumOfSquares: nil)
     }
 
-    /// `results` in shard-index order, each with `parameterCount` gradients.
+    /// `results` in shard-index order (sorted only when they are not), each with `parameterCount` gradients.
     private static func checkedOrder(_ results: [ShardResult], parameterCount n: Int) -> [ShardResult] {
-        let ordered = results.sorted { $0.shardIndex < $1.shardIndex }
+        let inOrder = zip(results, results.dropFirst()).allSatisfy { $0.shardIndex < $1.shardIndex }
+        let ordered = inOrder ? results : results.sorted { $0.shardIndex < $1.shardIndex }
         precondition(!ordered.isEmpty, "reducing an empty step")
         for r in ordered {
             precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
@@ -120,7 +131,7 @@ public enum StepReducer {
     /// Writes the mean of `ordered`'s gradients over `range` to `out[0..<range.count]`: the
     /// first shard's values, plus each later one's in order, times `scale`.
     @inline(__always)
-    private static func mean(of ordered: [ShardResult], _ range: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
+    fileprivate static func mean(of ordered: [ShardResult], _ range: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
         let count = range.count
         ordered[0].gradients.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + range.lowerBound, count: count) }
         for r in ordered.dropFirst() {
@@ -133,7 +144,16 @@ public enum StepReducer {
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {
-        var combined = [Float](repeating: 0, count: channels.reduce(0) { $0 + 2 * $1 })
+        var combined: [Float] = []
+        combineStatistics(results, channels: channels, total: total, into: &combined)
+        return combined
+    }
+
+    /// The combined BatchNorm statistics written into `combined` (reusing its storage when
+    /// nothing else holds it).
+    private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int, into combined: inout [Float]) {
+        let count = channels.reduce(0) { $0 + 2 * $1 }
+        if combined.count != count { combined = [Float](repeating: 0, count: count) }
         var o = 0
         for c in channels {
             for j in 0..<c {
@@ -150,6 +170,18 @@ public enum StepReducer {
             }
             o += 2 * c
         }
-        return combined
+    }
+}
+
+extension StepReducer.OnePass: RangeJob {
+    /// The mean gradient of `range`, block by block into the range's own first elements of the
+    /// scratch buffer, each block handed to the optimiser.
+    func run(_ range: Range<Int>) {
+        let meanBlock = blocks! + range.lowerBound
+        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: StepReducer.block) {
+            let end = Swift.min(start + StepReducer.block, range.upperBound)
+            StepReducer.mean(of: ordered, start..<end, scale: scale, into: meanBlock)
+            optimizer!.update(start..<end, parameters: parameters!, gradients: meanBlock)
+        }
     }
 }

@@ -30,6 +30,7 @@ public final class Trainer {
     private let optimizer: Optimizer
     private let schedule: LearningRateSchedule
     private let meanGradient: UnsafeMutableBufferPointer<Float>
+    private let onePass = StepReducer.OnePass()
     /// SHA-256 of the frozen teacher at start ("" without one): checked at the end, stored in checkpoints.
     private let teacherSHA256: String
     /// Draws and augments the next step's batch while this one is computed.
@@ -108,7 +109,7 @@ public final class Trainer {
         func meanLoss(_ loss: LossSums) -> Double { loss.total / Double(max(loss.count, 1)) }
         if clipping.isOff, StepReducer.meanIsFinite(results) {
             // Nothing to measure before the update: reduce and step in one pass.
-            reduction = try StepReducer.reduce(
+            reduction = try onePass.reduce(
                 results, channels: batchNormChannels, applying: optimizer, learningRate: learningRate, to: s.student.values,
                 scratch: meanGradient, parallelism: parallelism
             ) { loss in try divergenceGuard.check(step: step + 1, loss: meanLoss(loss), gradientIsFinite: true) }

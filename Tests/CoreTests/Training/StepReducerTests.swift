@@ -93,7 +93,7 @@ final class StepReducerTests: XCTestCase {
                 for step in 0..<3 {
                     let r = p.withUnsafeMutableBufferPointer { p in
                         scratch.withUnsafeMutableBufferPointer { scratch in
-                            StepReducer.reduce(results(step: step), channels: [1], applying: onePass, learningRate: 0.01, to: p,
+                            StepReducer.OnePass().reduce(results(step: step), channels: [1], applying: onePass, learningRate: 0.01, to: p,
                                                scratch: scratch, parallelism: parallelism) { losses.append($0) }
                         }
                     }
@@ -116,7 +116,7 @@ final class StepReducerTests: XCTestCase {
         let results = [result(0, count: 2, gradients: [Float](repeating: 0.5, count: n), statistics: [])]
         XCTAssertThrowsError(try p.withUnsafeMutableBufferPointer { p in
             try scratch.withUnsafeMutableBufferPointer { scratch in
-                try StepReducer.reduce(results, channels: [], applying: optimizer, learningRate: 0.1, to: p, scratch: scratch) { _ in
+                try StepReducer.OnePass().reduce(results, channels: [], applying: optimizer, learningRate: 0.1, to: p, scratch: scratch) { _ in
                     throw Refused()
                 }
             }
@@ -154,6 +154,10 @@ final class StepReducerTests: XCTestCase {
             ElementwiseParallelism(threads: threads).forEachRange(count: count, alignment: alignment) { range in
                 lock.lock(); ranges.append(range); lock.unlock()
             }
+            let recorder = RangeRecorder()
+            ElementwiseParallelism(threads: threads).forEachRange(count: count, alignment: alignment, job: recorder)
+            XCTAssertEqual(recorder.ranges.sorted { $0.lowerBound < $1.lowerBound }, ranges.sorted { $0.lowerBound < $1.lowerBound },
+                           "the job form splits as the closure form")
             ranges.sort { $0.lowerBound < $1.lowerBound }
             XCTAssertEqual(ranges.flatMap { Array($0) }, Array(0..<count), "\(count) over \(threads)")
             XCTAssertLessThanOrEqual(ranges.count, threads)
@@ -167,6 +171,18 @@ final class StepReducerTests: XCTestCase {
         let small = ShardPlan(batchSize: 2, shards: 4)
         XCTAssertEqual(small.ranges.map(\.index), [1, 3])
         XCTAssertEqual(small.ranges.map(\.range.count), [1, 1])
+    }
+}
+
+/// Records the ranges ``ElementwiseParallelism/forEachRange(count:alignment:job:)`` hands it.
+private final class RangeRecorder: RangeJob {
+    private let lock = NSLock()
+    private(set) var ranges: [Range<Int>] = []
+
+    func run(_ range: Range<Int>) {
+        lock.lock()
+        ranges.append(range)
+        lock.unlock()
     }
 }
 
