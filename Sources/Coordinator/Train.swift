@@ -146,7 +146,7 @@ struct Train: ParsableCommand {
             defer {
                 server?.shutdown(reason: stop.stopReason ?? "run finished")
                 workers?.stop()
-                ipcFolder = nil
+                withExtendedLifetime(ipcFolder) {}  // the folder goes after the workers
             }
             if distributed {
                 var options = CoordinatorServer.Options()

@@ -13,8 +13,8 @@ public struct DivergenceGuard {
     public let isEnabled: Bool
     /// Loss / median-loss ratio above which a step is refused.
     public let factor: Double
-    /// Mean losses of the accepted steps, ascending.
-    private var sortedLosses: [Double] = []
+    /// Mean losses of the accepted steps.
+    private var losses = RunningMedian()
 
     public init(isEnabled: Bool, factor: Double) {
         self.isEnabled = isEnabled
@@ -27,11 +27,7 @@ public struct DivergenceGuard {
     }
 
     /// The median mean loss of the accepted steps, or nil before the first.
-    public var median: Double? {
-        let n = sortedLosses.count
-        guard n > 0 else { return nil }
-        return n % 2 == 1 ? sortedLosses[n / 2] : (sortedLosses[n / 2 - 1] + sortedLosses[n / 2]) / 2
-    }
+    public var median: Double? { losses.median }
 
     /// Accepts step `step` (1-based) with mean loss `loss` and a mean gradient that is finite or
     /// not (its L2 norm is, or ``StepReducer/meanIsFinite(_:)`` holds), recording the loss, or
@@ -43,12 +39,7 @@ public struct DivergenceGuard {
         guard loss.isFinite else { throw refuse(.nonFiniteLoss) }
         guard gradientIsFinite else { throw refuse(.nonFiniteGradient) }
         if isEnabled, let median, loss > factor * median { throw refuse(.lossAboveMedian(median: median, factor: factor)) }
-        var low = 0, high = sortedLosses.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sortedLosses[mid] < loss { low = mid + 1 } else { high = mid }
-        }
-        sortedLosses.insert(loss, at: low)
+        losses.add(loss)
     }
 }
 

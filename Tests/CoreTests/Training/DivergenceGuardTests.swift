@@ -2,6 +2,25 @@ import XCTest
 @testable import Core
 
 final class DivergenceGuardTests: XCTestCase {
+    func testRunningMedianIsTheSortedListsMiddle() {
+        var random = SystemRandomNumberGenerator()
+        for length in [1, 2, 3, 10, 257] {
+            var median = RunningMedian()
+            var values: [Double] = []
+            for _ in 0..<length {
+                // Few distinct values, so ties are common.
+                let value = Double(Int.random(in: -20...20, using: &random)) / 4
+                values.append(value)
+                median.add(value)
+                let sorted = values.sorted(), n = sorted.count
+                let expected = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+                XCTAssertEqual(median.median, expected, "\(values)")
+                XCTAssertEqual(median.count, n)
+            }
+        }
+        XCTAssertNil(RunningMedian().median)
+    }
+
     func testMedianOfAcceptedSteps() throws {
         var guard_ = DivergenceGuard(isEnabled: true, factor: 1000)
         XCTAssertNil(guard_.median)
