@@ -11,7 +11,7 @@ public enum StepReducer {
         public var sumOfSquares: Double?
     }
 
-    /// Elements of the mean gradient computed at a time (64 KiB: it stays in L1 and L2 while it is used).
+    /// Elements of the mean gradient computed at a time (16 KiB: the block stays in L1 while it is used).
     static let block = 4096
 
     /// Whether the mean gradient of `results` is finite by what this process has checked: every

@@ -16,10 +16,11 @@ public struct FloatValues: Sendable {
         didSet { checkedMagnitude = nil }
     }
 
-    /// A bound on the magnitude of every value, verified in this process by
-    /// ``verifyMagnitudes(within:)`` or ``copied(from:reusing:checkingMagnitude:)``, or nil when
-    /// none was (values decoded from a message start unchecked). Any write clears it. Not part
-    /// of equality and never sent.
+    /// A bound on the magnitude of every value, verified in this process: by
+    /// ``verifyMagnitudes(within:)``, by ``copied(from:reusing:checkingMagnitude:)``, or by the
+    /// decoder's checksum pass over the frame the values are read from
+    /// (``Frame/checkedFloatMagnitude``); nil when none was. Any write clears it. Not part of
+    /// equality and never sent.
     public private(set) var checkedMagnitude: Float?
 
     /// Values held in `values` (no copy).
