@@ -32,7 +32,8 @@ extension LocalShardPool {
                 }
             }
         }
-        let results = slots.values(count: chunks)
+        var results: [(LossSums, ConfusionMatrix)] = []
+        slots.take(count: chunks, into: &results)
         let total = results.map(\.0).reduce(LossSums.zero, +)
         let classes = results.first?.1.classes ?? dataset.classes
         return Evaluation(accuracy: Double(total.correct) / Double(max(total.count, 1)),

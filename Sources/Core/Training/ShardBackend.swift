@@ -154,9 +154,6 @@ final class ResultSlots<Element>: @unchecked Sendable {
     /// Stores slot `index`; distinct threads must use distinct indices.
     func store(_ element: Element, at index: Int) { slots[index] = element }
 
-    /// The filled slots, in index order.
-    func values(count: Int) -> [Element] { (0..<count).map { slots[$0]! } }
-
     /// Appends the first `count` slots, all filled, to `values` in index order and empties them.
     func take(count: Int, into values: inout [Element]) {
         for i in 0..<count {
