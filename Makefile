@@ -24,7 +24,7 @@ bench: build
 # 3 rounds, medians; last line JSON. PAIR=mlp for hinton-teacher -> hinton-student (28x28x1).
 PAIR ?= cnn
 bench-peers: build
-	scripts/bench-peers.sh --pair $(PAIR) $(BIN)
+	scripts/bench-peers.sh --pair $(PAIR) $(if $(STUDENT_ONLY),--student-only) $(BIN)
 
 # libFuzzer (swiftc -sanitize=address plus libFuzzer coverage, checked -O, linked with libFuzzer's
 # driver) over the wire decoder (1,000,000 runs) and each file reader (100,000 runs each), from

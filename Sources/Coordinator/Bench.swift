@@ -29,9 +29,10 @@ struct KDStep: ParsableCommand {
             Examples:
               distill-coordinator bench kd-step --teacher vgg8-teacher --batch 128
               distill-coordinator bench kd-step --threads 2 --local-workers 1,2
+              distill-coordinator bench kd-step --teacher none --student hinton-student --input 28x28x1
             """)
 
-    @Option(help: "Teacher model (preset or spec file).") var teacher = "vgg8-teacher"
+    @Option(help: "Teacher model (preset or spec file), or none: the student trained alone (cross-entropy on the labels).") var teacher = "vgg8-teacher"
     @Option(help: "Student model (preset or spec file).") var student = "seed-student"
     @Option(help: ArgumentHelp("Input image shape, height x width x channels.", valueName: "HxWxC")) var input = "32x32x3"
     @Option(help: "Global batch size.") var batch = 128
@@ -106,9 +107,9 @@ struct KDStep: ParsableCommand {
             try config.set("train.steps", text: String(steps + warmup))
             try config.set("train.shards", text: String(shards > 0 ? shards : threads))
             try config.set("optimizer.name", text: optimizer)
-            let teacherPath = try KDStep.randomTeacher(teacher, inputShape: shape)
-            defer { try? FileManager.default.removeItem(atPath: teacherPath) }
-            try config.set("teacher.checkpoint", text: teacherPath)
+            let teacherPath = teacher == "none" ? nil : try KDStep.randomTeacher(teacher, inputShape: shape)
+            defer { teacherPath.map { try? FileManager.default.removeItem(atPath: $0) } }
+            if let teacherPath { try config.set("teacher.checkpoint", text: teacherPath) }
             let augmenting = try TrainingSetup(config: config, parallelism: threads)
             if !augment {
                 try config.set("augment.width_shift", text: "0")
@@ -129,10 +130,13 @@ struct KDStep: ParsableCommand {
                 }
             }
             let single = KDStep.median(singles)
-            let teacherBatch = try setup.train.prefix(batch)
-            let started = MonotonicClock.now()
-            for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
-            let teacherSeconds = MonotonicClock.now() - started
+            var teacherSeconds: Double?
+            if setup.teacher != nil {
+                let teacherBatch = try setup.train.prefix(batch)
+                let started = MonotonicClock.now()
+                for _ in 0..<steps { _ = pool.evaluate(teacherBatch, batchSize: (batch + threads - 1) / threads, teacher: true) }
+                teacherSeconds = MonotonicClock.now() - started
+            }
             var breakdown = StepBreakdown()
             breakdown.add(shardPhases: single.phases, steps: steps, threads: threads)
             let tasks = ShardPlan(batchSize: batch, shards: setup.shards).tasks(
@@ -191,19 +195,21 @@ struct KDStep: ParsableCommand {
     }
 
     /// Prints the table and the JSON line.
-    private func report(setup: TrainingSetup, threads: Int, peak: SgemmPeak?, single: Measurement, teacherSeconds: Double,
+    private func report(setup: TrainingSetup, threads: Int, peak: SgemmPeak?, single: Measurement, teacherSeconds: Double?,
                         breakdown: StepBreakdown, local: [LocalResult]) throws {
         let flops = try FlopCount(setup: setup)
         let samplesPerSecond = Double(batch * steps) / single.seconds
         let gflops = flops.stepPerSample * samplesPerSecond / 1e9
         let stepSeconds = single.seconds / Double(steps)
         let residentBytes = ProcessCounters.peakResidentBytes ?? 0
-        print("KD step: \(setup.teacher!.spec.name) → \(setup.studentSpec.name), input \(input), batch \(batch), \(setup.shards) shards, "
+        let teacherName = setup.teacher?.spec.name ?? "none"
+        let teacherRate = teacherSeconds.map { Double(batch * steps) / $0 }
+        print((setup.teacher == nil ? "Training step, student alone: " : "KD step: \(teacherName) → ") + "\(setup.studentSpec.name), input \(input), batch \(batch), \(setup.shards) shards, "
             + "\(threads) threads, \(optimizer), augmentation \(augment ? "on" : "off")"
             + (rounds > 1 ? ", median of \(rounds) alternated rounds" : ""))
         print("  step time                 \(String(format: "%8.1f", 1000 * stepSeconds)) ms")
         print("  samples/s                 \(String(format: "%8.1f", samplesPerSecond))")
-        print("  teacher-only samples/s    \(String(format: "%8.1f", Double(batch * steps) / teacherSeconds))")
+        if let teacherRate { print("  teacher-only samples/s    \(String(format: "%8.1f", teacherRate))") }
         print("  GFLOP per sample          \(String(format: "%8.3f", flops.stepPerSample / 1e9)) (teacher fwd \(String(format: "%.3f", flops.teacherForward / 1e9)), student fwd+bwd \(String(format: "%.3f", flops.studentTraining / 1e9)); direct convolution)")
         print("  achieved GFLOP/s          \(String(format: "%8.1f", gflops))")
         print("  sgemm kernel              \(BLAS.kernelName)")
@@ -220,10 +226,10 @@ struct KDStep: ParsableCommand {
             print("    " + row.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%8.2f   %5.1f%%", 1000 * row.seconds, 100 * row.seconds / stepSeconds))
         }
         var json: [String: Any] = [
-            "benchmark": "kd-step", "teacher": setup.teacher!.spec.name, "student": setup.studentSpec.name, "input": input,
+            "benchmark": "kd-step", "teacher": teacherName, "student": setup.studentSpec.name, "input": input,
             "batch": batch, "shards": setup.shards, "threads": threads, "steps": steps, "optimizer": optimizer, "augment": augment,
             "rounds": rounds,
-            "samples_per_s": samplesPerSecond, "teacher_samples_per_s": Double(batch * steps) / teacherSeconds,
+            "samples_per_s": samplesPerSecond, "teacher_samples_per_s": teacherRate ?? NSNull(),
             "step_ms": 1000 * stepSeconds, "gflop_per_sample": flops.stepPerSample / 1e9,
             "achieved_gflops": gflops, "coordinator_overhead_fraction": single.summaryOverhead,
             "shard_compute_ms_per_step": 1000 * single.shardComputePerStep,

@@ -5,11 +5,13 @@ Distill's side runs with --no-augment), scale to float by 1/255 inside the step,
 inference mode without gradient, student forward in training mode (batch-statistics BatchNorm,
 dropout), loss (1-a)*CE(y, softmax(z_s)) + a*T^2*CE(softmax(z_t/T), softmax(z_s/T)) averaged over
 the batch, backward, SGD step (momentum 0.9), BatchNorm running statistics updated by the framework.
-Teacher-only: the same conversion and the teacher's inference forward.
+Teacher-only: the same conversion and the teacher's inference forward. With --student-only, the
+student trained alone instead (`bench kd-step --teacher none`): no teacher, loss CE(y, softmax(z_s)).
 
-Prints one JSON line: {"framework", "pair", "batch", "threads", "samples_per_s", "teacher_samples_per_s"}.
+Prints one JSON line: {"framework", "pair", "batch", "threads", "student_only", "samples_per_s",
+"teacher_samples_per_s"} (the last null with --student-only).
 
-    python kd_step.py --framework torch|torch-channels-last|tensorflow --pair cnn|mlp [--batch 128]
+    python kd_step.py --framework torch|torch-channels-last|tensorflow --pair cnn|mlp [--batch 128] [--student-only]
 """
 import argparse
 import json
@@ -75,12 +77,15 @@ def run_torch(args, shape, channels_last):
     def step(images, labels):
         x = to_input(images)
         y = torch.from_numpy(labels)
-        with torch.no_grad():
-            zt = teacher(x)
         zs = student(x)
         hard = F.cross_entropy(zs, y)
-        soft = -(F.softmax(zt / TEMPERATURE, dim=1) * F.log_softmax(zs / TEMPERATURE, dim=1)).sum(dim=1).mean()
-        loss = (1 - ALPHA) * hard + ALPHA * TEMPERATURE ** 2 * soft
+        if args.student_only:
+            loss = hard
+        else:
+            with torch.no_grad():
+                zt = teacher(x)
+            soft = -(F.softmax(zt / TEMPERATURE, dim=1) * F.log_softmax(zs / TEMPERATURE, dim=1)).sum(dim=1).mean()
+            loss = (1 - ALPHA) * hard + ALPHA * TEMPERATURE ** 2 * soft
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -111,12 +116,15 @@ def run_tensorflow(args, shape):
     @tf.function
     def train(images, labels):
         x = tf.cast(images, tf.float32) * (1 / 255)
-        zt = tf.stop_gradient(teacher(x, training=False))
+        zt = None if args.student_only else tf.stop_gradient(teacher(x, training=False))
         with tf.GradientTape() as tape:
             zs = student(x, training=True)
             hard = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, zs))
-            soft = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.nn.softmax(zt / TEMPERATURE), zs / TEMPERATURE))
-            loss = (1 - ALPHA) * hard + ALPHA * t2 * soft
+            if args.student_only:
+                loss = hard
+            else:
+                soft = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(tf.nn.softmax(zt / TEMPERATURE), zs / TEMPERATURE))
+                loss = (1 - ALPHA) * hard + ALPHA * t2 * soft
         grads = tape.gradient(loss, student.trainable_variables)
         optimizer.apply_gradients(zip(grads, student.trainable_variables))
 
@@ -141,6 +149,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--student-only", action="store_true", help="train the student alone (no teacher), as bench kd-step --teacher none")
     args = parser.parse_args()
     shape = PAIRS[args.pair]["shape"]
     images, labels = data(shape, max(args.batch, 256))
@@ -149,10 +158,12 @@ def main():
     else:
         step, teacher_step = run_torch(args, shape, channels_last=args.framework == "torch-channels-last")
     seconds = timed(step, batches(images, labels, args.batch), args.warmup, args.steps)
-    teacher_seconds = timed(teacher_step, batches(images, labels, args.batch), args.warmup, args.steps)
     samples = args.batch * args.steps
+    teacher_rate = None
+    if not args.student_only:
+        teacher_rate = samples / timed(teacher_step, batches(images, labels, args.batch), args.warmup, args.steps)
     print(json.dumps({"framework": args.framework, "pair": args.pair, "batch": args.batch, "threads": args.threads,
-                      "samples_per_s": samples / seconds, "teacher_samples_per_s": samples / teacher_seconds}))
+                      "student_only": args.student_only, "samples_per_s": samples / seconds, "teacher_samples_per_s": teacher_rate}))
 
 
 if __name__ == "__main__":

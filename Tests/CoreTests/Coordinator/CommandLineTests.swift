@@ -68,6 +68,30 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(wrong.err.contains("--mode takes inference or training"), wrong.err)
     }
 
+    /// `bench kd-step --teacher none` times the student trained alone: no teacher phase, no
+    /// teacher-only rate (null in the JSON), the student's FLOPs only.
+    func testBenchKDStepTrainsTheStudentAloneWithoutATeacher() throws {
+        func step(_ teacher: String) throws -> [String: Any] {
+            let run = try harness.run("distill-coordinator", ["bench", "kd-step", "--teacher", teacher, "--student", "hinton-student",
+                                                              "--input", "28x28x1", "--batch", "8", "--threads", "2", "--steps", "2",
+                                                              "--warmup", "1", "--peak-size", "0"], label: "kd-step-" + teacher)
+            XCTAssertEqual(run.status, 0, run.err)
+            let last = try XCTUnwrap(run.out.split(separator: "\n").last)
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        }
+        let alone = try step("none"), distilled = try step("hinton-teacher")
+        XCTAssertEqual(alone["teacher"] as? String, "none")
+        XCTAssertTrue(alone["teacher_samples_per_s"] is NSNull, "\(alone)")
+        XCTAssertEqual((alone["breakdown_ms"] as? [String: Double])?["teacher"] ?? -1, 0, accuracy: 0.05)
+        XCTAssertGreaterThan(alone["samples_per_s"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(distilled["teacher_samples_per_s"] as? Double ?? 0, 0)
+        // hinton-student: 784·800 + 800·800 + 800·10 multiply-adds, ×2 FLOPs, ×3 for forward and
+        // backward, less the first layer's input gradient; the teacher adds its forward.
+        let student = 2.0 * (3 * (784 * 800 + 800 * 800 + 800 * 10) - 784 * 800) / 1e9
+        XCTAssertEqual(alone["gflop_per_sample"] as? Double ?? 0, student, accuracy: 1e-9)
+        XCTAssertGreaterThan(distilled["gflop_per_sample"] as? Double ?? 0, student)
+    }
+
     func testMistakesGetExactMessages() throws {
         let out = harness.scratch + "/never"
         let cases: [([String], String)] = [
