@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // Distill's own sgemm for AVX-512F CPUs (docs/PERFORMANCE.md); OpenBLAS everywhere else.
+        // Distill's own sgemm, and a direct convolution for first layers, for AVX-512F CPUs (docs/PERFORMANCE.md); OpenBLAS everywhere else.
         .target(name: "CGEMM"),
         // Winograd F(4x4, 3x3) transforms for 3x3 convolutions (docs/PERFORMANCE.md).
         .target(name: "CWinograd"),

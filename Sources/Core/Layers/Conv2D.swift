@@ -1,3 +1,5 @@
+import CGEMM
+
 /// A 2-D convolution over NHWC tensors with an HWIO kernel, TensorFlow padding and an optional bias.
 ///
 /// Forward is im2col + one `BLAS.gemm` per chunk of samples (`col [rows, k·k·Cin] × kernel
@@ -9,6 +11,9 @@
 /// The forward of a 3×3 stride-1 convolution with at least 16 input channels runs
 /// ``Winograd3x3`` instead (4× fewer multiplies), and so does its input gradient when `Cout` is
 /// at least 16 too (the forward of `dy` with the flipped kernel); the kernel gradient stays im2col.
+/// A convolution over at most 4 input channels (an image's first layer) runs a direct kernel
+/// instead where Distill's sgemm runs (``usesSmallChannelKernel``): its forward, and its kernel
+/// gradient when it computes no input gradient, with the same bits as im2col and the GEMM.
 public final class Conv2D: Layer {
     public let inputShape: [Int]
     public let outputShape: [Int]
@@ -46,11 +51,17 @@ public final class Conv2D: Layer {
     private let patchShape: [Int]
     private var kernel: ParameterView?
     private var bias: ParameterView?
+    /// Whether the shape suits `CGEMM`'s direct kernel for few input channels (see ``usesSmallChannelKernel``).
+    private let smallChannelShape: Bool
+    /// The window as that kernel takes it.
+    private var smallChannelGeometry: distill_conv_geometry
     /// The kernel `[k·k·Cin, Cout]` packed for the im2col and 1×1 products, at each forward.
     private let packedKernel = PackedMatrix()
     private let y = Tensor(shape: [0])
     private let dx = Tensor(shape: [0])
     private let col = Tensor(shape: [0])
+    /// The zero-padded samples the direct kernel reads.
+    private let padded = Tensor(shape: [0])
     private var savedInput: Tensor?
 
     /// A convolution for per-sample inputs `inputShape = [H, W, Cin]` with `filters` output
@@ -74,7 +85,26 @@ public final class Conv2D: Layer {
         self.padding = padding
         self.useBias = useBias
         self.weightInit = weightInit
+        smallChannelShape = inputChannels <= Conv2D.smallChannelLimit && !(kernelSize == 1 && stride == 1) && winograd == nil
+            && geometry.patchCount <= 256 && filters <= 64
+        smallChannelGeometry = distill_conv_geometry(height: geometry.height, width: geometry.width, channels: geometry.channels,
+                                                     kernel: geometry.kernel, stride: geometry.stride, pad_top: geometry.padTop,
+                                                     pad_left: geometry.padLeft, out_height: geometry.outHeight, out_width: geometry.outWidth)
     }
+
+    /// Floats of ``padded``: the kernel gradient's chunk of samples, so forward and backward
+    /// share one size and the workspace is never reshaped (an allocation) from one to the other.
+    private var smallChannelScratch: Int { distill_conv_small_scratch(&smallChannelGeometry, chunkSamples) }
+
+    /// Input channels up to which the direct kernel runs: a 3×3 window over them is a 36-deep
+    /// product at most, which the GEMM's 14×32 micro-kernel runs at a fraction of its rate.
+    static let smallChannelLimit = 4
+
+    /// True when forward (and, for a first layer, backward) runs `CGEMM`'s direct kernel for
+    /// few input channels: at most ``smallChannelLimit`` of them, at most 64 filters, a window
+    /// of at most 256 taps, not a 1×1 stride-1 product, and Distill's sgemm in use (the kernel's
+    /// bits are those of its im2col product; OpenBLAS rounds differently).
+    var usesSmallChannelKernel: Bool { smallChannelShape && BLAS.kernel == .distillAVX512 }
 
     /// `kernel [k, k, Cin, Cout]` and, with `useBias`, `bias [Cout]`, initialised by ``weightInit``.
     public var parameterSpecs: [ParameterSpec] {
@@ -111,6 +141,13 @@ public final class Conv2D: Layer {
             winograd.forward(x.pointer, samples: n, kernel: kernel.value, bias: bias.map { UnsafePointer($0.value) },
                              activation: fusedActivation ?? .identity, into: y.pointer)
             return y
+        }
+        if usesSmallChannelKernel {
+            padded.resize(batch: smallChannelScratch, item: [])
+            if distill_conv_small_forward(&smallChannelGeometry, x.pointer, n, kernel.value, cout, bias.map { UnsafePointer($0.value) },
+                                          (fusedActivation ?? .identity).negativeSlope, y.pointer, padded.pointer) == 0 {
+                return y
+            }
         }
         packedKernel.pack(kernel.value, transposed: false, k: g.patchCount, n: cout, ldb: cout)
         if isPointwise {
@@ -157,6 +194,14 @@ public final class Conv2D: Layer {
                 dx.zero()
             }
             return dx
+        }
+        if !computesInputGradient && usesSmallChannelKernel {
+            padded.resize(batch: smallChannelScratch, item: [])
+            if distill_conv_small_kernel_gradient(&smallChannelGeometry, x.pointer, n, chunkSamples, dy.pointer, cout,
+                                                  dKernel, padded.pointer) == 0 {
+                dx.zero()
+                return dx
+            }
         }
         let viaWinograd = computesInputGradient ? inputGradientWinograd : nil
         if let viaWinograd {
