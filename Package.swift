@@ -27,12 +27,14 @@ let package = Package(
         .target(name: "CGEMM"),
         // Winograd F(4x4, 3x3) transforms for 3x3 convolutions (docs/PERFORMANCE.md).
         .target(name: "CWinograd"),
+        // Batch normalisation's passes, vectorised across channels at the CPU's width (docs/PERFORMANCE.md).
+        .target(name: "CBatchNorm"),
         // CRC-32C with SSE4.2's CRC32 instruction, for the wire's payload checksums.
         .target(name: "CChecksum"),
         .target(
             name: "Core",
             dependencies: [
-                "CBLAS", "CChecksum", "CGEMM", "CWinograd", "CZMQ", "CZlib",
+                "CBLAS", "CBatchNorm", "CChecksum", "CGEMM", "CWinograd", "CZMQ", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -1,3 +1,5 @@
+import CBatchNorm
+
 /// Batch normalisation over the last (channel) axis, as Keras' `BatchNormalization`.
 ///
 /// Per-sample shape `[..., C]` in and out: `[H, W, C]` after a convolution (statistics per
@@ -128,21 +130,10 @@ public final class BatchNorm: Layer {
         let m = x.count / c
         let xp = x.pointer
         // Two passes in Double: the mean, then the centred second moment.
-        sums.update(repeating: 0)
-        secondSums.update(repeating: 0)
-        for row in 0..<m {
-            let r = xp + row * c
-            for j in 0..<c { sums[j] += Double(r[j]) }
-        }
+        distill_batchnorm_sums(xp, m, c, sums.baseAddress!)
         let invM = 1 / Double(Swift.max(m, 1))
         for j in 0..<c { sums[j] *= invM }
-        for row in 0..<m {
-            let r = xp + row * c
-            for j in 0..<c {
-                let d = Double(r[j]) - sums[j]
-                secondSums[j] += d * d
-            }
-        }
+        distill_batchnorm_centred_squares(xp, m, c, sums.baseAddress!, secondSums.baseAddress!)
         for j in 0..<c {
             let v = secondSums[j] * invM
             mean.storage[j] = Float(sums[j])
@@ -151,33 +142,13 @@ public final class BatchNorm: Layer {
         }
         batchCount = m
         normalized.resize(to: x.shape)
-        let xh = normalized.pointer
-        let y = output.pointer
-        let mu = mean.pointer
-        let inv = inverseStd.pointer
-        for row in 0..<m {
-            let base = row * c
-            for j in 0..<c {
-                let h = (xp[base + j] - mu[j]) * inv[j]
-                xh[base + j] = h
-                y[base + j] = gamma[j] * h + beta[j]
-            }
-        }
+        distill_batchnorm_normalize(xp, m, c, mean.pointer, inverseStd.pointer, gamma, beta, normalized.pointer, output.pointer)
     }
 
     /// `output = x · scale + shift` per channel, in one pass.
     private func applyAffine(_ x: Tensor) {
         // x: [M, C] -> y: [M, C]
-        let c = channels
-        let m = x.count / c
-        let xp = x.pointer
-        let y = output.pointer
-        let s = scale.pointer
-        let t = shift.pointer
-        for row in 0..<m {
-            let base = row * c
-            for j in 0..<c { y[base + j] = xp[base + j] * s[j] + t[j] }
-        }
+        distill_batchnorm_affine(x.pointer, x.count / channels, channels, scale.pointer, shift.pointer, output.pointer)
     }
 
     /// `dy: [N, inputShape...] -> dx`, the exact training-mode gradient through the batch statistics:
@@ -192,16 +163,7 @@ public final class BatchNorm: Layer {
         let m = batchCount
         let g = dy.pointer
         let xh = normalized.pointer
-        sums.update(repeating: 0)
-        secondSums.update(repeating: 0)
-        for row in 0..<m {
-            let base = row * c
-            for j in 0..<c {
-                let d = Double(g[base + j])
-                sums[j] += d
-                secondSums[j] += d * Double(xh[base + j])
-            }
-        }
+        distill_batchnorm_gradient_sums(g, xh, m, c, sums.baseAddress!, secondSums.baseAddress!)
         if let dGamma = gamma.gradient, let dBeta = beta.gradient {
             for j in 0..<c {
                 dGamma[j] += Float(secondSums[j])
@@ -216,14 +178,7 @@ public final class BatchNorm: Layer {
             slope.storage[j] = Float(secondSums[j] * invM)
         }
         inputGradient.resize(to: dy.shape)
-        let dx = inputGradient.pointer
-        let k = scale.pointer
-        let a = shift.pointer
-        let b = slope.pointer
-        for row in 0..<m {
-            let base = row * c
-            for j in 0..<c { dx[base + j] = k[j] * (g[base + j] - a[j] - xh[base + j] * b[j]) }
-        }
+        distill_batchnorm_input_gradient(g, xh, m, c, scale.pointer, shift.pointer, slope.pointer, inputGradient.pointer)
         return inputGradient
     }
 
