@@ -58,6 +58,9 @@ static __mmask16 last_mask(long filters, int vectors) {
     return rest >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << rest) - 1);
 }
 
+// The mask of vector `v` of `vectors` covering the filters: all lanes but in the last one.
+static inline __mmask16 vector_mask(int v, int vectors, __mmask16 last) { return v == vectors - 1 ? last : (__mmask16)0xffff; }
+
 // Up to PIXELS output pixels (`count`; the others repeat the last one and are not stored) whose
 // windows start at `window[p]`, into `out[p]`.
 __attribute__((target("avx512f"), always_inline))
@@ -72,7 +75,7 @@ static inline void forward_pixels(const int VECTORS, const int PIXELS, long taps
     for (long t = 0; t < taps; t++, w += filters) {
         __m512 wv[4];
 #pragma unroll
-        for (int v = 0; v < VECTORS; v++) wv[v] = v == VECTORS - 1 ? _mm512_maskz_loadu_ps(last, w + 16 * v) : _mm512_loadu_ps(w + 16 * v);
+        for (int v = 0; v < VECTORS; v++) wv[v] = _mm512_maskz_loadu_ps(vector_mask(v, VECTORS, last), w + 16 * v);
         long offset = offsets[t];
 #pragma unroll
         for (int p = 0; p < PIXELS; p++) {
@@ -83,10 +86,7 @@ static inline void forward_pixels(const int VECTORS, const int PIXELS, long taps
     }
     __m512 zero = _mm512_setzero_ps(), vslope = _mm512_set1_ps(slope), vbias[4];
 #pragma unroll
-    for (int v = 0; v < VECTORS; v++) {
-        __mmask16 m = v == VECTORS - 1 ? last : (__mmask16)0xffff;
-        vbias[v] = bias ? _mm512_maskz_loadu_ps(m, bias + 16 * v) : zero;
-    }
+    for (int v = 0; v < VECTORS; v++) vbias[v] = bias ? _mm512_maskz_loadu_ps(vector_mask(v, VECTORS, last), bias + 16 * v) : zero;
 #pragma unroll
     for (int p = 0; p < PIXELS; p++) {
         if (p >= count) break;
@@ -96,7 +96,7 @@ static inline void forward_pixels(const int VECTORS, const int PIXELS, long taps
             __m512 r = acc[p][v];
             if (bias) r = _mm512_add_ps(r, vbias[v]);
             r = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(r, zero, _CMP_GT_OQ), _mm512_mul_ps(vslope, r), r);
-            _mm512_mask_storeu_ps(out[p] + 16 * v, v == VECTORS - 1 ? last : (__mmask16)0xffff, r);
+            _mm512_mask_storeu_ps(out[p] + 16 * v, vector_mask(v, VECTORS, last), r);
         }
     }
 }
@@ -177,7 +177,7 @@ static inline void gradient_group(const int VECTORS, const int GROUP, const stru
         const float *window = padded + sample * sampleFloats + (oy * s * wp + ox * s) * c;
         __m512 d[4];
 #pragma unroll
-        for (int v = 0; v < VECTORS; v++) d[v] = v == VECTORS - 1 ? _mm512_maskz_loadu_ps(last, dy + 16 * v) : _mm512_loadu_ps(dy + 16 * v);
+        for (int v = 0; v < VECTORS; v++) d[v] = _mm512_maskz_loadu_ps(vector_mask(v, VECTORS, last), dy + 16 * v);
 #pragma unroll
         for (int i = 0; i < GROUP; i++) {
             __m512 a = _mm512_set1_ps(window[tap[i]]);
@@ -195,7 +195,7 @@ static inline void gradient_group(const int VECTORS, const int GROUP, const stru
         float *row = dw + (first + i) * filters;
 #pragma unroll
         for (int v = 0; v < VECTORS; v++) {
-            __mmask16 m = v == VECTORS - 1 ? last : (__mmask16)0xffff;
+            __mmask16 m = vector_mask(v, VECTORS, last);
             // gemm.c's beta-1 store: C + acc.
             _mm512_mask_storeu_ps(row + 16 * v, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + 16 * v), acc[i][v]));
         }
