@@ -135,8 +135,11 @@ struct epilogue { const float *bias; float slope; };
 
 // The 14 x 32 micro-kernel. Row i of the A block starts at a + i * rs, element p of a row at
 // + p * cs; rows past `rows` repeat the last row (read but never stored, so no read past A).
+// When `prefetching` (a constant in each caller, so the loop has no branch: clang spills
+// accumulators to the stack around one), step p also asks for the 64-byte line at
+// prefetch + 16 p: a hint, never a load, so it cannot change C or fault.
 __attribute__((target("avx512f"), always_inline))
-static inline void tile(long kc, const float *a, long rs, long cs, const float *bp,
+static inline void tile(long kc, const float *a, long rs, long cs, const float *bp, int prefetching, const float *prefetch,
                         float *c, long ldc, long rows, long cols, float alpha, float beta, const struct epilogue *e) {
     const float *row[MR];
 #pragma unroll
@@ -153,6 +156,7 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
+        if (prefetching) _mm_prefetch((const char *)(prefetch + p * 16), _MM_HINT_T0);
         bp += NR;
     }
     __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
@@ -189,12 +193,18 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
 __attribute__((target("avx512f")))
 static void tile_rows(long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
                       float beta, const struct epilogue *e) {
-    tile(kc, a, rs, 1, bp, c, ldc, rows, cols, alpha, beta, e);
+    tile(kc, a, rs, 1, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e);
 }
 __attribute__((target("avx512f")))
 static void tile_packed(long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
                         float beta, const struct epilogue *e) {
-    tile(kc, a, 1, MR, bp, c, ldc, rows, cols, alpha, beta, e);
+    tile(kc, a, 1, MR, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e);
+}
+// tile_rows that also prefetches (A is never packed when B is prepacked).
+__attribute__((target("avx512f")))
+static void tile_rows_prefetching(long kc, const float *a, long rs, const float *bp, const float *prefetch, float *c, long ldc,
+                                  long rows, long cols, float alpha, float beta, const struct epilogue *e) {
+    tile(kc, a, rs, 1, bp, 1, prefetch, c, ldc, rows, cols, alpha, beta, e);
 }
 
 __attribute__((target("avx512f")))
@@ -277,10 +287,21 @@ static int multiply(int transpose_a, int transpose_b, long m, long n, long k, fl
                     // The epilogue goes with the last k slice only.
                     struct epilogue columns = { e && e->bias ? e->bias + j0 + jr : NULL, e ? e->slope : 1.0f };
                     const struct epilogue *last = e && p0 + kc >= k ? &columns : NULL;
+                    // A prepacked B comes from memory, since nothing has touched it this call: the
+                    // first two row tiles fetch the next micro-panel (kc x NR floats, 2 kc lines,
+                    // stored right after this one), one line per k step, so the panel is in L1
+                    // when its first tile starts instead of stalling that tile on every line.
+                    // A panel packed this call is still in cache.
+                    int lastPanel = p0 + kc >= k && jr + NR >= nc && j0 + nc >= n;
+                    const float *next = prepacked && !lastPanel ? bp + NR * kc : NULL;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long rows = mc - ir < MR ? mc - ir : MR;
                         float *cblock = c + (ic + ir) * ldc + j0 + jr;
+                        const float *prefetch = next && ir < 2 * MR ? next + ir / MR * kc * 16 : NULL;
                         if (packA) tile_packed(kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                        else if (prefetch)
+                            tile_rows_prefetching(kc, a + (ic + ir) * lda + p0, lda, bp, prefetch, cblock, ldc, rows, cols, alpha,
+                                                  sliceBeta, last);
                         else tile_rows(kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                     }
                 }
