@@ -153,7 +153,7 @@ public final class BatchNorm: Layer {
     }
 
     /// `dy: [N, inputShape...] -> dx`, the exact training-mode gradient through the batch statistics:
-    /// `dx = invstd·gamma/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma += Σ dy·x̂`, `dbeta += Σ dy`
+    /// `dx = invstd·gamma/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma = Σ dy·x̂`, `dbeta = Σ dy`
     /// (sums per channel over the `M` positions, accumulated in Double).
     public func backward(_ dy: Tensor) -> Tensor {
         // dy, x̂: [M, C] -> dx: [M, C]; dgamma, dbeta: [C]
@@ -167,8 +167,9 @@ public final class BatchNorm: Layer {
         distill_batchnorm_gradient_sums(g, xh, m, c, sums.baseAddress!, secondSums.baseAddress!)
         if let dGamma = gamma.gradient, let dBeta = beta.gradient {
             for j in 0..<c {
-                dGamma[j] += Float(secondSums[j])
-                dBeta[j] += Float(sums[j])
+                // 0 + v: the bits of adding into a cleared buffer (−0 becomes +0).
+                dGamma[j] = 0 + Float(secondSums[j])
+                dBeta[j] = 0 + Float(sums[j])
             }
         }
         // dx = k·(dy − a − x̂·b) with k = invstd·gamma, a = Σdy/M, b = Σ(dy·x̂)/M.

@@ -172,12 +172,15 @@ public final class Conv2D: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        // dy: [N, H', W', Cout] -> dx: [N, H, W, Cin]; dKernel [k·k·Cin, Cout] += colᵀ·dy, dBias += Σ dy
+        // dy: [N, H', W', Cout] -> dx: [N, H, W, Cin]; dKernel [k·k·Cin, Cout] = colᵀ·dy, dBias = Σ dy,
+        // each summed chunk by chunk into the cleared gradient (written, not accumulated: Layer).
         guard let x = savedInput else { preconditionFailure("Conv2D.backward without a training-mode forward") }
         guard let kernel, let dKernel = kernel.gradient else { preconditionFailure("Conv2D.backward on a frozen layer") }
         precondition(dy.shape == [x.batch] + outputShape, "Conv2D dy shape \(dy.shape), expected [\(x.batch)] + \(outputShape)")
         let n = x.batch, g = geometry, pixels = g.outputPixels, cout = filters, cin = g.channels
+        dKernel.update(repeating: 0, count: kernel.count)
         if let dBias = bias?.gradient {
+            dBias.update(repeating: 0, count: cout)
             for r in 0..<n * pixels {
                 let row = dy.pointer + r * cout
                 for c in 0..<cout { dBias[c] += row[c] }

@@ -96,7 +96,9 @@ public final class Dense: Layer {
         return output
     }
 
-    /// `dy: [N, units] -> dx: [N, inputFeatures]`; `dW += xᵀ · dy`, `db += Σ_rows dy`.
+    /// `dy: [N, units] -> dx: [N, inputFeatures]`; `dW = xᵀ · dy`, `db = Σ_rows dy` (written, not
+    /// accumulated: the product stores with beta 0, which has the bits of beta 1 on a cleared
+    /// buffer, since an FMA chain started from +0 never yields −0).
     /// Parameter gradients are skipped for views bound without a gradient (frozen models).
     public func backward(_ dy: Tensor) -> Tensor {
         // dy: [N, U], x: [N, F] -> dW: [F, U], db: [U], dx: [N, F]
@@ -106,10 +108,11 @@ public final class Dense: Layer {
         if let dW = kernel.gradient {
             BLAS.gemm(transposeA: true, m: inputFeatures, n: units, k: n,
                       a: x.pointer, lda: inputFeatures, b: dy.pointer, ldb: units,
-                      beta: 1, c: dW, ldc: units)
+                      c: dW, ldc: units)
         }
         if let db = bias?.gradient {
             let g = dy.pointer
+            db.update(repeating: 0, count: units)
             for row in 0..<n {
                 let r = g + row * units
                 for j in 0..<units { db[j] += r[j] }

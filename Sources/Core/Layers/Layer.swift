@@ -39,7 +39,7 @@ public struct ParameterSpec: Sendable, Equatable {
 public struct ParameterView {
     /// The values.
     public let value: UnsafeMutablePointer<Float>
-    /// The gradient accumulator, same length as `value`, or `nil` when frozen.
+    /// The gradient, same length as `value`, written by each backward pass; `nil` when frozen.
     public let gradient: UnsafeMutablePointer<Float>?
     /// Number of elements.
     public let count: Int
@@ -56,8 +56,9 @@ public struct ParameterView {
 /// Layers are built for a fixed per-sample input shape (without the batch dimension) and
 /// own reusable workspaces, so an instance serves one thread. Parameters live outside the
 /// layer, in a model's flat buffers, and are bound with ``bind(parameters:state:)``.
-/// `forward` saves what `backward` needs; `backward` *accumulates* (`+=`) parameter
-/// gradients and returns the gradient with respect to the layer's input.
+/// `forward` saves what `backward` needs; `backward` *writes* (`=`) parameter gradients,
+/// whatever the gradient buffer held before (nobody clears it between steps), and returns the
+/// gradient with respect to the layer's input.
 ///
 /// Layers check their options and shapes with preconditions only: options from a spec are
 /// checked (with errors naming the layer) by `LayerFactory` before a layer is built, and the
@@ -76,7 +77,7 @@ public protocol Layer: AnyObject {
     /// `x: [N, inputShape...] -> y: [N, outputShape...]`. The result is a workspace owned by
     /// the layer and valid until its next forward call.
     func forward(_ x: Tensor, mode: ForwardMode) -> Tensor
-    /// `dy: [N, outputShape...] -> dx: [N, inputShape...]`, accumulating parameter gradients.
+    /// `dy: [N, outputShape...] -> dx: [N, inputShape...]`, writing parameter gradients.
     /// Requires that the previous `forward` ran in training mode on the same input.
     func backward(_ dy: Tensor) -> Tensor
 }

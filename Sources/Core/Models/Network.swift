@@ -78,7 +78,7 @@ public final class Network {
         }
     }
 
-    /// Binds every layer to `parameters`, with gradients accumulated into `gradients`
+    /// Binds every layer to `parameters`, with gradients written into `gradients`
     /// (`layout.parameterCount` floats) or none for a frozen network.
     public func bind(_ parameters: ModelParameters, gradients: UnsafeMutablePointer<Float>?) {
         precondition(parameters.layout == layout, "binding \(spec.name) to parameters of another layout")
@@ -106,7 +106,8 @@ public final class Network {
     }
 
     /// Backpropagates `dLogits: [N, classes]` through the last training-mode forward,
-    /// accumulating parameter gradients. Layers before the first trainable one are skipped.
+    /// writing every parameter gradient (whatever the buffer held). Layers before the first
+    /// trainable one, which have no parameters, are skipped.
     public func backward(_ dLogits: Tensor) {
         var g = dLogits
         var i = layers.count - 1

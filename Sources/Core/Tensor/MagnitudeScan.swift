@@ -26,27 +26,6 @@ public enum MagnitudeScan {
         return nil
     }
 
-    /// Copies `count` values from `source` to `destination` and returns whether every one lies
-    /// within `limit` (NaN does not): ``firstIndex(beyond:in:)``'s test in the copy's pass.
-    public static func copy(_ source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count: Int,
-                            within limit: Float) -> Bool {
-        var inside = SIMDMask<SIMD8<Int32>>(repeating: true)
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: v, as: SIMD8<Float>.self)
-            inside = inside .& (v .<= limit) .& (v .>= -limit)
-            i += 8
-        }
-        var tailInside = true
-        while i < count {
-            destination[i] = source[i]
-            tailInside = tailInside && abs(source[i]) <= limit
-            i += 1
-        }
-        return all(inside) && tailInside
-    }
-
     /// Index of the first value of `values` that is not finite, or nil.
     public static func firstNonFinite(_ values: [Float]) -> Int? {
         values.withUnsafeBufferPointer(firstNonFinite(in:))

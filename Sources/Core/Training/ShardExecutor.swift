@@ -2,8 +2,10 @@
 /// gradient) and the student's forward and backward pass. The distributed worker and the
 /// single-process trainer both call exactly this.
 ///
-/// The executor owns one student replica with its own gradient buffer and one teacher
-/// replica without gradients, both bound to parameters shared with other executors.
+/// The executor owns one student replica with its own gradient buffers and one teacher
+/// replica without gradients, both bound to parameters shared with other executors. A result's
+/// gradients are read where the student wrote them (``GradientBuffers``): not cleared before,
+/// not copied after.
 public final class ShardExecutor {
     /// The student replica (bound to the shared student parameters).
     public let student: Network
@@ -15,11 +17,8 @@ public final class ShardExecutor {
     private let seed: UInt64
     /// How results carry gradients: under bfloat16 each shard's gradient sum is rounded here.
     public let gradientEncoding: GradientEncoding
-    private let gradients: UnsafeMutableBufferPointer<Float>
-    /// The gradient array of the last result, refilled in place when no earlier result still
-    /// holds it (the trainer and the worker drop results after each step): a step then allocates
-    /// no array of one float per parameter (copy-on-write copies it if someone kept it).
-    private var resultGradients: [Float] = []
+    private var gradientBuffers: GradientBuffers
+    private let studentParameters: ModelParameters
     /// The batch-statistics array of the last result, refilled in place the same way.
     private var resultStatistics: [Float] = []
     private let input = Tensor(shape: [0])
@@ -63,9 +62,8 @@ public final class ShardExecutor {
             throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
         }
         student = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
-        gradients = .allocate(capacity: max(student.layout.parameterCount, 1))
-        gradients.initialize(repeating: 0)
-        student.bind(studentParameters, gradients: gradients.baseAddress!)
+        gradientBuffers = GradientBuffers(count: student.layout.parameterCount, student: student, parameters: studentParameters)
+        self.studentParameters = studentParameters
         if let teacher {
             let t = try Network(spec: teacher.spec, inputShape: inputShape, classes: classes)
             t.bind(teacher.parameters, gradients: nil)
@@ -81,8 +79,6 @@ public final class ShardExecutor {
         self.seed = seed
         self.gradientEncoding = gradientEncoding
     }
-
-    deinit { gradients.deallocate() }
 
     /// Checks that `task` can be computed for global step `step`: a non-negative step and sample
     /// offset, at least one sample, images of the model's input shape with exactly `count` of
@@ -169,19 +165,17 @@ public final class ShardExecutor {
             }
         }
         lap(\ShardPhaseSeconds.loss)
-        gradients.update(repeating: 0)
+        let gradients = gradientBuffers.writable(for: student, parameters: studentParameters)
         student.backward(dLogits)
-        if gradientEncoding == .bfloat16 {
-            BFloat16.round(UnsafeMutableBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]))
-        }
+        if gradientEncoding == .bfloat16 { BFloat16.round(gradients.values) }
         if resultStatistics.count != student.batchStatisticsCount {
             resultStatistics = [Float](repeating: 0, count: student.batchStatisticsCount)
         }
         resultStatistics.withUnsafeMutableBufferPointer { student.collectBatchStatistics(into: $0.baseAddress!) }
-        // Copied and checked in one pass: gradients within the bound a coordinator accepts let the
+        // Read in place, and checked: gradients within the bound a coordinator accepts let the
         // trainer reduce and step in one pass (StepReducer).
-        let resultValues = FloatValues.copied(from: UnsafeBufferPointer(rebasing: gradients[0..<student.layout.parameterCount]),
-                                              reusing: &resultGradients, checkingMagnitude: ResultShape.maxMagnitude)
+        var resultValues = FloatValues(buffer: gradients)
+        _ = resultValues.verifyMagnitudes(within: ResultShape.maxMagnitude)
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: resultStatistics,

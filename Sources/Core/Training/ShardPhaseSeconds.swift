@@ -9,7 +9,7 @@ public struct ShardPhaseSeconds: Sendable, Equatable {
     public var studentForward = 0.0
     /// The loss and its gradient with respect to the student logits.
     public var loss = 0.0
-    /// Student backward pass, including zeroing the gradient buffer and collecting statistics.
+    /// Student backward pass, including checking the gradients and collecting statistics.
     public var studentBackward = 0.0
 
     public init() {}

@@ -17,8 +17,7 @@ public struct FloatValues: Sendable {
     }
 
     /// A bound on the magnitude of every value, verified in this process: by
-    /// ``verifyMagnitudes(within:)``, by ``copied(from:reusing:checkingMagnitude:)``, or by the
-    /// decoder's checksum pass over the frame the values are read from
+    /// ``verifyMagnitudes(within:)``, or by the decoder's checksum pass over the frame the values are read from
     /// (``Frame/checkedFloatMagnitude``); nil when none was. Any write clears it. Not part of
     /// equality and never sent.
     public private(set) var checkedMagnitude: Float?
@@ -26,20 +25,8 @@ public struct FloatValues: Sendable {
     /// Values held in `values` (no copy).
     public init(_ values: [Float] = []) { storage = .array(values) }
 
-    /// `source` copied into `array` (resized when its count differs, else overwritten) and held
-    /// from it, with each value checked against `limit` in the same pass: ``checkedMagnitude`` is
-    /// `limit` when every value lies within it (NaN does not), else nil.
-    static func copied(from source: UnsafeBufferPointer<Float>, reusing array: inout [Float],
-                       checkingMagnitude limit: Float) -> FloatValues {
-        if array.count != source.count { array = [Float](repeating: 0, count: source.count) }
-        let inside = array.withUnsafeMutableBufferPointer { destination in
-            guard let from = source.baseAddress, let to = destination.baseAddress else { return true }
-            return MagnitudeScan.copy(from, to: to, count: source.count, within: limit)
-        }
-        var values = FloatValues(array)
-        if inside { values.checkedMagnitude = limit }
-        return values
-    }
+    /// Values read in place from a shard's gradient buffer (no copy), unchecked.
+    init(buffer: GradientBuffer) { storage = .frame(Frame(storage: buffer)) }
 
     /// Checks every value against `limit` (NaN fails) and returns the index of the first one
     /// outside it, or nil after recording `limit` as ``checkedMagnitude``. Values already checked

@@ -62,7 +62,25 @@ final class ShardExecutorTests: XCTestCase {
         XCTAssertEqual(ra.gradients, rb.gradients)
         XCTAssertEqual(ra.loss, rb.loss)
         XCTAssertEqual(ra.batchStatistics, rb.batchStatistics)
-        XCTAssertEqual(ra.gradients.checkedMagnitude, ResultShape.maxMagnitude, "checked as they are copied out")
+        XCTAssertEqual(ra.gradients.checkedMagnitude, ResultShape.maxMagnitude, "checked where they lie")
+    }
+
+    func testAHeldResultKeepsItsGradientsAndADroppedOnesBufferIsWrittenAgain() throws {
+        // Results read the student's gradient buffer in place: the executor must never write
+        // into a buffer a result still holds, and should reuse one nobody holds.
+        let (executor, _, _) = try makeTinyExecutor()
+        let fresh = try makeTinyExecutor().executor
+        var held: [ShardResult] = []
+        for step in 0..<(GradientBuffers.kept + 2) { held.append(try executor.run(tinyTask(seed: UInt64(step)), step: step)) }
+        for (step, result) in held.enumerated() {
+            let expected = try fresh.run(tinyTask(seed: UInt64(step)), step: step)
+            XCTAssertEqual(result.gradients.map(\.bitPattern), expected.gradients.map(\.bitPattern), "result of step \(step)")
+        }
+        held.removeAll()
+        let address = { (r: ShardResult) in r.gradients.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        let a = address(try executor.run(tinyTask(), step: 8))
+        let b = address(try executor.run(tinyTask(), step: 9))
+        XCTAssertEqual(a, b, "the buffer of a dropped result is written again")
     }
 
     func testTeacherLogitsOfASampleDoNotDependOnItsShardMates() throws {

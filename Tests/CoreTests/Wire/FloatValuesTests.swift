@@ -3,20 +3,18 @@ import XCTest
 
 /// What ``FloatValues`` records about the magnitudes it was checked against, and when it forgets.
 final class FloatValuesTests: XCTestCase {
-    func testACheckedCopyRecordsItsBoundOnlyWhenEveryValueIsWithin() {
+    func testACheckRecordsItsBoundOnlyWhenEveryValueIsWithin() {
         let limit: Float = 10
         // 8-wide lanes and a ragged tail: a bad value in the lanes, in the tail, and none.
         for (bad, badIndex) in [(Float.nan, 3), (.infinity, 20), (-10.5, 9), (11, 0), (Float(10), -1)] {
             var source = (0..<21).map { Float($0 % 7) - 3 }
             if badIndex >= 0 { source[badIndex] = bad } else { source[5] = bad }
-            var array = [Float](repeating: 1, count: 21)
-            let values = source.withUnsafeBufferPointer { FloatValues.copied(from: $0, reusing: &array, checkingMagnitude: limit) }
-            XCTAssertEqual(values.map(\.bitPattern), source.map(\.bitPattern), "copied exactly")
+            var values = FloatValues(source)
+            XCTAssertEqual(values.verifyMagnitudes(within: limit), badIndex >= 0 ? badIndex : nil, "bad value \(bad)")
             XCTAssertEqual(values.checkedMagnitude, badIndex >= 0 ? nil : limit, "bad value \(bad) at \(badIndex)")
         }
-        var empty: [Float] = [1, 2]
-        let none = [Float]().withUnsafeBufferPointer { FloatValues.copied(from: $0, reusing: &empty, checkingMagnitude: limit) }
-        XCTAssertEqual(none.count, 0)
+        var none = FloatValues()
+        XCTAssertNil(none.verifyMagnitudes(within: limit))
         XCTAssertEqual(none.checkedMagnitude, limit)
     }
 
