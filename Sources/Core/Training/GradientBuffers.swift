@@ -8,12 +8,13 @@ final class GradientBuffer: FrameStorage, @unchecked Sendable {
 
     /// `count` zero floats.
     init(count: Int) {
-        values = .allocate(capacity: Swift.max(count, 1))
-        values.initialize(repeating: 0)
-        super.init(base: UnsafeRawPointer(values.baseAddress), count: count * MemoryLayout<Float>.stride)
+        let memory = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
+        memory.initialize(repeating: 0, count: Swift.max(count, 1))
+        values = UnsafeMutableBufferPointer(start: memory, count: count)
+        super.init(base: UnsafeRawPointer(memory), count: count * MemoryLayout<Float>.stride)
     }
 
-    deinit { values.deallocate() }
+    deinit { values.baseAddress!.deallocate() }
 }
 
 /// The gradient buffers of one executor's student: the one it writes into, and those that

@@ -17,9 +17,12 @@ public final class ShardExecutor {
     private let seed: UInt64
     /// How results carry gradients: under bfloat16 each shard's gradient sum is rounded here.
     public let gradientEncoding: GradientEncoding
+    /// Where the student writes its gradients, and results read them.
     private var gradientBuffers: GradientBuffers
+    /// The shared parameters the student is bound to (kept to bind it to another gradient buffer).
     private let studentParameters: ModelParameters
-    /// The batch-statistics array of the last result, refilled in place the same way.
+    /// The batch-statistics array of the last result, refilled in place when no earlier result
+    /// still holds it (the trainer and the worker drop results after each step).
     private var resultStatistics: [Float] = []
     private let input = Tensor(shape: [0])
     private let dLogits = Tensor(shape: [0])
