@@ -17,9 +17,9 @@ public struct FloatValues: Sendable {
     }
 
     /// A bound on the magnitude of every value, verified in this process: by
-    /// ``verifyMagnitudes(within:)``, or by the decoder's checksum pass over the frame the values are read from
-    /// (``Frame/checkedFloatMagnitude``); nil when none was. Any write clears it. Not part of
-    /// equality and never sent.
+    /// ``verifyMagnitudes(within:)``, or by the decoder's checksum pass over the frame the values
+    /// are read from (``Frame/checkedFloatMagnitude``); nil when none was. Any write clears it.
+    /// Not part of equality and never sent.
     public private(set) var checkedMagnitude: Float?
 
     /// Values held in `values` (no copy).
