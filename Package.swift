@@ -29,12 +29,14 @@ let package = Package(
         .target(name: "CWinograd"),
         // Batch normalisation's passes, vectorised across channels at the CPU's width (docs/PERFORMANCE.md).
         .target(name: "CBatchNorm"),
-        // CRC-32C with SSE4.2's CRC32 instruction, for the wire's payload checksums.
+        // The optimisers' element-wise passes over the mean of shards' gradients, at the CPU's vector width (docs/PERFORMANCE.md).
+        .target(name: "COptimizer"),
+        // CRC-32C with SSE4.2's CRC32 instruction, for the wire's payload checksums, and the largest magnitude of a float buffer.
         .target(name: "CChecksum"),
         .target(
             name: "Core",
             dependencies: [
-                "CBLAS", "CBatchNorm", "CChecksum", "CGEMM", "CWinograd", "CZMQ", "CZlib",
+                "CBLAS", "CBatchNorm", "CChecksum", "CGEMM", "COptimizer", "CWinograd", "CZMQ", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -70,7 +70,7 @@ struct StepBreakdown {
         let onePass = StepReducer.OnePass()
         reduceAndOptimizer = time {
             _ = onePass.reduce(results, channels: channels, applying: stepper, learningRate: 1e-6, to: parameters.values,
-                                   scratch: mean, parallelism: parallelism) { _ in }
+                               parallelism: parallelism) { _ in }
         }
     }
 }

@@ -41,20 +41,22 @@ final class AdamUpdate {
         inverseRootCorrection2 = Float(1 / (1 - pow(Double(beta2), t)).squareRoot())
     }
 
-    func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
+    func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradient: MeanGradient) {
         // p: [range], g: [range], m: [range], v: [range] -> p, m, v updated in place
         let lr = learningRate, stepSize = stepSize, inverseRootCorrection2 = inverseRootCorrection2
         let b1 = beta1, b2 = beta2, eps = epsilon, decoupled = decoupled
-        decay.forEachSegment(in: range) { segment, wd in
-            let coupled: Float = decoupled ? 0 : wd
-            let shrink: Float = decoupled ? 1 - lr * wd : 1
-            let p = parameters + segment.lowerBound, g = gradients + (segment.lowerBound - range.lowerBound)
-            let m = buffers.pointers[0] + segment.lowerBound, v = buffers.pointers[1] + segment.lowerBound
-            for i in 0..<segment.count {
-                let gi = g[i] + coupled * p[i]
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                p[i] = shrink * p[i] - stepSize * m[i] / (v[i].squareRoot() * inverseRootCorrection2 + eps)
+        gradient.forEachBlock(of: range) { block, gradients in
+            decay.forEachSegment(in: block) { segment, wd in
+                let coupled: Float = decoupled ? 0 : wd
+                let shrink: Float = decoupled ? 1 - lr * wd : 1
+                let p = parameters + segment.lowerBound, g = gradients + (segment.lowerBound - block.lowerBound)
+                let m = buffers.pointers[0] + segment.lowerBound, v = buffers.pointers[1] + segment.lowerBound
+                for i in 0..<segment.count {
+                    let gi = g[i] + coupled * p[i]
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                    p[i] = shrink * p[i] - stepSize * m[i] / (v[i].squareRoot() * inverseRootCorrection2 + eps)
+                }
             }
         }
     }
@@ -72,8 +74,8 @@ extension AdamFamily {
 
     public func beginStep(learningRate: Float) { rule.beginStep(learningRate: learningRate) }
 
-    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
-        rule.update(range, parameters: parameters, gradients: gradients)
+    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradient: MeanGradient) {
+        rule.update(range, parameters: parameters, gradient: gradient)
     }
 
     public var state: OptimizerState { rule.buffers.state }

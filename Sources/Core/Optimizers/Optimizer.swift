@@ -4,20 +4,20 @@
 /// (momentum, moments), so `step` allocates nothing.
 ///
 /// A step is element-wise: ``step(parameters:gradients:learningRate:)`` is ``beginStep(learningRate:)``
-/// followed by ``update(_:parameters:gradients:)`` over ranges covering every element once, which
-/// lets ``StepReducer`` hand the optimiser each block of the mean gradient while the block is in
-/// cache. How the elements are split never changes a bit.
+/// followed by ``update(_:parameters:gradient:)`` over ranges covering every element once, which
+/// lets ``StepReducer`` hand the optimiser the shards' gradients, whose mean it computes as it
+/// reads them (``MeanGradient``). How the elements are split never changes a bit.
 public protocol Optimizer: AnyObject {
     /// Applies one update: `parameters` and `gradients` have the optimiser's parameter count;
     /// `learningRate` is the rate for this step (see ``LearningRateSchedule``).
     func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float)
     /// Starts a step at `learningRate` (counts it and fixes its scalars) without changing an
-    /// element; ``update(_:parameters:gradients:)`` then applies it.
+    /// element; ``update(_:parameters:gradient:)`` then applies it.
     func beginStep(learningRate: Float)
-    /// Applies the step begun last to the elements in `range` (within the parameter count):
-    /// `parameters` is the whole buffer, `gradients` points at the gradient of element
-    /// `range.lowerBound`. Concurrent calls must cover disjoint ranges.
-    func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>)
+    /// Applies the step begun last to the elements in `range` (within the parameter count), with
+    /// `gradient`'s mean as their gradient: `parameters` is the whole buffer. Concurrent calls
+    /// must cover disjoint ranges.
+    func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradient: MeanGradient)
     /// A snapshot of the step count and buffers, for checkpoints.
     var state: OptimizerState { get }
     /// Replaces the step count and buffers with a snapshot taken from an optimiser of the
@@ -27,13 +27,17 @@ public protocol Optimizer: AnyObject {
 
 extension Optimizer {
     /// ``step(parameters:gradients:learningRate:)`` as ``beginStep(learningRate:)`` and
-    /// ``update(_:parameters:gradients:)`` over `parallelism`'s ranges.
+    /// ``update(_:parameters:gradient:)`` over `parallelism`'s ranges, `gradients` being the
+    /// mean gradient itself.
     func applyStep(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float,
                    parallelism: ElementwiseParallelism) {
         beginStep(learningRate: learningRate)
         guard let p = parameters.baseAddress, let g = gradients.baseAddress else { return }
-        parallelism.forEachRange(count: parameters.count) { range in
-            update(range, parameters: p, gradients: g + range.lowerBound)
+        withUnsafePointer(to: Optional(g)) { g in
+            let gradient = MeanGradient(shards: UnsafeBufferPointer(start: g, count: 1), scale: 1)
+            parallelism.forEachRange(count: parameters.count) { range in
+                update(range, parameters: p, gradient: gradient)
+            }
         }
     }
 }

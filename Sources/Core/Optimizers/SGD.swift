@@ -1,3 +1,5 @@
+import COptimizer
+
 /// Stochastic gradient descent with optional (Nesterov) momentum and coupled L2 weight decay,
 /// with PyTorch's semantics (no dampening):
 ///
@@ -43,27 +45,19 @@ public final class SGD: Optimizer {
         buffers.step += 1
     }
 
-    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>) {
-        // p: [range], g: [range], v: [range] -> p, v updated in place
+    /// The update in C (`distill_sgd_*`, the formulas above at the CPU's vector width), one
+    /// pass over the shards' gradients, the parameters and the velocity per decay segment.
+    public func update(_ range: Range<Int>, parameters: UnsafeMutablePointer<Float>, gradient: MeanGradient) {
         let lr = learningRate, mu = momentum, nesterov = nesterov
+        let g = gradient.shards.baseAddress, shards = gradient.shards.count, scale = gradient.scale
         decay.forEachSegment(in: range) { segment, wd in
-            let p = parameters + segment.lowerBound, g = gradients + (segment.lowerBound - range.lowerBound)
-            let n = segment.count
+            let first = segment.lowerBound, count = segment.count, p = parameters + first
             if mu == 0 {
-                for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
+                distill_sgd_plain(p, g, shards, first, count, scale, lr, wd)
             } else if nesterov {
-                let v = buffers.pointers[0] + segment.lowerBound
-                for i in 0..<n {
-                    let gi = g[i] + wd * p[i]
-                    v[i] = mu * v[i] + gi
-                    p[i] -= lr * (gi + mu * v[i])
-                }
+                distill_sgd_nesterov(p, buffers.pointers[0] + first, g, shards, first, count, scale, lr, mu, wd)
             } else {
-                let v = buffers.pointers[0] + segment.lowerBound
-                for i in 0..<n {
-                    v[i] = mu * v[i] + g[i] + wd * p[i]
-                    p[i] -= lr * v[i]
-                }
+                distill_sgd_momentum(p, buffers.pointers[0] + first, g, shards, first, count, scale, lr, mu, wd)
             }
         }
     }

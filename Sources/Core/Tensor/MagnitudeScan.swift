@@ -1,29 +1,19 @@
-/// Finds values a peer must not send, fast enough to check every float of every message: a
-/// branch-free pass over blocks (so the loop vectorises) that searches only a block that has one.
+import CChecksum
+
+/// Finds values a peer must not send, fast enough to check every float of every message: one
+/// pass for the largest magnitude (`distill_largest_magnitude`, at the CPU's vector width), and a
+/// search for the first value beyond the limit only when there is one.
 public enum MagnitudeScan {
     /// Index of the first value that is NaN or whose magnitude exceeds `limit` (with
     /// `Float.greatestFiniteMagnitude`: the first value that is not finite), or nil.
     public static func firstIndex(beyond limit: Float, in values: UnsafeBufferPointer<Float>) -> Int? {
-        guard let base = values.baseAddress else { return nil }
-        let block = 1024
-        for start in stride(from: 0, to: values.count, by: block) {
-            let end = min(start + block, values.count)
-            // NaN fails both comparisons; eight lanes at a time, no branch until the block ends.
-            var inside = SIMDMask<SIMD8<Int32>>(repeating: true)
-            var i = start
-            while i + 8 <= end {
-                let v = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
-                inside = inside .& (v .<= limit) .& (v .>= -limit)
-                i += 8
-            }
-            var tailInside = true
-            while i < end {
-                tailInside = tailInside && abs(base[i]) <= limit
-                i += 1
-            }
-            if !all(inside) || !tailInside { return (start..<end).first { !(abs(base[$0]) <= limit) } }
-        }
-        return nil
+        guard let base = values.baseAddress, !values.isEmpty else { return nil }
+        // A NaN or negative limit admits nothing (as `!(abs(x) <= limit)` says).
+        guard limit >= 0 else { return 0 }
+        // For magnitudes, the order of bit patterns is the order of values, and every NaN's
+        // pattern lies above infinity's: no pattern above the limit's, no value beyond it.
+        guard distill_largest_magnitude(base, values.count) > limit.magnitude.bitPattern else { return nil }
+        return values.firstIndex { !(abs($0) <= limit) }
     }
 
     /// Index of the first value of `values` that is not finite, or nil.

@@ -1,3 +1,5 @@
+import COptimizer
+
 /// Combines the shard results of one step, in shard-index order, whatever order they arrived in
 /// and whichever worker or thread computed them: the same inputs give bit-identical outputs.
 public enum StepReducer {
@@ -12,7 +14,7 @@ public enum StepReducer {
     }
 
     /// Elements of the mean gradient computed at a time (16 KiB: the block stays in L1 while it is used).
-    static let block = 4096
+    static let block = MeanGradient.block
 
     /// Whether the mean gradient of `results` is finite by what this process has checked: every
     /// result's gradients carry a ``FloatValues/checkedMagnitude`` (the worker results the
@@ -47,73 +49,95 @@ public enum StepReducer {
         let scale = 1 / Float(loss.count)
         let chunk = SquareSum.chunk
         let chunks = (n + chunk - 1) / chunk
-        let sumOfSquares = withUnsafeTemporaryAllocation(of: Double.self, capacity: max(chunks, 1)) { chunkSums in
-            parallelism.forEachRange(count: n, alignment: chunk) { range in
-                for chunkStart in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
-                    let chunkEnd = Swift.min(chunkStart + chunk, n)
-                    var squares = SquareSum()
-                    // Block by block (the block stays in L1): the mean, then the block's squares.
-                    // The same arithmetic as whole-array passes, with a fraction of their traffic.
-                    for start in Swift.stride(from: chunkStart, to: chunkEnd, by: block) {
-                        let end = Swift.min(start + block, chunkEnd)
-                        mean(of: ordered, start..<end, scale: scale, into: out + start)
-                        squares.add(out + start, count: end - start)
+        let sumOfSquares = withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: ordered.count) { shards in
+            withGradients(of: ordered[...], in: shards.baseAddress!) {
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: max(chunks, 1)) { chunkSums in
+                    parallelism.forEachRange(count: n, alignment: chunk) { range in
+                        for chunkStart in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                            let chunkEnd = Swift.min(chunkStart + chunk, n)
+                            var squares = SquareSum()
+                            // Block by block (the block stays in L1): the mean, then the block's squares.
+                            // The same arithmetic as whole-array passes, with a fraction of their traffic.
+                            for start in Swift.stride(from: chunkStart, to: chunkEnd, by: block) {
+                                let end = Swift.min(start + block, chunkEnd)
+                                distill_gradient_mean(shards.baseAddress, shards.count, start, end - start, scale, out + start)
+                                squares.add(out + start, count: end - start)
+                            }
+                            chunkSums[chunkStart / chunk] = squares.chunkTotal
+                        }
                     }
-                    chunkSums[chunkStart / chunk] = squares.chunkTotal
+                    var total = 0.0
+                    for c in 0..<chunks { total += chunkSums[c] }
+                    return total
                 }
             }
-            var total = 0.0
-            for c in 0..<chunks { total += chunkSums[c] }
-            return total
         }
         return Reduction(loss: loss, batchStatistics: combineStatistics(ordered, channels: channels, total: loss.count),
                          sumOfSquares: sumOfSquares)
     }
 
-    /// The one-pass reduce and optimiser step. ``reduce(_:channels:applying:learningRate:to:scratch:parallelism:accept:)``
+    /// The one-pass reduce and optimiser step. ``reduce(_:channels:applying:learningRate:to:parallelism:accept:)``
     /// keeps its call's state in the instance while its threads run, so a caller that keeps one
     /// instance allocates nothing per step; calls on one instance must not overlap.
     public final class OnePass {
-        private var ordered: [ShardResult] = []
-        private var scale: Float = 0
         private var optimizer: Optimizer?
         private var parameters: UnsafeMutablePointer<Float>?
-        private var blocks: UnsafeMutablePointer<Float>?
+        private var gradient: MeanGradient?
+        /// Room for the shards' gradient pointers, grown when a step has more shards.
+        private var shards = UnsafeMutableBufferPointer<UnsafePointer<Float>?>.allocate(capacity: 8)
         /// The combined statistics of the last call, refilled in place once its caller let go of them.
         private var statistics: [Float] = []
 
         public init() {}
 
+        deinit { shards.deallocate() }
+
         /// Reduces as ``StepReducer/reduce(_:channels:into:parallelism:)`` and, when `accept`
         /// (given the step's loss sums) does not throw, has `optimizer` apply a step at
-        /// `learningRate` to `parameters`, one block of the mean gradient at a time while the
-        /// block is in cache: the mean gradient is neither written out nor read back, and its sum
-        /// of squares is not measured. `scratch` (the parameter count long; its contents are left
-        /// unspecified) holds the blocks. The parameters and the optimiser's state get the same
-        /// bits as the reduce followed by ``Optimizer/step(parameters:gradients:learningRate:)``,
-        /// for any thread count.
+        /// `learningRate` to `parameters`, reading the shards' gradients as a ``MeanGradient``:
+        /// the mean gradient is neither written out nor read back, and its sum of squares is not
+        /// measured. The parameters and the optimiser's state get the same bits as the reduce
+        /// followed by ``Optimizer/step(parameters:gradients:learningRate:)``, for any thread count.
         ///
         /// Parameters change as the pass runs, so it is for a step that is not clipped and whose
         /// mean gradient is finite (``StepReducer/meanIsFinite(_:)``); `accept` checks the loss.
         /// When it throws, nothing has changed.
         public func reduce(
             _ results: [ShardResult], channels: [Int], applying optimizer: Optimizer, learningRate: Float,
-            to parameters: UnsafeMutableBufferPointer<Float>, scratch: UnsafeMutableBufferPointer<Float>,
-            parallelism: ElementwiseParallelism = .serial, accept: (LossSums) throws -> Void
+            to parameters: UnsafeMutableBufferPointer<Float>, parallelism: ElementwiseParallelism = .serial,
+            accept: (LossSums) throws -> Void
         ) rethrows -> Reduction {
             let ordered = checkedOrder(results, parameterCount: parameters.count)
-            precondition(scratch.count >= parameters.count, "scratch of \(scratch.count) for \(parameters.count) parameters")
             let loss = ordered.reduce(LossSums.zero) { $0 + $1.loss }
             try accept(loss)
             optimizer.beginStep(learningRate: learningRate)
-            if let p = parameters.baseAddress, let blocks = scratch.baseAddress {
-                (self.ordered, self.optimizer, self.parameters, self.blocks) = (ordered, optimizer, p, blocks)
-                scale = 1 / Float(loss.count)
-                parallelism.forEachRange(count: parameters.count, alignment: block, job: self)
-                (self.ordered, self.optimizer, self.parameters, self.blocks) = ([], nil, nil, nil)
+            if let p = parameters.baseAddress {
+                if shards.count < ordered.count {
+                    shards.deallocate()
+                    shards = .allocate(capacity: ordered.count)
+                }
+                withGradients(of: ordered[...], in: shards.baseAddress!) {
+                    let gradient = MeanGradient(shards: UnsafeBufferPointer(rebasing: shards[..<ordered.count]),
+                                                scale: 1 / Float(loss.count))
+                    (self.optimizer, self.parameters, self.gradient) = (optimizer, p, gradient)
+                    parallelism.forEachRange(count: parameters.count, alignment: block, job: self)
+                    (self.optimizer, self.parameters, self.gradient) = (nil, nil, nil)
+                }
             }
             combineStatistics(ordered, channels: channels, total: loss.count, into: &statistics)
             return Reduction(loss: loss, batchStatistics: statistics, sumOfSquares: nil)
+        }
+    }
+
+    /// Calls `body` with the gradients of `results`, in order, at `pointers` (element 0 of each;
+    /// valid only inside `body`).
+    private static func withGradients<R>(
+        of results: ArraySlice<ShardResult>, in pointers: UnsafeMutablePointer<UnsafePointer<Float>?>, _ body: () throws -> R
+    ) rethrows -> R {
+        guard let first = results.first else { return try body() }
+        return try first.gradients.withUnsafeBufferPointer { g in
+            pointers.pointee = g.baseAddress
+            return try withGradients(of: results.dropFirst(), in: pointers + 1, body)
         }
     }
 
@@ -126,21 +150,6 @@ public enum StepReducer {
             precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
         }
         return ordered
-    }
-
-    /// Writes the mean of `ordered`'s gradients over `range` to `out[0..<range.count]`: the
-    /// first shard's values, plus each later one's in order, times `scale`.
-    @inline(__always)
-    fileprivate static func mean(of ordered: [ShardResult], _ range: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        let count = range.count
-        ordered[0].gradients.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + range.lowerBound, count: count) }
-        for r in ordered.dropFirst() {
-            r.gradients.withUnsafeBufferPointer { g in
-                let g = g.baseAddress! + range.lowerBound
-                for i in 0..<count { out[i] += g[i] }
-            }
-        }
-        for i in 0..<count { out[i] *= scale }
     }
 
     private static func combineStatistics(_ results: [ShardResult], channels: [Int], total: Int) -> [Float] {
@@ -174,14 +183,8 @@ public enum StepReducer {
 }
 
 extension StepReducer.OnePass: RangeJob {
-    /// The mean gradient of `range`, block by block into the range's own first elements of the
-    /// scratch buffer, each block handed to the optimiser.
+    /// The optimiser's update of `range`, reading the shards' gradients.
     func run(_ range: Range<Int>) {
-        let meanBlock = blocks! + range.lowerBound
-        for start in Swift.stride(from: range.lowerBound, to: range.upperBound, by: StepReducer.block) {
-            let end = Swift.min(start + StepReducer.block, range.upperBound)
-            StepReducer.mean(of: ordered, start..<end, scale: scale, into: meanBlock)
-            optimizer!.update(start..<end, parameters: parameters!, gradients: meanBlock)
-        }
+        optimizer!.update(range, parameters: parameters!, gradient: gradient!)
     }
 }

@@ -111,7 +111,7 @@ public final class Trainer {
             // Nothing to measure before the update: reduce and step in one pass.
             reduction = try onePass.reduce(
                 results, channels: batchNormChannels, applying: optimizer, learningRate: learningRate, to: s.student.values,
-                scratch: meanGradient, parallelism: parallelism
+                parallelism: parallelism
             ) { loss in try divergenceGuard.check(step: step + 1, loss: meanLoss(loss), gradientIsFinite: true) }
         } else {
             reduction = StepReducer.reduce(results, channels: batchNormChannels, into: meanGradient, parallelism: parallelism)

@@ -3,9 +3,10 @@ import XCTest
 
 final class MagnitudeScanTests: XCTestCase {
     func testFindsTheFirstBadValueWhereverItIs() {
-        // Lengths around the 8-lane step and the 1024-float block; the bad value in a lane, in
-        // the ragged tail, at the very end; NaN, both infinities, and beyond a finite limit.
-        for count in [1, 7, 8, 9, 1023, 1024, 1025, 3001] {
+        // Lengths around the vector widths (4, 8, 16 lanes) and their unrolled loops; the bad
+        // value in a lane, in the ragged tail, at the very end; NaN, both infinities, and beyond
+        // a finite limit.
+        for count in [1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1023, 1024, 1025, 3001] {
             let clean = (0..<count).map { Float(($0 % 37) - 18) / 3 }
             XCTAssertNil(MagnitudeScan.firstNonFinite(clean), "\(count) clean values")
             for position in Set([0, count / 2, count - 1, max(count - 3, 0)]) {
@@ -22,6 +23,22 @@ final class MagnitudeScanTests: XCTestCase {
             }
         }
         XCTAssertNil(MagnitudeScan.firstNonFinite([]))
+        XCTAssertEqual(MagnitudeScan.firstNonFinite([1, 2, .signalingNaN]), 2, "a signalling NaN is not finite either")
         XCTAssertNil(MagnitudeScan.firstNonFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude]))
+    }
+
+    func testALimitOfZeroNaNOrBelowZeroAdmitsWhatAbsSays() {
+        // `!(abs(x) <= limit)`: a limit of −0 admits both zeros and nothing else; a NaN or
+        // negative limit admits nothing.
+        let zeros: [Float] = [0, -0.0, 0]
+        for limit: Float in [0, -0.0] {
+            XCTAssertNil(zeros.withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: limit, in: $0) }, "\(limit)")
+            XCTAssertEqual(([0, .leastNonzeroMagnitude] as [Float]).withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: limit, in: $0) }, 1)
+        }
+        for limit: Float in [.nan, -1, -.infinity] {
+            XCTAssertEqual(zeros.withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: limit, in: $0) }, 0, "\(limit)")
+        }
+        XCTAssertNil([Float.infinity, -.infinity].withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: .infinity, in: $0) })
+        XCTAssertEqual([Float.infinity, .nan].withUnsafeBufferPointer { MagnitudeScan.firstIndex(beyond: .infinity, in: $0) }, 1)
     }
 }

@@ -88,14 +88,11 @@ final class StepReducerTests: XCTestCase {
                 let parallelism = ElementwiseParallelism(threads: threads)
                 let onePass = make(parallelism)
                 var p = (0..<n).map { Float(($0 % 97) - 48) / 17 }
-                var scratch = [Float](repeating: .nan, count: n)
                 var losses: [LossSums] = []
                 for step in 0..<3 {
                     let r = p.withUnsafeMutableBufferPointer { p in
-                        scratch.withUnsafeMutableBufferPointer { scratch in
-                            StepReducer.OnePass().reduce(results(step: step), channels: [1], applying: onePass, learningRate: 0.01, to: p,
-                                               scratch: scratch, parallelism: parallelism) { losses.append($0) }
-                        }
+                        StepReducer.OnePass().reduce(results(step: step), channels: [1], applying: onePass, learningRate: 0.01, to: p,
+                                                     parallelism: parallelism) { losses.append($0) }
                     }
                     XCTAssertNil(r.sumOfSquares)
                     XCTAssertEqual(r.batchStatistics, [1, 1])
@@ -112,13 +109,11 @@ final class StepReducerTests: XCTestCase {
         let n = 5000
         let optimizer = Adam(parameterCount: n)
         let before = optimizer.state
-        var p = [Float](repeating: 1, count: n), scratch = p
+        var p = [Float](repeating: 1, count: n)
         let results = [result(0, count: 2, gradients: [Float](repeating: 0.5, count: n), statistics: [])]
         XCTAssertThrowsError(try p.withUnsafeMutableBufferPointer { p in
-            try scratch.withUnsafeMutableBufferPointer { scratch in
-                try StepReducer.OnePass().reduce(results, channels: [], applying: optimizer, learningRate: 0.1, to: p, scratch: scratch) { _ in
-                    throw Refused()
-                }
+            try StepReducer.OnePass().reduce(results, channels: [], applying: optimizer, learningRate: 0.1, to: p) { _ in
+                throw Refused()
             }
         })
         XCTAssertEqual(p, [Float](repeating: 1, count: n))
