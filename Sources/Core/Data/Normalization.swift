@@ -75,6 +75,12 @@ public struct Normalization: Codable, Sendable, Equatable {
                 shift[k] = -mean[k] / std[k]
             }
             let total = count * imageBytes
+            if channels == 1 {
+                // One channel (MNIST-like data): a plain loop over the bytes, which vectorises.
+                let (s, h) = (scale[0], shift[0])
+                for i in 0..<total { output[i] = Float(images[i]) * s + h }
+                return
+            }
             var i = 0
             while i < total {
                 for k in 0..<channels { output[i + k] = Float(images[i + k]) * scale[k] + shift[k] }

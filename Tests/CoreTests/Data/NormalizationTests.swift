@@ -24,6 +24,25 @@ final class NormalizationTests: XCTestCase {
         assertClose(out, [-2, 0, 2, 0, 2, 0, 2, 0], atol: 1e-6)
     }
 
+    func testEveryChannelCountHasTheBitsOfTheFormula() {
+        // One channel takes a loop of its own; its bits must be those of the per-channel loop:
+        // byte · (1 / (255·std)) + (−mean / std), a product then a sum.
+        let bytes: [UInt8] = (0..<240).map { (i: Int) -> UInt8 in UInt8((i * 37 + 11) % 256) }
+        for channels in [1, 2, 3, 4] {
+            let mean: [Float] = (0..<channels).map { Float($0 + 1) / 7 }
+            let std: [Float] = (0..<channels).map { Float($0 + 2) / 9 }
+            let n = Normalization(mean: mean, std: std)
+            var out = [Float](repeating: .nan, count: bytes.count)
+            bytes.withUnsafeBufferPointer { n.apply($0.baseAddress!, count: 3, imageBytes: bytes.count / 3, channels: channels, into: &out) }
+            let expected = bytes.indices.map { i -> Float in
+                let k = i % channels
+                let scale: Float = 1 / (255 * std[k]), shift: Float = -mean[k] / std[k]
+                return Float(bytes[i]) * scale + shift
+            }
+            XCTAssertEqual(out.map { $0.bitPattern }, expected.map { $0.bitPattern }, "\(channels) channels")
+        }
+    }
+
     func testFittedDataHasZeroMeanUnitVariance() {
         let data = SyntheticShapes.make(count: 20, seed: 4)
         let n = Normalization.fit(data)
