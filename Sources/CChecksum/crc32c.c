@@ -1,6 +1,7 @@
 // CRC-32C with SSE4.2's CRC32 instruction (see include/distill_crc32c.h). The instruction
 // computes exactly the reflected Castagnoli CRC, so the result equals the table-driven one.
 #include "distill_crc32c.h"
+#include "distill_largest.h"
 
 #include <cpuid.h>
 #include <nmmintrin.h>
@@ -45,26 +46,10 @@ static inline uint32_t shift_by_strand(uint32_t r) {
         ^ shift_tables[3][r >> 24];
 }
 
-// The largest of `words` little-endian 32-bit words from `p` with the top bit cleared, and `largest`.
-__attribute__((target("sse4.2")))
-static uint32_t largest_word(const unsigned char *p, size_t words, uint32_t largest) {
-    const __m128i magnitude = _mm_set1_epi32(0x7FFFFFFF);
-    __m128i m0 = _mm_setzero_si128(), m1 = _mm_setzero_si128();
-    size_t i = 0;
-    for (; i + 8 <= words; i += 8) {
-        m0 = _mm_max_epu32(m0, _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 4 * i)), magnitude));
-        m1 = _mm_max_epu32(m1, _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 4 * i + 16)), magnitude));
-    }
-    uint32_t lanes[4];
-    _mm_storeu_si128((__m128i *)lanes, _mm_max_epu32(m0, m1));
-    for (int k = 0; k < 4; k++) largest = lanes[k] > largest ? lanes[k] : largest;
-    for (; i < words; i++) {
-        uint32_t w;
-        memcpy(&w, p + 4 * i, 4);
-        w &= 0x7FFFFFFFu;
-        largest = w > largest ? w : largest;
-    }
-    return largest;
+// The larger of `largest` and the largest of `words` words from `p` with the top bit cleared.
+static inline uint32_t largest_word(const unsigned char *p, size_t words, uint32_t largest) {
+    uint32_t block = distill_largest_magnitude(p, words);
+    return block > largest ? block : largest;
 }
 
 // The CRC of `count` bytes from `state`; with `largest`, each block's words are measured right

@@ -4,12 +4,13 @@
 #include <string.h>
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-uint32_t distill_largest_magnitude(const float *x, size_t count) {
+uint32_t distill_largest_magnitude(const void *bytes, size_t words) {
     // Integer maxima of the patterns: no branch, no floating-point compare, so it vectorises.
+    const unsigned char *p = bytes;
     uint32_t largest = 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < words; i++) {
         uint32_t w;
-        memcpy(&w, x + i, sizeof w);
+        memcpy(&w, p + 4 * i, sizeof w);
         w &= 0x7FFFFFFFu;
         largest = w > largest ? w : largest;
     }
