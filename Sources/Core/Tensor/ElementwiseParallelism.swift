@@ -6,7 +6,9 @@ import Foundation
 /// Work whose result for element `i` depends only on element `i` gives the same bits however
 /// the buffer is split, so the thread count never changes a result. Buffers shorter than
 /// ``minimumCount`` run on the calling thread, where a hand-off would cost more than it saves.
-/// The helper threads (a ``ThreadCrew``) are started once and kept until the instance goes away.
+/// The helper threads (a ``ThreadCrew``) are started once and kept until the instance goes away;
+/// a ``LocalShardPool``'s (``LocalShardPool/elementwise``) shares the pool's, so that the threads
+/// that computed a step's shards go on to its reduce and optimiser pass.
 public final class ElementwiseParallelism: @unchecked Sendable {
     /// The most threads one call uses (at least 1): the caller and `threads − 1` helpers.
     public let threads: Int
@@ -24,7 +26,11 @@ public final class ElementwiseParallelism: @unchecked Sendable {
         crew = self.threads > 1 ? ThreadCrew(helpers: self.threads - 1, name: "distill-elementwise") : nil
     }
 
-    deinit { crew?.stop() }
+    /// Runs on `crew`'s threads and the caller, `threads` in all (1 without a crew).
+    init(sharing crew: ThreadCrew?, threads: Int) {
+        self.threads = crew == nil ? 1 : max(threads, 1)
+        self.crew = crew
+    }
 
     /// Calls `body` once per range of a split of `0..<count` into at most ``threads`` contiguous
     /// ranges, concurrently. Every range but the last starts and ends on a multiple of

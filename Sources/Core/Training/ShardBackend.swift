@@ -76,16 +76,18 @@ public final class LocalShardPool: ShardBackend {
     /// Threads for executors 1…: started once, so a step does not pay for a thread hand-off's
     /// allocations (the calling thread runs executor 0).
     private let crew: ThreadCrew?
+    /// Element-wise passes (the reduce and the optimiser step) on the same threads as the shards:
+    /// a helper that just finished its shard is still awake for the pass that follows.
+    public let elementwise: ElementwiseParallelism
 
     /// A pool of `executors` (at least one: callers build one per thread, and thread counts are ≥ 1).
     public init(executors: [ShardExecutor]) {
         precondition(!executors.isEmpty, "a pool needs at least one executor")
         self.executors = executors
         crew = executors.count > 1 ? ThreadCrew(helpers: executors.count - 1, name: "distill-shard") : nil
+        elementwise = ElementwiseParallelism(sharing: crew, threads: executors.count)
         BLAS.setThreads(1)
     }
-
-    deinit { crew?.stop() }
 
     /// Where the executors store the current call's results (kept, so a step allocates none).
     private var slots = ResultSlots<ShardResult>(count: 0)

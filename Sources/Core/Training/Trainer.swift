@@ -76,7 +76,7 @@ public final class Trainer {
         self.output = output
         master = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         master.bind(setup.student, gradients: nil)
-        parallelism = ElementwiseParallelism(threads: evaluator.executors.count)
+        parallelism = evaluator.elementwise
         batchNormChannels = master.batchNorms.map(\.channels)
         (optimizer, schedule) = setup.makeOptimizer(decayRanges: master.layout.decayRanges, parallelism: parallelism)
         meanGradient = .allocate(capacity: max(master.layout.parameterCount, 1))
