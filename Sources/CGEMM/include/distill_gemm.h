@@ -33,4 +33,9 @@ int distill_sgemm_pack(int transpose_b, long n, long k, const float *b, long ldb
 int distill_sgemm_packed(long m, long n, long k, const float *a, long lda, const float *packed_b,
                          const float *bias, float slope, float *c, long ldc);
 
+/// `dst[c * ldd + r] = src[r * lds + c]` for `rows` x `cols` floats (row strides `lds`, `ldd`;
+/// the two must not overlap), in 16 x 16 blocks transposed in registers. Returns 0, or -1 when
+/// AVX-512F is unavailable (then dst is unchanged).
+int distill_transpose(long rows, long cols, const float *src, long lds, float *dst, long ldd);
+
 #endif

@@ -40,6 +40,8 @@ public final class Dense: Layer {
     /// change after folding (binding or setting ``fusedActivation`` drops it).
     private var packedKernel: PackedMatrix?
     private let inputGradient: Tensor
+    /// `dxᵀ` `[inputFeatures, N]`, which ``backward(_:)`` computes and then transposes into ``inputGradient``.
+    private let inputGradientTransposed: Tensor
 
     /// A layer mapping `inputFeatures` features to `units` features.
     public init(inputFeatures: Int, units: Int, useBias: Bool = true, weightInit: WeightInit = .standard) {
@@ -52,6 +54,7 @@ public final class Dense: Layer {
         outputShape = [units]
         output = Tensor(shape: [0, units])
         inputGradient = Tensor(shape: [0, inputFeatures])
+        inputGradientTransposed = Tensor(shape: [inputFeatures, 0])
     }
 
     public func bind(parameters: [ParameterView], state: [ParameterView]) {
@@ -120,9 +123,14 @@ public final class Dense: Layer {
         }
         inputGradient.resize(batch: n, item: inputShape)
         if computesInputGradient {
-            BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
-                      a: dy.pointer, lda: units, b: kernel.value, ldb: units,
-                      c: inputGradient.pointer, ldc: inputFeatures)
+            // dxᵀ = W · dyᵀ, then one transpose: the products and their order along k are those
+            // of dy · Wᵀ (the same bits), but the GEMM packs dyᵀ ([units, N], a shard's few rows)
+            // instead of gathering all of Wᵀ ([units, inputFeatures]) into panels on every call.
+            inputGradientTransposed.resize(batch: inputFeatures, item: [n])
+            BLAS.gemm(transposeB: true, m: inputFeatures, n: n, k: units,
+                      a: kernel.value, lda: units, b: dy.pointer, ldb: units,
+                      c: inputGradientTransposed.pointer, ldc: n)
+            transpose(inputGradientTransposed.pointer, rows: inputFeatures, columns: n, into: inputGradient.pointer)
         } else {
             inputGradient.zero()
         }

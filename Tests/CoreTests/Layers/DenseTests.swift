@@ -34,6 +34,25 @@ final class DenseTests: XCTestCase {
         XCTAssertEqual(Array(bound.gradients).map(\.bitPattern), once.map(\.bitPattern), "second backward writes the same gradient")
     }
 
+    /// `dx` is computed as `(W · dyᵀ)ᵀ`: it must have the bits of the product `dy · Wᵀ` itself,
+    /// for shard-sized and odd shapes (k past one 256-deep slice, edges of the 14 x 32 tiles).
+    func testInputGradientHasTheBitsOfTheDirectProduct() {
+        for (n, features, units) in [(64, 800, 800), (13, 37, 300), (1, 5, 3), (64, 784, 10)] {
+            let layer = Dense(inputFeatures: features, units: units)
+            let bound = BoundLayer(layer, seed: UInt64(n * features + units))
+            let x = Tensor(shape: [n, features], values: GradientCheck.randomValues(n * features, seed: 7))
+            let dy = Tensor(shape: [n, units], values: GradientCheck.randomValues(n * units, seed: 8))
+            _ = layer.forward(x, mode: .inference)
+            let dx = layer.backward(dy).array
+            var direct = [Float](repeating: 0, count: n * features)
+            direct.withUnsafeMutableBufferPointer { c in
+                BLAS.gemm(transposeB: true, m: n, n: features, k: units, a: dy.pointer, lda: units,
+                          b: UnsafePointer(bound.parameters.baseAddress!), ldb: units, c: c.baseAddress!, ldc: features)
+            }
+            XCTAssertEqual(dx.map(\.bitPattern), direct.map(\.bitPattern), "n \(n), \(features) -> \(units)")
+        }
+    }
+
     /// Tolerance: relative error 2e-3 (worst seen 1.5e-4; Float forward, central differences with h = 1e-2).
     func testGradientsMatchCentralDifferences() {
         checkLayerGradients(Dense(inputFeatures: 7, units: 5), batch: 4, tolerance: 2e-3)
