@@ -71,6 +71,28 @@ static float *pack_buffer(size_t floats) {
 // Packs op(B)[p0 ..< p0+kc, j0 ..< j0+nc] into ceil(nc/NR) micro-panels of kc x NR floats.
 __attribute__((target("avx512f")))
 static void pack_b(int transpose_b, const float *b, long ldb, long p0, long j0, long kc, long nc, float *out) {
+    if (!transpose_b) {
+        // Row by row of op(B), so the reads run along memory (what the prefetchers follow best),
+        // each row's 32-float pieces going to their micro-panels.
+        long full = nc / NR * NR;
+        for (long p = 0; p < kc; p++) {
+            const float *src = b + (p0 + p) * ldb + j0;
+            float *dst = out + p * NR;
+            long jr = 0;
+            for (; jr < full; jr += NR) {
+                _mm512_store_ps(dst + jr * kc, _mm512_loadu_ps(src + jr));
+                _mm512_store_ps(dst + jr * kc + 16, _mm512_loadu_ps(src + jr + 16));
+            }
+            if (jr < nc) {
+                long cols = nc - jr;
+                __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+                __mmask16 m1 = cols > 16 ? (__mmask16)((1u << (cols - 16)) - 1) : 0;
+                _mm512_store_ps(dst + jr * kc, _mm512_maskz_loadu_ps(m0, src + jr));
+                _mm512_store_ps(dst + jr * kc + 16, _mm512_maskz_loadu_ps(m1, src + jr + 16));
+            }
+        }
+        return;
+    }
     for (long jr = 0; jr < nc; jr += NR) {
         long cols = nc - jr < NR ? nc - jr : NR;
         float *panel = out + jr * kc;
