@@ -122,15 +122,20 @@ public final class Dense: Layer {
             }
         }
         inputGradient.resize(batch: n, item: inputShape)
-        if computesInputGradient {
-            // dxᵀ = W · dyᵀ, then one transpose: the products and their order along k are those
-            // of dy · Wᵀ (the same bits), but the GEMM packs dyᵀ ([units, N], a shard's few rows)
-            // instead of gathering all of Wᵀ ([units, inputFeatures]) into panels on every call.
+        if computesInputGradient, BLAS.kernel == .distillAVX512 {
+            // dxᵀ = W · dyᵀ, then one transpose: Distill's kernel sums the same products in the
+            // same order along k as for dy · Wᵀ (the same bits), but packs dyᵀ ([units, N], a
+            // shard's few rows) instead of gathering all of Wᵀ ([units, inputFeatures]) on every
+            // call. OpenBLAS orders the two products differently, so it keeps dy · Wᵀ.
             inputGradientTransposed.resize(batch: inputFeatures, item: [n])
             BLAS.gemm(transposeB: true, m: inputFeatures, n: n, k: units,
                       a: kernel.value, lda: units, b: dy.pointer, ldb: units,
                       c: inputGradientTransposed.pointer, ldc: n)
             transpose(inputGradientTransposed.pointer, rows: inputFeatures, columns: n, into: inputGradient.pointer)
+        } else if computesInputGradient {
+            BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
+                      a: dy.pointer, lda: units, b: kernel.value, ldb: units,
+                      c: inputGradient.pointer, ldc: inputFeatures)
         } else {
             inputGradient.zero()
         }
