@@ -238,6 +238,8 @@ static void scale(float *c, long ldc, long m, long n, float beta) {
     }
 }
 
+long distill_sgemm_slice_depth(void) { return KC; }
+
 long distill_sgemm_packed_size(long n, long k) { return k * ((n + NR - 1) / NR * NR); }
 
 // Prepacked op(B) holds, for each NC-column block j0 and each KC-deep slice p0, that slice's

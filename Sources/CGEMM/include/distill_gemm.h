@@ -17,6 +17,11 @@ int distill_sgemm(int transpose_a, int transpose_b, long m, long n, long k, floa
                   const float *a, long lda, const float *b, long ldb, float beta,
                   float *c, long ldc);
 
+/// The depth of the k slices (256): a product with k at most this sums each element of
+/// `op(A) * op(B)` in one chain from zero and then adds it to `beta * C` once, so with beta 1 it
+/// gives `fl(C + chain)`.
+long distill_sgemm_slice_depth(void);
+
 /// Floats that `op(B)` (k x n) takes once packed by distill_sgemm_pack.
 long distill_sgemm_packed_size(long n, long k);
 

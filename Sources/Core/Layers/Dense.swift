@@ -16,6 +16,15 @@ public final class Dense: Layer {
     /// When false, ``backward(_:)`` skips `dx = dy · Wᵀ` (for a first layer, whose input
     /// gradient nobody reads) and returns a zero-filled tensor of the input's shape.
     public var computesInputGradient: Bool = true
+    /// When true, ``backward(_:)`` leaves `dW = xᵀ · dy` to its caller and records its operands in
+    /// ``deferredKernelGradient``: ``LocalShardPool`` then sums the shards' products in one
+    /// product per layer (``KernelGradientFold``).
+    var defersKernelGradient = false
+    /// The operands of the kernel gradient the last ``backward(_:)`` left to its caller (with
+    /// ``defersKernelGradient``): `x` `[rows, inputFeatures]` and `dy` `[rows, units]`, valid until
+    /// the next forward or backward, and the kernel's gradient `[inputFeatures, units]`.
+    private(set) var deferredKernelGradient: (x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int,
+                                              gradient: UnsafeMutablePointer<Float>)?
     /// Inference only (a folded teacher, ``Network/foldedForInference()``): when set, forward
     /// adds the bias and applies this activation as the GEMM stores its output. The
     /// weights must not change while it is set: the GEMM reads a copy packed at the first forward.
@@ -108,7 +117,10 @@ public final class Dense: Layer {
         guard let kernel, let x = input else { preconditionFailure("Dense.backward before forward") }
         let n = x.shape[0]
         precondition(dy.shape == [n, units], "Dense.backward expects dy [\(n), \(units)], got \(dy.shape)")
-        if let dW = kernel.gradient {
+        deferredKernelGradient = nil
+        if let dW = kernel.gradient, defersKernelGradient {
+            deferredKernelGradient = (UnsafePointer(x.pointer), UnsafePointer(dy.pointer), n, dW)
+        } else if let dW = kernel.gradient {
             BLAS.gemm(transposeA: true, m: inputFeatures, n: units, k: n,
                       a: x.pointer, lda: inputFeatures, b: dy.pointer, ldb: units,
                       c: dW, ldc: units)

@@ -16,6 +16,8 @@ public final class Network {
     public let layout: ParameterLayout
     /// Every BatchNorm, nested ones included, in layout order.
     public let batchNorms: [BatchNorm]
+    /// Every Dense layer, nested ones included, in layout order.
+    var denseLayers: [Dense] { Network.flatten(layers).compactMap { $0 as? Dense } }
     /// Index of the first layer with parameters: backward stops there.
     private let firstTrainable: Int
     /// The parameters the layers point into, kept alive as long as the network.

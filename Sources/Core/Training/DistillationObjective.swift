@@ -27,6 +27,9 @@ public struct ShardResult: Sendable, Equatable {
     /// Gradient of the *sum* of the shard's per-sample losses, in parameter layout order (read in
     /// place from the message when the result came from a worker).
     public var gradients: FloatValues
+    /// True when this shard's gradients were added into the result of its step's first shard,
+    /// which then carries their sum (``KernelGradientFold``): ``gradients`` is empty.
+    public var gradientsFolded = false
     /// Seconds the computation took (for throughput reports only).
     public var computeSeconds: Double
     /// How the gradients travel; under ``GradientEncoding/bfloat16`` every value is a bfloat16.

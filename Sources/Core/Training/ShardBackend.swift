@@ -89,6 +89,9 @@ public final class LocalShardPool: ShardBackend {
         BLAS.setThreads(1)
     }
 
+    /// Sums the shards' kernel gradients when a step can (``KernelGradientFold/applies(to:executors:)``).
+    private let fold = KernelGradientFold()
+
     /// Where the executors store the current call's results (kept, so a step allocates none).
     private var slots = ResultSlots<ShardResult>(count: 0)
     /// The last call's results, refilled in place once the caller has let go of them.
@@ -100,10 +103,16 @@ public final class LocalShardPool: ShardBackend {
         // The previous step's results go first, so the executors refill their arrays in place.
         results.removeAll(keepingCapacity: true)
         let threads = min(executors.count, tasks.count)
+        let folding = KernelGradientFold.applies(to: tasks, executors: executors)
+        for executor in executors.prefix(threads) { executor.defersKernelGradients = folding }
         computing = (tasks, step, threads)
         if threads > 1, let crew { crew.run(parts: threads, job: self) } else if threads == 1 { run(part: 0) }
         computing = nil
         slots.take(count: tasks.count, into: &results)
+        if folding {
+            fold.fold(&results, executors: executors, crew: crew, threads: threads)
+            for executor in executors.prefix(threads) { executor.defersKernelGradients = false }
+        }
         return results
     }
 

@@ -47,7 +47,17 @@ public final class ShardExecutor {
     /// `[classes]`, the per-sample shape of logits (kept, so resizing to it allocates nothing).
     private let classShape: [Int]
     /// Time spent in each phase of the shards this executor computed.
-    public private(set) var phaseSeconds = ShardPhaseSeconds()
+    public internal(set) var phaseSeconds = ShardPhaseSeconds()
+    /// The student's Dense layers, in layout order.
+    let denseLayers: [Dense]
+    /// When true, the student's Dense layers leave their kernel gradients to the caller
+    /// (``Dense/deferredKernelGradient``) and results come back unscanned: ``LocalShardPool``
+    /// sums the shards' kernel gradients itself (``KernelGradientFold``), then scans the sum.
+    var defersKernelGradients = false {
+        didSet { for dense in denseLayers { dense.defersKernelGradient = defersKernelGradients } }
+    }
+    /// The gradient buffer the student wrote the last shard into.
+    private(set) var lastGradients: UnsafeMutableBufferPointer<Float>?
 
     /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
     /// optional frozen `teacher` (spec and parameters). Its results carry gradients in
@@ -65,6 +75,7 @@ public final class ShardExecutor {
             throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
         }
         student = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
+        denseLayers = student.denseLayers
         gradientBuffers = GradientBuffers(count: student.layout.parameterCount, student: student, parameters: studentParameters)
         self.studentParameters = studentParameters
         if let teacher {
@@ -178,7 +189,8 @@ public final class ShardExecutor {
         // Read in place, and checked: gradients within the bound a coordinator accepts let the
         // trainer reduce and step in one pass (StepReducer).
         var resultValues = FloatValues(buffer: gradients)
-        _ = resultValues.verifyMagnitudes(within: ResultShape.maxMagnitude)
+        lastGradients = gradients.values
+        if !defersKernelGradients { _ = resultValues.verifyMagnitudes(within: ResultShape.maxMagnitude) }
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: resultStatistics,

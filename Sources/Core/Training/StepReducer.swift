@@ -24,9 +24,10 @@ public enum StepReducer {
         var bound = 0.0
         var samples = 0
         for r in results {
+            samples += r.count
+            if r.gradientsFolded { continue }
             guard let b = r.gradients.checkedMagnitude else { return false }
             bound += Double(b)
-            samples += r.count
         }
         return samples > 0 && bound <= Double(Float.greatestFiniteMagnitude) / 2
     }
@@ -50,7 +51,7 @@ public enum StepReducer {
         let chunk = SquareSum.chunk
         let chunks = (n + chunk - 1) / chunk
         let sumOfSquares = withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: ordered.count) { shards in
-            withGradients(of: ordered[...], in: shards.baseAddress!) {
+            withGradients(of: ordered[...], in: shards.baseAddress!) { count in
                 withUnsafeTemporaryAllocation(of: Double.self, capacity: max(chunks, 1)) { chunkSums in
                     parallelism.forEachRange(count: n, alignment: chunk) { range in
                         for chunkStart in Swift.stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
@@ -60,7 +61,7 @@ public enum StepReducer {
                             // The same arithmetic as whole-array passes, with a fraction of their traffic.
                             for start in Swift.stride(from: chunkStart, to: chunkEnd, by: block) {
                                 let end = Swift.min(start + block, chunkEnd)
-                                distill_gradient_mean(shards.baseAddress, shards.count, start, end - start, scale, out + start)
+                                distill_gradient_mean(shards.baseAddress, count, start, end - start, scale, out + start)
                                 squares.add(out + start, count: end - start)
                             }
                             chunkSums[chunkStart / chunk] = squares.chunkTotal
@@ -116,8 +117,8 @@ public enum StepReducer {
                     shards.deallocate()
                     shards = .allocate(capacity: ordered.count)
                 }
-                withGradients(of: ordered[...], in: shards.baseAddress!) {
-                    let gradient = MeanGradient(shards: UnsafeBufferPointer(rebasing: shards[..<ordered.count]),
+                withGradients(of: ordered[...], in: shards.baseAddress!) { count in
+                    let gradient = MeanGradient(shards: UnsafeBufferPointer(rebasing: shards[..<count]),
                                                 scale: 1 / Float(loss.count))
                     (self.optimizer, self.parameters, self.gradient) = (optimizer, p, gradient)
                     parallelism.forEachRange(count: parameters.count, alignment: block, job: self)
@@ -130,14 +131,17 @@ public enum StepReducer {
     }
 
     /// Calls `body` with the gradients of `results`, in order, at `pointers` (element 0 of each;
-    /// valid only inside `body`).
+    /// valid only inside `body`) and their count: results whose gradients were folded into an
+    /// earlier one (``ShardResult/gradientsFolded``) have none.
     private static func withGradients<R>(
-        of results: ArraySlice<ShardResult>, in pointers: UnsafeMutablePointer<UnsafePointer<Float>?>, _ body: () throws -> R
+        of results: ArraySlice<ShardResult>, in pointers: UnsafeMutablePointer<UnsafePointer<Float>?>, count: Int = 0,
+        _ body: (Int) throws -> R
     ) rethrows -> R {
-        guard let first = results.first else { return try body() }
+        guard let first = results.first else { return try body(count) }
+        if first.gradientsFolded { return try withGradients(of: results.dropFirst(), in: pointers, count: count, body) }
         return try first.gradients.withUnsafeBufferPointer { g in
             pointers.pointee = g.baseAddress
-            return try withGradients(of: results.dropFirst(), in: pointers + 1, body)
+            return try withGradients(of: results.dropFirst(), in: pointers + 1, count: count + 1, body)
         }
     }
 
@@ -147,7 +151,8 @@ public enum StepReducer {
         let ordered = inOrder ? results : results.sorted { $0.shardIndex < $1.shardIndex }
         precondition(!ordered.isEmpty, "reducing an empty step")
         for r in ordered {
-            precondition(r.gradients.count == n, "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
+            precondition(r.gradientsFolded || r.gradients.count == n,
+                         "shard \(r.shardIndex) has \(r.gradients.count) gradients, expected \(n)")
         }
         return ordered
     }

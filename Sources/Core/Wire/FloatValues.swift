@@ -38,6 +38,10 @@ public struct FloatValues: Sendable {
         return nil
     }
 
+    /// Records `limit` as ``checkedMagnitude`` after the caller scanned every value against it
+    /// and found none beyond (``KernelGradientFold`` scans its sum on several threads).
+    mutating func recordVerifiedMagnitudes(within limit: Float) { checkedMagnitude = limit }
+
     /// Values read in place from `frame`, or `nil` if its bytes are not a whole number of
     /// 4-byte-aligned float32s (the caller then copies them). They start with the frame's
     /// ``Frame/checkedFloatMagnitude`` as their ``checkedMagnitude``.

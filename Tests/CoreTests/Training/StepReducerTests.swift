@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Core
 
@@ -182,6 +183,68 @@ private final class RangeRecorder: RangeJob {
 }
 
 final class LocalShardPoolTests: XCTestCase {
+    /// One executor per shard: the pool sums the shards' gradients itself (``KernelGradientFold``),
+    /// the Dense kernels inside their products, and the first result carries the sum with the
+    /// bits of the reducer's left fold of the shards' own gradients (the tiny student has
+    /// convolution, BatchNorm and dropout gradients besides its Dense kernels, and shards of
+    /// different sizes).
+    func testFoldedGradientsHaveTheBitsOfTheLeftFoldOfTheShards() throws {
+        try XCTSkipUnless(BLAS.kernel == .distillAVX512, "the fold needs Distill's kernel (this CPU runs \(BLAS.kernel))")
+        let tasks = (0..<3).map { tinyTask(shardIndex: $0, sampleOffset: 7 * $0, count: 5 + $0, seed: UInt64(40 + $0)) }
+        let alone = try makeTinyExecutor()
+        let unfolded = try tasks.map { try alone.executor.run($0, step: 3) }
+        let executors = try (0..<3).map { _ in try makeTinyExecutor().executor }
+        XCTAssertTrue(KernelGradientFold.applies(to: tasks, executors: executors))
+        let pool = LocalShardPool(executors: executors)
+        let folded = try pool.compute(step: 3, epoch: 0, parameterVersion: 3, parameters: alone.student, tasks: tasks)
+        XCTAssertEqual(folded.map(\.gradientsFolded), [false, true, true])
+        XCTAssertEqual(folded.map(\.loss), unfolded.map(\.loss))
+        XCTAssertEqual(folded.map(\.batchStatistics), unfolded.map(\.batchStatistics))
+        XCTAssertTrue(folded.dropFirst().allSatisfy { $0.gradients.isEmpty })
+        let g = unfolded.map { Array($0.gradients) }
+        let expected = g[0].indices.map { (g[0][$0] + g[1][$0]) + g[2][$0] }
+        let sum = Array(folded[0].gradients)
+        let mismatch = sum.indices.first { sum[$0].bitPattern != expected[$0].bitPattern }
+        XCTAssertNil(mismatch, "element \(mismatch ?? 0): \(sum[mismatch ?? 0]) against the left fold's \(expected[mismatch ?? 0])")
+        XCTAssertNotNil(folded[0].gradients.checkedMagnitude, "the sum is scanned like a result")
+        XCTAssertTrue(StepReducer.meanIsFinite(folded))
+
+        // The reducer gives the same mean from either.
+        let n = alone.student.layout.parameterCount
+        var means = [[Float]](repeating: [Float](repeating: 0, count: n), count: 2)
+        for (i, results) in [unfolded, folded].enumerated() {
+            means[i].withUnsafeMutableBufferPointer { _ = StepReducer.reduce(results, channels: [4, 8], into: $0) }
+        }
+        XCTAssertEqual(means[0].map(\.bitPattern), means[1].map(\.bitPattern))
+
+        // More shards than executors: nothing is folded.
+        let five = (0..<5).map { tinyTask(shardIndex: $0, sampleOffset: 5 * $0, count: 5, seed: UInt64($0)) }
+        XCTAssertFalse(KernelGradientFold.applies(to: five, executors: executors))
+        let plain = try pool.compute(step: 4, epoch: 0, parameterVersion: 4, parameters: alone.student, tasks: five)
+        XCTAssertFalse(plain.contains { $0.gradientsFolded })
+    }
+
+    /// A whole MLP run, its Dense kernels folded by a two-thread pool, ends with the bits of
+    /// the same run on one thread, which folds nothing.
+    func testAFoldedRunHasTheBitsOfAnUnfoldedOne() throws {
+        try XCTSkipUnless(BLAS.kernel == .distillAVX512, "the fold needs Distill's kernel (this CPU runs \(BLAS.kernel))")
+        let scratch = NSTemporaryDirectory() + "/distill-fold-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var values: [[Float]] = []
+        for threads in [2, 1] {
+            let config = try RunConfig.load(path: nil, overrides: [
+                "data.train_size=160", "data.test_size=16", "train.batch_size=32", "train.shards=2", "train.steps=6",
+                "model.spec=hinton-student", "optimizer.name=sgd", "train.log_every=6"])
+            let setup = try TrainingSetup(config: config, parallelism: threads, runID: 5)
+            let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
+            let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: scratch + "/\(threads)"))
+            trainer.report = { _ in }
+            _ = try trainer.run()
+            values.append(Array(setup.student.values))
+        }
+        XCTAssertEqual(values[0].map(\.bitPattern), values[1].map(\.bitPattern))
+    }
+
     func testThreadCountDoesNotChangeResults() throws {
         let one = try makeTinyExecutor(), two = try makeTinyExecutor(), three = try makeTinyExecutor()
         let tasks = (0..<5).map { tinyTask(shardIndex: $0, sampleOffset: 5 * $0, count: 5, seed: UInt64($0)) }
