@@ -1,3 +1,5 @@
+import CGEMM
+
 /// A fully connected layer: `y = x · W + b`.
 ///
 /// Per-sample shapes: input `[inputFeatures]`, output `[units]` (put a ``Flatten`` in front
@@ -143,7 +145,8 @@ public final class Dense: Layer {
             BLAS.gemm(transposeB: true, m: inputFeatures, n: n, k: units,
                       a: kernel.value, lda: units, b: dy.pointer, ldb: units,
                       c: inputGradientTransposed.pointer, ldc: n)
-            transpose(inputGradientTransposed.pointer, rows: inputFeatures, columns: n, into: inputGradient.pointer)
+            // Runs wherever Distill's kernel does (both need AVX-512F).
+            _ = distill_transpose(inputFeatures, n, inputGradientTransposed.pointer, n, inputGradient.pointer, inputFeatures)
         } else if computesInputGradient {
             BLAS.gemm(transposeB: true, m: n, n: inputFeatures, k: units,
                       a: dy.pointer, lda: units, b: kernel.value, ldb: units,

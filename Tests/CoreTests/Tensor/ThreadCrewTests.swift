@@ -98,8 +98,9 @@ final class ThreadCrewTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: task), "helper thread \(tid) still runs")
     }
 
-    /// A pool's element-wise passes share the pool's crew, and keep working once the pool is gone.
-    func testThePoolLendsItsThreadsToElementwisePasses() throws {
+    /// A pool's element-wise passes count the pool's threads, and keep working (the crew they
+    /// share stays alive) once the pool is gone.
+    func testAPoolsElementwisePassesOutliveThePool() throws {
         let config = try RunConfig.load(path: nil, overrides: ["data.train_size=64", "data.test_size=16", "model.spec=hinton-student"])
         let setup = try TrainingSetup(config: config, parallelism: 2)
         var pool: LocalShardPool? = LocalShardPool(executors: try (0..<2).map { _ in try setup.makeExecutor() })
