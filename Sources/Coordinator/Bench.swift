@@ -95,7 +95,10 @@ struct KDStep: ParsableCommand {
             let shape = KDStep.parseShape(input)!
             // Whole batches only (no validation split, a multiple of the batch): every measured step
             // has the same shapes, as in a long run, where a short last batch comes once an epoch.
-            let data = try BenchData(shape: shape, count: batch * max(2, (256 + batch - 1) / batch), classes: 10)
+            // Epochs as long as the round, up to 16384 images: as in a real run, nearly every step
+            // has a next step in its epoch, whose tasks local mode sends ahead (UpcomingStep).
+            let stepsPerEpoch = max(2, min(steps + warmup, 16384 / batch))
+            let data = try BenchData(shape: shape, trainCount: batch * stepsPerEpoch, testCount: batch * 2, classes: 10)
             defer { data.remove() }
             var config = RunConfig()
             try config.set("data.source", text: "npy")

@@ -8,16 +8,17 @@ struct BenchData {
     /// The folder holding `train_images.npy`, `train_labels.npy`, `test_images.npy`, `test_labels.npy`.
     let folder: String
 
-    /// Writes `count` training and `count` test images of `shape` (`[H, W, C]`) with labels in `0..<classes`.
-    init(shape: [Int], count: Int, classes: Int) throws {
+    /// Writes `trainCount` training and `testCount` test images of `shape` (`[H, W, C]`) with
+    /// labels in `0..<classes`, drawn from a generator with a fresh random seed.
+    init(shape: [Int], trainCount: Int, testCount: Int, classes: Int) throws {
         folder = NSTemporaryDirectory() + "/distill-bench-data-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        var random = SystemRandomNumberGenerator()
-        let bytes = count * shape.reduce(1, *)
-        for split in ["train", "test"] {
-            let images = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &random) }
-            let labels = (0..<count).map { _ in Int32.random(in: 0..<Int32(classes), using: &random) }
+        let random = KeyedRandom(seed: UInt64.random(in: 0...UInt64.max))
+        for (index, (split, count)) in [("train", trainCount), ("test", testCount)].enumerated() {
+            let stream = random.child(UInt64(index))
+            let images = (0..<count * shape.reduce(1, *)).map { UInt8(truncatingIfNeeded: stream.bits(UInt64($0))) }
+            let labels = (0..<count).map { Int32(stream.index(UInt64($0) | 1 << 63, below: classes)) }
             try BenchData.npy(descr: "|u1", shape: [count] + shape, body: Data(images)).write(to: URL(fileURLWithPath: "\(folder)/\(split)_images.npy"))
             try BenchData.npy(descr: "<i4", shape: [count], body: labels.withUnsafeBytes { Data($0) })
                 .write(to: URL(fileURLWithPath: "\(folder)/\(split)_labels.npy"))

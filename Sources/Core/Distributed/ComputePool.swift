@@ -9,19 +9,40 @@ struct ComputedShard {
 
 /// A worker's compute threads: each computes one shard at a time with its own
 /// ``ShardExecutor`` (one BLAS thread, so a shard's result does not depend on the thread),
-/// while the socket thread stays free for heartbeats. Parameter updates and tasks are taken
-/// strictly in the order they arrived: an update waits until every task taken before it has
-/// finished, and a task always sees the parameters sent before it.
+/// while the socket thread stays free for heartbeats. Parameter updates and tasks are taken in
+/// the order they arrived, and every task's student runs at exactly the parameter version it
+/// names:
+/// - a task at the version the worker holds is computed at once;
+/// - a task at a later version (sent ahead of its parameters, so the teacher runs while the
+///   coordinator finishes the step before) has its teacher's logits computed, then waits,
+///   parked, until that version is applied, while the thread goes on with other work;
+/// - an update waits until no task at the version it replaces is still running, and it must
+///   be newer than the version held and no newer than any parked task's.
+///
+/// Anything else is a protocol failure (``failure``): a task for a version already replaced,
+/// an update that is not newer, or one that skips a parked task's version.
 final class ComputePool: @unchecked Sendable {
     enum Item {
         case parameters(ParametersPayload)
         case task(TaskPayload)
     }
 
+    /// A task whose teacher ran before its parameters arrived: its shards carry the logits.
+    private struct ParkedTask {
+        let payload: TaskPayload
+        let shards: [ShardTask]
+        /// Seconds the teacher took, per shard (added to each result's compute time).
+        let teacherSeconds: [Double]
+    }
+
     private let condition = NSCondition()
     private var queue: [Item] = []
-    /// Tasks being computed now.
+    /// Tasks at the version held, being computed now: an update waits for them.
     private var running = 0
+    /// Tasks ahead of the version held whose teacher has run.
+    private var parked: [ParkedTask] = []
+    /// Versions of the tasks whose teacher is running ahead now (they park next).
+    private var teachersAhead: [UInt64] = []
     private var done: [ComputedShard] = []
     private var failureText: String?
     private var finished = false
@@ -119,12 +140,18 @@ final class ComputePool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// One compute thread: takes the next task, or applies the next parameter update once no
-    /// task taken before it is still running.
+    /// One compute thread: runs a parked task whose version has arrived, else takes the next
+    /// item: applies an update once no task at the version it replaces is running, computes a
+    /// task at the version held, or runs the teacher of a task ahead of it and parks it.
     private func loop(_ executor: ShardExecutor) {
         BLAS.setThreads(1)
         condition.lock()
         while !finished && failureText == nil {
+            if let i = parked.firstIndex(where: { $0.payload.parameterVersion == version }) {
+                let task = parked.remove(at: i)
+                computeHoldingLock(task.payload, shards: task.shards, teacherSeconds: task.teacherSeconds, on: executor)
+                continue
+            }
             guard let item = queue.first else {
                 condition.wait()
                 continue
@@ -137,33 +164,88 @@ final class ComputePool: @unchecked Sendable {
                 }
                 queue.removeFirst()
                 apply(p)
+                condition.broadcast()
                 if failureText != nil { wakeup.signal() }
             case let .task(t):
                 queue.removeFirst()
-                guard t.parameterVersion == version else {
-                    failureText = "task for parameter version \(t.parameterVersion) arrived before its parameters (have \(version.map(String.init) ?? "none"))"
+                if t.parameterVersion == version {
+                    computeHoldingLock(t, shards: t.shards, teacherSeconds: nil, on: executor)
+                } else if version.map({ t.parameterVersion > $0 }) ?? true {
+                    runTeacherAheadHoldingLock(t, on: executor)
+                } else {
+                    failureText = "task for parameter version \(t.parameterVersion) arrived after version \(version!) replaced it"
                     wakeup.signal()
-                    continue
                 }
-                running += 1
-                condition.unlock()
-                let outcome = compute(t, on: executor)
-                condition.lock()
-                running -= 1
-                switch outcome {
-                case let .success(shards): done.append(contentsOf: shards)
-                case let .failure(failure): failureText = failureText ?? failure.text
-                }
-                condition.broadcast()
-                wakeup.signal()
             }
         }
         condition.broadcast()
         condition.unlock()
     }
 
+    /// Computes task `t` (its `shards`, possibly carrying teacher logits computed ahead) at the
+    /// version held; called and returning with the lock held, which it releases meanwhile.
+    private func computeHoldingLock(_ t: TaskPayload, shards: [ShardTask], teacherSeconds: [Double]?, on executor: ShardExecutor) {
+        running += 1
+        condition.unlock()
+        var outcome = compute(t, shards: shards, on: executor)
+        if let teacherSeconds, case var .success(computed) = outcome {
+            for i in computed.indices { computed[i].result.computeSeconds += teacherSeconds[i] }
+            outcome = .success(computed)
+        }
+        condition.lock()
+        running -= 1
+        record(outcome)
+    }
+
+    /// Runs the teacher of task `t`, which names a version not yet held, and parks it; called
+    /// and returning with the lock held, which it releases meanwhile.
+    private func runTeacherAheadHoldingLock(_ t: TaskPayload, on executor: ShardExecutor) {
+        teachersAhead.append(t.parameterVersion)
+        condition.unlock()
+        var shards: [ShardTask] = [], seconds: [Double] = [], failure: String?
+        for shard in t.shards {
+            let started = MonotonicClock.now()
+            if let bad = problem(in: shard) {
+                failure = bad
+                break
+            }
+            do { try executor.validate(shard, step: 0) } catch {
+                failure = "\(error)"
+                break
+            }
+            shards.append(executor.withTeacherLogits(shard))
+            seconds.append(MonotonicClock.now() - started)
+        }
+        condition.lock()
+        teachersAhead.remove(at: teachersAhead.firstIndex(of: t.parameterVersion)!)
+        if let failure {
+            record(.failure(TaskFailure(text: failure)))
+        } else {
+            parked.append(ParkedTask(payload: t, shards: shards, teacherSeconds: seconds))
+            condition.broadcast()
+        }
+    }
+
+    /// Files a task's outcome (with the lock held) and wakes the socket thread.
+    private func record(_ outcome: Result<[ComputedShard], TaskFailure>) {
+        switch outcome {
+        case let .success(shards): done.append(contentsOf: shards)
+        case let .failure(failure): failureText = failureText ?? failure.text
+        }
+        condition.broadcast()
+        wakeup.signal()
+    }
+
     /// Copies parameter update `p` into the student (called with the lock held and no task running).
     private func apply(_ p: ParametersPayload) {
+        if let held = version, p.version <= held {
+            failureText = "parameters of version \(p.version) arrived after version \(held)"
+            return
+        }
+        if let skipped = (parked.map(\.payload.parameterVersion) + teachersAhead).filter({ $0 < p.version }).min() {
+            failureText = "parameters of version \(p.version) arrived before those of version \(skipped), which a waiting task needs"
+            return
+        }
         guard p.parameters.count == student.layout.parameterCount, p.state.count == student.layout.stateCount else {
             failureText = "parameters hold \(p.parameters.count) + \(p.state.count) values, the student needs "
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
@@ -186,13 +268,13 @@ final class ComputePool: @unchecked Sendable {
         let text: String
     }
 
-    /// Computes every shard of task `t` on `executor` (without the lock).
-    private func compute(_ t: TaskPayload, on executor: ShardExecutor) -> Result<[ComputedShard], TaskFailure> {
+    /// Computes `shards` of task `t` on `executor` (without the lock).
+    private func compute(_ t: TaskPayload, shards tasks: [ShardTask], on executor: ShardExecutor) -> Result<[ComputedShard], TaskFailure> {
         guard let step = Int(exactly: t.step), let taskVersion = Int(exactly: t.parameterVersion) else {
             return .failure(TaskFailure(text: "task for step \(t.step), parameter version \(t.parameterVersion): beyond \(Int.max)"))
         }
         var shards: [ComputedShard] = []
-        for shard in t.shards {
+        for shard in tasks {
             if let problem = problem(in: shard) { return .failure(TaskFailure(text: problem)) }
             do { shards.append(ComputedShard(result: try executor.run(shard, step: step), step: step, version: taskVersion)) } catch {
                 return .failure(TaskFailure(text: "\(error)"))

@@ -4,31 +4,71 @@ import Foundation
 // worker, per-shard deadlines, silent peers, heartbeats, and sends that never block.
 
 extension CoordinatorServer {
-    /// Hands pending shard copies to workers with credit, each to the least-loaded worker that
-    /// has not held that shard this step (ties: earliest joined), lowest shard index first.
-    func dispatchPending() {
-        guard let step = current, let parameters = currentParameters else { return }
+    /// Hands pending shard copies of the current step to workers with credit (parameters
+    /// first where a worker's copy is older), or with `ahead`, of the upcoming step to workers
+    /// holding fewer of its copies than their threads (no parameters: they do not exist yet).
+    /// Each copy goes to the least-loaded worker that has not held that shard this step (ties:
+    /// earliest joined), lowest shard index first.
+    func dispatchPending(ahead: Bool = false) {
+        let which: ReferenceWritableKeyPath<CoordinatorServer, StepDispatch?> = ahead ? \.upcoming : \.current
+        guard let step = self[keyPath: which], ahead || currentParameters != nil else { return }
         var outstanding = step.outstanding
         var progress = true
         while progress {
             progress = false
-            for index in current!.pending {
-                guard let peer = peers.leastLoaded(excluding: current!.shards[index]!.excluded, outstanding: outstanding) else { continue }
-                if peer.version != step.version {
-                    guard send(parametersFrames(parameters, step: step), to: peer) else { continue }
+            for index in self[keyPath: which]?.pending ?? [] {
+                guard let shard = self[keyPath: which]?.shards[index],
+                      let peer = peers.leastLoaded(excluding: shard.excluded, outstanding: outstanding, hasRoom: {
+                          ahead ? (outstanding[$0.id] ?? 0) < $0.threads : $0.credit > 0
+                      }) else { continue }
+                if !ahead, peer.version != step.version {
+                    guard send(parametersFrames(currentParameters!, step: step), to: peer) else { continue }
                     peers[peer.id]?.version = step.version
                 }
                 let task = TaskPayload(step: UInt64(step.step), parameterVersion: UInt64(step.version), epoch: step.epoch,
-                                       shards: [current!.shards[index]!.task])
+                                       shards: [shard.task])
                 let started = MonotonicClock.now()
                 let frames = encode(.task(task), step: step.step, version: step.version)
                 cost.serializationSeconds += MonotonicClock.now() - started
                 guard send(frames, to: peer) else { continue }
-                peers[peer.id]?.credit -= 1
-                current!.assign(index, to: peer.id, at: MonotonicClock.now())
+                if ahead { statistics.shardsSentAhead += 1 } else { peers[peer.id]?.credit -= 1 }
+                self[keyPath: which]?.assign(index, to: peer.id, at: MonotonicClock.now())
                 outstanding[peer.id, default: 0] += 1
                 progress = true
             }
+        }
+    }
+
+    /// Takes the upcoming step's tasks and hands them out ahead of their parameters.
+    func announce(_ next: UpcomingStep) {
+        upcoming = StepDispatch(step: next.step, epoch: next.epoch, version: next.parameterVersion, tasks: next.tasks(), audit: options.audit)
+        dispatchPending(ahead: true)
+    }
+
+    /// The upcoming step's record, made the current one for step `step` at `version` with
+    /// `tasks`: its copies take their credit now, and their deadlines start now (their
+    /// parameters go out next). Nil when nothing went ahead, or when it was for another step
+    /// (the caller broke ``ShardBackend``'s contract; those copies are then forgotten, and a
+    /// worker holding one reports the parameters that skipped it).
+    func promoteUpcoming(step: Int, version: Int, tasks: [ShardTask]) -> StepDispatch? {
+        guard var promoted = upcoming else { return nil }
+        upcoming = nil
+        guard promoted.step == step, promoted.version == version, promoted.holds(tasks) else {
+            report("tasks sent ahead for step \(promoted.step) were not used (step \(step) came instead)")
+            return nil
+        }
+        promoted.restartClocks(at: MonotonicClock.now())
+        for (worker, copies) in promoted.outstanding { peers[worker]?.credit -= copies }
+        return promoted
+    }
+
+    /// Sends the current parameters to every worker holding a copy of the current step with an
+    /// older version (copies that went out ahead).
+    func sendParametersToHolders() {
+        guard let step = current, let parameters = currentParameters else { return }
+        for worker in step.outstanding.keys.sorted(by: { (peers[$0]?.order ?? 0) < (peers[$1]?.order ?? 0) }) {
+            guard let peer = peers[worker], peer.version != step.version else { continue }
+            if send(parametersFrames(parameters, step: step), to: peer) { peers[worker]?.version = step.version }
         }
     }
 
@@ -130,6 +170,7 @@ extension CoordinatorServer {
     /// Puts the copies worker `id` holds back to pending and drops its unsettled results.
     @discardableResult
     func releaseShards(of id: [UInt8]) -> Int {
+        _ = upcoming?.forget(id)
         guard current != nil else { return 0 }
         let released = current!.forget(id)
         statistics.reassignedShards += released

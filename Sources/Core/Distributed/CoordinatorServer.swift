@@ -45,6 +45,9 @@ public final class CoordinatorServer: ShardBackend {
     var peers = PeerTable()
     /// The step being computed, nil between steps.
     var current: StepDispatch?
+    /// The step after it, whose tasks went out ahead of their parameters (``UpcomingStep``):
+    /// workers run its teacher while this coordinator finishes the current step.
+    var upcoming: StepDispatch?
     /// The parameters of the step being computed.
     var currentParameters: ModelParameters?
     var deadline: ShardDeadline
@@ -98,6 +101,8 @@ public final class CoordinatorServer: ShardBackend {
             WireHeader.byteCount)
     }
 
+    /// True: the next step's tasks go out ahead of their parameters.
+    public var takesUpcomingSteps: Bool { true }
     public var networkCost: NetworkCost? { cost }
     /// The statistics' counts plus what the transport refused or dropped before they reached it.
     public var securityReport: SecurityReport? {
@@ -112,14 +117,22 @@ public final class CoordinatorServer: ShardBackend {
 
     // MARK: ShardBackend
 
-    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
-        current = StepDispatch(step: step, epoch: epoch, version: parameterVersion, tasks: tasks, audit: options.audit)
+    /// Computes the step's shards on the connected workers. The copies already sent ahead (the
+    /// previous call's `upcoming`) get their parameters first; once every copy of this step is
+    /// out, the tasks of `upcoming` go out too, without parameters and without taking credit:
+    /// each worker holds at most its thread count of them (see docs/PROTOCOL.md, *Tasks ahead*).
+    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask],
+                        upcoming next: UpcomingStep?) throws -> [ShardResult] {
+        current = promoteUpcoming(step: step, version: parameterVersion, tasks: tasks)
+            ?? StepDispatch(step: step, epoch: epoch, version: parameterVersion, tasks: tasks, audit: options.audit)
         currentParameters = parameters
         shardsPerStep = max(shardsPerStep, tasks.count)
         defer {
             current = nil
             currentParameters = nil
         }
+        sendParametersToHolders()
+        var next = next
         var lastWaitingReport = -Double.infinity
         try receiveAvailable(waitMilliseconds: 0)
         while !current!.isComplete {
@@ -134,6 +147,10 @@ public final class CoordinatorServer: ShardBackend {
                 reportIdleThreads()
                 skipImpossibleAudits()
                 dispatchPending()
+                if let ahead = next, current!.pending.isEmpty {
+                    next = nil
+                    announce(ahead)
+                }
             }
             try receiveAvailable(waitMilliseconds: 20)
             dropSilentPeers()
@@ -187,6 +204,7 @@ public final class CoordinatorServer: ShardBackend {
 
     /// Tells every worker to exit and forgets them.
     public func shutdown(reason: String) {
+        upcoming = nil
         for id in peers.peers.keys { _ = try? router.send(encode(.shutdown(reason: reason)), to: PeerID(id)) }
         for id in Array(peers.peers.keys) { peers.remove(id) }
     }

@@ -138,9 +138,11 @@ struct PeerTable {
         peers[id]?.revoked.remove(key) != nil
     }
 
-    /// The worker with credit, not in `excluded`, holding the fewest of `outstanding` (ties: earliest joined).
-    func leastLoaded(excluding excluded: Set<[UInt8]>, outstanding: [[UInt8]: Int]) -> Peer? {
-        peers.values.filter { $0.credit > 0 && !excluded.contains($0.id) }
+    /// The worker with room (by default: credit), not in `excluded`, holding the fewest of
+    /// `outstanding` (ties: earliest joined).
+    func leastLoaded(excluding excluded: Set<[UInt8]>, outstanding: [[UInt8]: Int],
+                     hasRoom: (Peer) -> Bool = { $0.credit > 0 }) -> Peer? {
+        peers.values.filter { hasRoom($0) && !excluded.contains($0.id) }
             .min { (outstanding[$0.id] ?? 0, $0.order) < (outstanding[$1.id] ?? 0, $1.order) }
     }
 

@@ -139,6 +139,19 @@ struct StepDispatch {
         return settle(&shard, with: first, audit: audit)
     }
 
+    /// Whether this is the record of exactly `tasks`, in that order.
+    func holds(_ tasks: [ShardTask]) -> Bool {
+        taskOrder.count == tasks.count && zip(taskOrder, tasks).allSatisfy { shards[$0]?.task == $1 }
+    }
+
+    /// Counts every copy held now as sent at `now` (copies sent ahead of their parameters,
+    /// whose parameters go out now).
+    mutating func restartClocks(at now: Double) {
+        for index in indices {
+            shards[index]!.holders = shards[index]!.holders.map { Holder(worker: $0.worker, sentAt: now) }
+        }
+    }
+
     /// Copies sent before `cutoff`, as (shard index, worker).
     func overdue(sentBefore cutoff: Double) -> [(index: Int, worker: [UInt8])] {
         indices.flatMap { index in shards[index]!.holders.filter { $0.sentAt < cutoff }.map { (index, $0.worker) } }

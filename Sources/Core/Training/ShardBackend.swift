@@ -3,7 +3,16 @@
 public protocol ShardBackend: AnyObject {
     /// Computes `tasks` for global step `step` with the student at `parameters`
     /// (version `parameterVersion`) and returns one result per task, in any order.
-    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult]
+    ///
+    /// `upcoming`, when given, is the step the caller will ask for next: a backend may take its
+    /// tasks while this step's shards are computed and hand them out ahead of their parameters
+    /// (the distributed coordinator does, so workers run the teacher while it reduces). The
+    /// caller's next call must then be for exactly that step, with the tasks it took.
+    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask],
+                 upcoming: UpcomingStep?) throws -> [ShardResult]
+    /// Whether the backend uses an ``UpcomingStep`` (callers offer none otherwise, which saves
+    /// making one per step).
+    var takesUpcomingSteps: Bool { get }
     /// Network traffic and serialisation work so far, or nil for an in-process backend.
     var networkCost: NetworkCost? { get }
     /// Results rejected and shards audited so far, or nil for an in-process backend.
@@ -11,8 +20,34 @@ public protocol ShardBackend: AnyObject {
 }
 
 extension ShardBackend {
+    public var takesUpcomingSteps: Bool { false }
     public var networkCost: NetworkCost? { nil }
     public var securityReport: SecurityReport? { nil }
+
+    /// Computes `tasks` for global step `step`, with no upcoming step offered.
+    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
+        try compute(step: step, epoch: epoch, parameterVersion: parameterVersion, parameters: parameters, tasks: tasks, upcoming: nil)
+    }
+}
+
+/// The step a ``ShardBackend`` will be asked to compute next, offered while it computes the
+/// current one.
+public struct UpcomingStep {
+    /// Its global step.
+    public let step: Int
+    /// Its epoch.
+    public let epoch: Int
+    /// The parameter version its shards will be computed at (the parameters do not exist yet).
+    public let parameterVersion: Int
+    /// Its tasks; a backend calls this at most once (it may wait for the batch to be prepared).
+    public let tasks: () -> [ShardTask]
+
+    public init(step: Int, epoch: Int, parameterVersion: Int, tasks: @escaping () -> [ShardTask]) {
+        self.step = step
+        self.epoch = epoch
+        self.parameterVersion = parameterVersion
+        self.tasks = tasks
+    }
 }
 
 /// What a distributed backend refused to trust during a run (`summary.json` key `security`).
@@ -97,7 +132,10 @@ public final class LocalShardPool: ShardBackend {
     /// The last call's results, refilled in place once the caller has let go of them.
     private var results: [ShardResult] = []
 
-    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
+    /// Computes `tasks` on the pool's threads (an in-process pool has no hand-over to hide, so
+    /// it leaves `upcoming` alone).
+    public func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask],
+                        upcoming: UpcomingStep?) throws -> [ShardResult] {
         for task in tasks { try executors[0].validate(task, step: step) }
         if slots.count < tasks.count { slots = ResultSlots(count: tasks.count) }
         // The previous step's results go first, so the executors refill their arrays in place.
@@ -116,7 +154,7 @@ public final class LocalShardPool: ShardBackend {
         return results
     }
 
-    /// The tasks, step and thread count of the current ``compute(step:epoch:parameterVersion:parameters:tasks:)``.
+    /// The tasks, step and thread count of the current ``compute(step:epoch:parameterVersion:parameters:tasks:upcoming:)``.
     private var computing: (tasks: [ShardTask], step: Int, threads: Int)?
 
     /// Runs `body(executor, item)` for items `0..<count` spread over the executors' threads
@@ -136,7 +174,7 @@ public final class LocalShardPool: ShardBackend {
 }
 
 extension LocalShardPool: CrewJob {
-    /// Thread `part`'s shards of the current ``compute(step:epoch:parameterVersion:parameters:tasks:)``.
+    /// Thread `part`'s shards of the current ``compute(step:epoch:parameterVersion:parameters:tasks:upcoming:)``.
     func run(part: Int) {
         let (tasks, step, threads) = computing!
         for i in Self.items(ofThread: part, count: tasks.count, threads: threads) {

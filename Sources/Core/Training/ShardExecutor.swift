@@ -138,6 +138,22 @@ public final class ShardExecutor {
         return compute(validated: task, step: step)
     }
 
+    /// The teacher's half of ``compute(validated:step:)``, run ahead of the student's: `task`
+    /// (which passed ``validate(_:step:)``) with the teacher's logits in
+    /// ``ShardTask/teacherLogits``. Computing the returned task then runs the student alone,
+    /// with the bits of computing `task` in one go, and still returns the logits when `task`
+    /// asks for them. A task that brings logits, or a run without a teacher, comes back as it is.
+    func withTeacherLogits(_ task: ShardTask) -> ShardTask {
+        guard task.teacherLogits.isEmpty, let teacher, objective.alpha > 0 else { return task }
+        let started = MonotonicClock.now()
+        loadImages(task.images, count: task.count)
+        let logits = chunkedTeacherLogits(teacher, count: task.count)
+        var ahead = task
+        ahead.teacherLogits = Array(UnsafeBufferPointer(start: logits.pointer, count: task.count * classes))
+        phaseSeconds.teacher += MonotonicClock.now() - started
+        return ahead
+    }
+
     /// ``run(_:step:)`` for a task that passed ``validate(_:step:)`` (the layers and the loss keep
     /// preconditions only for what it checks).
     func compute(validated task: ShardTask, step: Int) -> ShardResult {
@@ -158,6 +174,7 @@ public final class ShardExecutor {
                 shardTeacherLogits.resize(batch: task.count, item: classShape)
                 task.teacherLogits.withUnsafeBufferPointer { shardTeacherLogits.pointer.update(from: $0.baseAddress!, count: $0.count) }
                 teacherLogits = shardTeacherLogits
+                if task.returnsTeacherLogits { returned = task.teacherLogits }
             } else if let teacher, objective.alpha > 0 {
                 teacherLogits = chunkedTeacherLogits(teacher, count: task.count)
                 if task.returnsTeacherLogits {

@@ -19,8 +19,10 @@ public struct ShardTask: Equatable, Sendable {
     /// The frozen teacher's logits for these images, `[count, classes]` float32, from the
     /// coordinator's teacher cache; empty: the executor runs the teacher itself.
     public var teacherLogits: [Float] = []
-    /// Whether the result must carry the teacher logits the executor computed (the coordinator
-    /// caches them). Only meaningful when ``teacherLogits`` is empty.
+    /// Whether the result must carry the teacher logits (the coordinator caches them): those the
+    /// executor computes, or those a worker put in ``teacherLogits`` when it ran the teacher ahead
+    /// (``ShardExecutor/withTeacherLogits(_:)``). The coordinator sets it only on tasks it sends
+    /// without logits.
     public var returnsTeacherLogits = false
 
     /// A shard; traps unless `images.count == count·height·width·channels` and `labels.count == count`.

@@ -3,7 +3,8 @@ import Foundation
 /// The training loop shared by the single-process trainer and the distributed coordinator:
 /// draw the global batch, augment it (keyed) and cut it into shards (one step ahead, on the
 /// ``BatchPrefetcher``'s thread), attach the teacher's cached logits (``TeacherCache``, with
-/// `teacher.cache`), have a ``ShardBackend`` compute the shards, store the logits they return,
+/// `teacher.cache`), have a ``ShardBackend`` compute the shards (offering it the next step of
+/// the epoch, whose tasks a distributed backend sends ahead: ``UpcomingStep``), store the logits they return,
 /// reduce in shard order, clip the mean gradient (``GradientClipping``), check the step
 /// (``DivergenceGuard``), apply the optimiser step once, update the BatchNorm running
 /// statistics, log, evaluate and checkpoint. Without clipping, and with gradients whose mean
@@ -35,6 +36,8 @@ public final class Trainer {
     private let teacherSHA256: String
     /// Draws and augments the next step's batch while this one is computed.
     private let batches: BatchPrefetcher
+    /// The next step's batch and tasks, once the backend took them ahead (``UpcomingStep``).
+    private var announced: (batch: PreparedBatch, tasks: [ShardTask])?
     /// The teacher's logits per (sample, view), with `teacher.cache`.
     public let teacherCache: TeacherCache?
     /// Seconds spent inside the backend (computing or waiting for shards) since the start.
@@ -95,12 +98,12 @@ public final class Trainer {
     @discardableResult
     public func trainStep(_ step: Int) throws -> LossSums {
         let s = setup
-        let batch = batches.batch(step: step)
+        let (batch, tasks) = announced?.batch.step == step ? announced! : tasks(ofStep: step)
+        announced = nil
         let epoch = batch.epoch
-        var tasks = batch.tasks
-        teacherCache?.prepare(&tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
         let waitStarted = MonotonicClock.now()
-        let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks)
+        let results = try backend.compute(step: step, epoch: epoch, parameterVersion: step, parameters: s.student, tasks: tasks,
+                                          upcoming: upcomingStep(after: step, epoch: epoch))
         shardSeconds += MonotonicClock.now() - waitStarted
         shardComputeSeconds += results.reduce(0) { $0 + $1.computeSeconds }
         teacherCache?.keep(results, tasks: tasks, samples: batch.samples, view: s.cacheView(epoch: epoch))
@@ -122,6 +125,26 @@ public final class Trainer {
         }
         reduction.batchStatistics.withUnsafeBufferPointer { master.applyBatchStatistics($0.baseAddress!) }
         return reduction.loss
+    }
+
+    /// The batch of `step` and its tasks, with the teacher's cached logits attached.
+    private func tasks(ofStep step: Int) -> (batch: PreparedBatch, tasks: [ShardTask]) {
+        let batch = batches.batch(step: step)
+        var tasks = batch.tasks
+        teacherCache?.prepare(&tasks, samples: batch.samples, view: setup.cacheView(epoch: batch.epoch))
+        return (batch, tasks)
+    }
+
+    /// The step after `step` offered to the backend, when it lies in the same epoch `epoch`:
+    /// its samples are then not those of `step`, so attaching cached teacher logits before
+    /// `step`'s logits are stored changes nothing. The tasks it hands out are kept for it.
+    private func upcomingStep(after step: Int, epoch: Int) -> UpcomingStep? {
+        let next = step + 1
+        guard backend.takesUpcomingSteps, next < setup.totalSteps, next / setup.stepsPerEpoch == epoch else { return nil }
+        return UpcomingStep(step: next, epoch: epoch, parameterVersion: next) { [unowned self] in
+            announced = tasks(ofStep: next)
+            return announced!.tasks
+        }
     }
 
     /// Continues from `checkpoint`: sets the student values and statistics, the optimiser state

@@ -41,6 +41,9 @@ final class InprocTransportTests: XCTestCase {
         XCTAssertEqual(try exit.result?.get(), .shutdown(reason: "test finished"))
         XCTAssertEqual(summary.paramsSHA256, expected)
         XCTAssertEqual(server.statistics.joined, 1)
+        // Epochs of 2 steps: step 1's tasks go out while step 0 is computed (one, as the worker
+        // has one thread); step 2 opens an epoch, so nothing goes ahead of it.
+        XCTAssertEqual(server.statistics.shardsSentAhead, 1)
     }
 }
 

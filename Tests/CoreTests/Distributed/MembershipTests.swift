@@ -59,10 +59,10 @@ final class MembershipTests: XCTestCase {
 
     func testOtherProtocolVersionIsRefused() throws {
         let (server, _) = try makeServer()
-        let answer = try exchange(server, .join(JoinPayload(workerName: "future", protocolVersion: 3, threads: 1)), runID: 0)
+        let answer = try exchange(server, .join(JoinPayload(workerName: "future", protocolVersion: WireLimits.protocolVersion + 1, threads: 1)), runID: 0)
         guard case let .error(code, text)? = answer else { return XCTFail("expected an error, got \(String(describing: answer))") }
         XCTAssertEqual(code, WireErrorCode.unsupportedVersion.rawValue)
-        XCTAssertTrue(text.contains("protocol version 3, this coordinator speaks 2"), text)
+        XCTAssertTrue(text.contains("protocol version 4, this coordinator speaks 3"), text)
     }
 
     func testResultFromUnknownWorkerIsAnsweredOnceThenDropped() throws {

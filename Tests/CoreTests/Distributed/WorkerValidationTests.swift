@@ -10,8 +10,10 @@ final class WorkerValidationTests: XCTestCase {
     override func setUp() { harness = ProcessHarness() }
     override func tearDown() { harness.cleanUp() }
 
-    /// Welcomes a worker to a 2×2×3, 10-class run, then sends `parameters` and a task with `labels`.
-    private func spoof(_ label: String, parameters: [Float], labels: [Int32]) throws -> String {
+    /// Welcomes a worker to a 2×2×3, 10-class run, then sends `parameters` (version 1) and a
+    /// task with `labels` at `taskVersion`, and the same parameters again as each of `laterVersions`.
+    private func spoof(_ label: String, parameters: [Float], labels: [Int32], taskVersion: UInt64 = 1,
+                       laterVersions: [UInt64] = []) throws -> String {
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, kind: .router)
         try router.bind("tcp://127.0.0.1:0")
@@ -33,8 +35,12 @@ final class WorkerValidationTests: XCTestCase {
                                                         runID: 31, step: 0, parameterVersion: 1))
         let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: labels.count, height: 2, width: 2, channels: 3,
                               images: [UInt8](repeating: 9, count: labels.count * 12), labels: labels)
-        try router.send(frames: [id] + WireCodec.encode(.task(TaskPayload(step: 0, parameterVersion: 1, epoch: 0, shards: [shard])),
-                                                        runID: 31, step: 0, parameterVersion: 1))
+        try router.send(frames: [id] + WireCodec.encode(.task(TaskPayload(step: 0, parameterVersion: taskVersion, epoch: 0, shards: [shard])),
+                                                        runID: 31, step: 0, parameterVersion: taskVersion))
+        for version in laterVersions {
+            try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: version, parameters: FloatValues(parameters), state: [])),
+                                                            runID: 31, step: 0, parameterVersion: version))
+        }
         XCTAssertEqual(harness.wait(worker, timeout: 20), 1, harness.output(label))
         return harness.output(label)
     }
@@ -45,6 +51,14 @@ final class WorkerValidationTests: XCTestCase {
     func testLabelOutOfRangeIsATypedError() throws {
         let output = try spoof("labels", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3, 99])
         XCTAssertTrue(output.contains("unusable message from the coordinator: shard 0 label 1 is 99, the run has classes 0..<10"), output)
+    }
+
+    func testParametersSkippingAWaitingTasksVersionAreATypedError() throws {
+        // The task for version 2 came ahead of its parameters and waits; version 3 skips it.
+        let output = try spoof("skipped", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
+                               taskVersion: 2, laterVersions: [3])
+        XCTAssertTrue(output.contains("unusable message from the coordinator: parameters of version 3 arrived before those of version 2, "
+            + "which a waiting task needs"), output)
     }
 
     func testNonFiniteParametersAreATypedError() throws {

@@ -13,7 +13,8 @@ private final class PoisonedBackend: ShardBackend {
         self.poisonedStep = poisonedStep
     }
 
-    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask]) throws -> [ShardResult] {
+    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask],
+                 upcoming: UpcomingStep?) throws -> [ShardResult] {
         var results = try pool.compute(step: step, epoch: epoch, parameterVersion: parameterVersion, parameters: parameters, tasks: tasks)
         if step == poisonedStep, let i = results.firstIndex(where: { $0.shardIndex == 1 }) { results[i].gradients[123] = .nan }
         return results
