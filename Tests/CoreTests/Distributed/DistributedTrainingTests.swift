@@ -78,6 +78,46 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
+    /// Worker 0 is killed right after step 2's results are in, while both workers hold a task of
+    /// step 3 sent ahead of its parameters: its copy goes to the other worker when step 3 begins,
+    /// and the run ends with the single process's parameters.
+    func testWorkerKilledHoldingATaskAheadChangesNothing() throws {
+        let reference = try singleProcess()
+        let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: job), parallelism: 2)
+        let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
+        var options = CoordinatorServer.Options()
+        options.peerTimeout = 3
+        let server = try CoordinatorServer(
+            transport: try Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0", run: RunDescription(setup: setup, runID: 78),
+            teacher: setup.teacher?.parameters, shape: ResultShape(network: probe), options: options, stop: StopFlag())
+        server.report = { _ in }
+        let procs = try (0..<2).map { i in
+            try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--insecure", "--name", "ahead-\(i)",
+                                                 "--coordinator-timeout", "60"], label: "ahead-\(i)")
+        }
+        let empty = ModelParameters(layout: ParameterLayout(layers: [], typeNames: []))
+        XCTAssertTrue(harness.eventually(timeout: 30) {
+            _ = try? server.compute(step: 0, epoch: 0, parameterVersion: 0, parameters: empty, tasks: [])
+            return server.workerCount == 2
+        }, "both workers join")
+        var heldAhead: Int?
+        let backend = StepHook(server) { step in
+            guard step == 2 else { return }
+            heldAhead = server.upcoming?.outstanding.values.reduce(0, +)
+            kill(procs[0].processIdentifier, SIGKILL)
+        }
+        let pool = LocalShardPool(executors: [try setup.makeExecutor()])
+        let trainer = try Trainer(setup: setup, backend: backend, evaluator: pool, output: try RunOutput(directory: harness.scratch + "/ahead"))
+        trainer.report = { _ in }
+        let summary = try trainer.run()
+        server.shutdown(reason: "test finished")
+        XCTAssertEqual(harness.wait(procs[1], timeout: 10), 0, harness.output("ahead-1"))
+        XCTAssertEqual(heldAhead, 2, "steps 2 and 3 share an epoch: each worker holds one of step 3's tasks when the kill comes")
+        XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256)
+        XCTAssertEqual(server.statistics.lost, 1)
+        XCTAssertEqual(server.statistics.rejectedResults, 0)
+    }
+
     /// Under `train.wire_gradients: bf16` the single-process trainer rounds each shard's gradient
     /// sum as a worker does before sending it, so both give the same parameters; the rounding
     /// changes them (so the key does something) and the results come back in about half the bytes.
@@ -103,5 +143,27 @@ final class DistributedTrainingTests: XCTestCase {
         let (summary, _) = try distributed(workers: 2, label: "w2-clipped", clipping)
         XCTAssertEqual(summary.paramsSHA256, reference.paramsSHA256, "2 workers, 3 shards")
         XCTAssertEqual(summary.clippedFraction, 1)
+    }
+}
+
+/// The coordinator as the trainer's backend, with `afterStep` called once each step's results
+/// are in, before the trainer reduces them.
+private final class StepHook: ShardBackend {
+    let server: CoordinatorServer
+    let afterStep: (Int) -> Void
+
+    init(_ server: CoordinatorServer, afterStep: @escaping (Int) -> Void) {
+        self.server = server
+        self.afterStep = afterStep
+    }
+
+    var takesUpcomingSteps: Bool { server.takesUpcomingSteps }
+
+    func compute(step: Int, epoch: Int, parameterVersion: Int, parameters: ModelParameters, tasks: [ShardTask],
+                 upcoming: UpcomingStep?) throws -> [ShardResult] {
+        let results = try server.compute(step: step, epoch: epoch, parameterVersion: parameterVersion, parameters: parameters,
+                                         tasks: tasks, upcoming: upcoming)
+        afterStep(step)
+        return results
     }
 }
