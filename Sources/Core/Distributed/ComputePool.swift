@@ -182,12 +182,13 @@ final class ComputePool: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Computes task `t` (its `shards`, possibly carrying teacher logits computed ahead) at the
-    /// version held; called and returning with the lock held, which it releases meanwhile.
+    /// Computes task `t` at the version held: its `shards` as received, or, with
+    /// `teacherSeconds`, as parked (validated, with the teacher logits computed ahead); called
+    /// and returning with the lock held, which it releases meanwhile.
     private func computeHoldingLock(_ t: TaskPayload, shards: [ShardTask], teacherSeconds: [Double]?, on executor: ShardExecutor) {
         running += 1
         condition.unlock()
-        var outcome = compute(t, shards: shards, on: executor)
+        var outcome = compute(t, shards: shards, validated: teacherSeconds != nil, on: executor)
         if let teacherSeconds, case var .success(computed) = outcome {
             for i in computed.indices { computed[i].result.computeSeconds += teacherSeconds[i] }
             outcome = .success(computed)
@@ -268,13 +269,20 @@ final class ComputePool: @unchecked Sendable {
         let text: String
     }
 
-    /// Computes `shards` of task `t` on `executor` (without the lock).
-    private func compute(_ t: TaskPayload, shards tasks: [ShardTask], on executor: ShardExecutor) -> Result<[ComputedShard], TaskFailure> {
+    /// Computes `shards` of task `t` on `executor` (without the lock); `validated` shards were
+    /// checked when their teacher ran ahead, and their logits are this worker's own, so they are
+    /// computed as the teacher's logits would have been in one go, not checked as the coordinator's.
+    private func compute(_ t: TaskPayload, shards tasks: [ShardTask], validated: Bool, on executor: ShardExecutor)
+        -> Result<[ComputedShard], TaskFailure> {
         guard let step = Int(exactly: t.step), let taskVersion = Int(exactly: t.parameterVersion) else {
             return .failure(TaskFailure(text: "task for step \(t.step), parameter version \(t.parameterVersion): beyond \(Int.max)"))
         }
         var shards: [ComputedShard] = []
         for shard in tasks {
+            if validated {
+                shards.append(ComputedShard(result: executor.compute(validated: shard, step: step), step: step, version: taskVersion))
+                continue
+            }
             if let problem = problem(in: shard) { return .failure(TaskFailure(text: problem)) }
             do { shards.append(ComputedShard(result: try executor.run(shard, step: step), step: step, version: taskVersion)) } catch {
                 return .failure(TaskFailure(text: "\(error)"))

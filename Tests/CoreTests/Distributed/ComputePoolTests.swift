@@ -10,11 +10,12 @@ final class ComputePoolTests: XCTestCase {
     private let teacherSpec = ModelSpec(name: "t", layers: [.flatten, .dense(units: 16, bias: true), .relu, .dense(units: nil, bias: true)])
     private lazy var run = sampleRun(runID: 7, teacher: teacherSpec)
 
-    private func welcome() throws -> WelcomePayload {
+    /// The welcome of that run, with the teacher's weights multiplied by `teacherScale`.
+    private func welcome(teacherScale: Float = 1) throws -> WelcomePayload {
         let network = try Network(spec: teacherSpec, inputShape: run.inputShape, classes: run.classes)
         let teacher = ModelParameters(layout: network.layout)
         teacher.initialize(seed: 21)
-        return WelcomePayload(run: run, teacherParameters: FloatArray(Array(teacher.values[0..<network.layout.parameterCount])),
+        return WelcomePayload(run: run, teacherParameters: FloatArray(teacher.values[0..<network.layout.parameterCount].map { $0 * teacherScale }),
                               teacherState: FloatArray(Array(teacher.state[0..<network.layout.stateCount])))
     }
 
@@ -34,8 +35,9 @@ final class ComputePoolTests: XCTestCase {
 
     /// Feeds `items` to a fresh pool of `threads` threads (waiting `pause` seconds after each
     /// `nil`) until `expected` results are in or a failure is reported.
-    private func outcome(_ items: [ComputePool.Item?], threads: Int = 1, expected: Int) throws -> (results: [ComputedShard], failure: String?) {
-        let pool = try ComputePool(welcome: try welcome(), threads: threads, wakeup: try WakeupPipe())
+    private func outcome(_ items: [ComputePool.Item?], threads: Int = 1, teacherScale: Float = 1, expected: Int) throws
+        -> (results: [ComputedShard], failure: String?) {
+        let pool = try ComputePool(welcome: try welcome(teacherScale: teacherScale), threads: threads, wakeup: try WakeupPipe())
         defer { pool.finish() }
         for item in items {
             if let item { pool.enqueue(item) } else { usleep(100_000) }
@@ -52,7 +54,9 @@ final class ComputePoolTests: XCTestCase {
     private func assertSameBits(_ a: ComputedShard, _ b: ComputedShard, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.step, b.step, file: file, line: line)
         XCTAssertEqual(a.version, b.version, file: file, line: line)
-        XCTAssertEqual(a.result.loss, b.result.loss, file: file, line: line)
+        XCTAssertEqual(a.result.loss.total.bitPattern, b.result.loss.total.bitPattern, file: file, line: line)
+        XCTAssertEqual(a.result.loss.soft.bitPattern, b.result.loss.soft.bitPattern, file: file, line: line)
+        XCTAssertEqual(a.result.loss.count, b.result.loss.count, file: file, line: line)
         XCTAssertEqual(a.result.gradients.withUnsafeBufferPointer { $0.map(\.bitPattern) },
                        b.result.gradients.withUnsafeBufferPointer { $0.map(\.bitPattern) }, file: file, line: line)
         XCTAssertEqual(a.result.teacherLogits.map(\.bitPattern), b.result.teacherLogits.map(\.bitPattern), file: file, line: line)
@@ -69,6 +73,19 @@ final class ComputePoolTests: XCTestCase {
             assertSameBits(try XCTUnwrap(ahead.results.first), try XCTUnwrap(inOrder.results.first))
             XCTAssertEqual(ahead.results.first?.result.teacherLogits.count, returnsLogits ? 30 : 0)
         }
+    }
+
+    func testATeacherThatOverflowsGivesTheSameResultAheadAsInOrder() throws {
+        // Finite weights of 1e30 overflow the teacher's logits: computed ahead, they are this
+        // worker's own, so the shard is computed (a non-finite loss the coordinator rejects), not
+        // refused as if the coordinator had sent them.
+        let inOrder = try outcome([parameters(1), task(step: 1, version: 1)], teacherScale: 1e30, expected: 1)
+        let ahead = try outcome([parameters(0), task(step: 1, version: 1), nil, parameters(1)], teacherScale: 1e30, expected: 1)
+        XCTAssertNil(inOrder.failure)
+        XCTAssertNil(ahead.failure)
+        let result = try XCTUnwrap(ahead.results.first)
+        XCTAssertFalse(result.result.loss.total.isFinite)
+        assertSameBits(result, try XCTUnwrap(inOrder.results.first))
     }
 
     func testAParkedTaskDoesNotHoldUpWorkAtTheCurrentVersion() throws {
