@@ -16,3 +16,18 @@ uint32_t distill_largest_magnitude(const void *bytes, size_t words) {
     }
     return largest;
 }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+uint32_t distill_copy_largest_magnitude(void *destination, const void *source, size_t words) {
+    const unsigned char *p = source;
+    unsigned char *q = destination;
+    uint32_t largest = 0;
+    for (size_t i = 0; i < words; i++) {
+        uint32_t w;
+        memcpy(&w, p + 4 * i, sizeof w);
+        memcpy(q + 4 * i, &w, sizeof w);
+        w &= 0x7FFFFFFFu;
+        largest = w > largest ? w : largest;
+    }
+    return largest;
+}

@@ -46,6 +46,8 @@ struct KDStep: ParsableCommand {
 
     @Option(help: ArgumentHelp("Also measure local mode with these worker counts, e.g. 2 or 1,2,4 (compared with the single-process run).", valueName: "n,..."))
     var localWorkers: String = ""
+    @Flag(inversion: .prefixedNo, help: "In local mode, hand parameters and gradients over through shared memory (as train does), or through the socket.")
+    var sharedMemory = true
     @Option(help: ArgumentHelp("Measure the single process and each local mode this many times, alternately; report medians "
         + "(local mode: the median of each round's ratio to that round's single process).", valueName: "n"))
     var rounds = 1
@@ -313,14 +315,17 @@ struct KDStep: ParsableCommand {
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
-        let folder = try PrivateIPCFolder()
+        let folder = try PrivateFolder()
+        let sharedMemoryFolder = sharedMemory ? LocalWorkers.sharedMemoryFolder() : nil
+        options.sharedMemoryFolder = sharedMemoryFolder?.path
         let server = try CoordinatorServer(
             transport: try Transport(security: .insecure), endpoint: folder.endpoint(),
             run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)), teacher: setup.teacher?.parameters,
             shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
-        let processes = try LocalWorkers(count: workers, endpoint: server.endpoint)
-        defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }
+        let processes = try LocalWorkers(count: workers, endpoint: server.endpoint,
+                                         arguments: sharedMemoryFolder.map { ["--shared-memory", $0.path] } ?? [])
+        defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime((folder, sharedMemoryFolder)) {} }
         var measurement = try measure(setup: setup, backend: server, pool: pool)
         measurement.workerPeakResidentBytes = processes.processIdentifiers
             .compactMap { ProcessCounters.peakResidentBytes(of: String($0)) }.max() ?? 0

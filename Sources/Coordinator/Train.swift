@@ -40,6 +40,10 @@ struct Train: ParsableCommand {
     @Option(help: "Start this many distill-worker processes on this machine (local mode; implies distributed mode).")
     var localWorkers = 0
 
+    @Flag(inversion: .prefixedNo,
+          help: "With --local-workers and no --bind: hand the workers parameters and gradients through shared memory in /dev/shm instead of the socket (same results, less copying).")
+    var sharedMemory = true
+
     @Option(help: "Hand out shards only while at least this many workers are connected.")
     var minWorkers = 1
 
@@ -142,11 +146,11 @@ struct Train: ParsableCommand {
             let backend: ShardBackend
             var server: CoordinatorServer?
             var workers: LocalWorkers?
-            var ipcFolder: PrivateIPCFolder?
+            var ipcFolder: PrivateFolder?, sharedMemoryFolder: PrivateFolder?
             defer {
                 server?.shutdown(reason: stop.stopReason ?? "run finished")
                 workers?.stop()
-                withExtendedLifetime(ipcFolder) {}  // the folder goes after the workers
+                withExtendedLifetime((ipcFolder, sharedMemoryFolder)) {}  // the folders go after the workers
             }
             if distributed {
                 var options = CoordinatorServer.Options()
@@ -156,9 +160,11 @@ struct Train: ParsableCommand {
                 options.shardDeadlineFactor = shardDeadlineFactor
                 let endpoint: String
                 if let bind { endpoint = bind } else {
-                    let folder = try PrivateIPCFolder()
+                    let folder = try PrivateFolder()
                     ipcFolder = folder
                     endpoint = folder.endpoint()
+                    if sharedMemory && localWorkers > 0 { sharedMemoryFolder = LocalWorkers.sharedMemoryFolder() }
+                    options.sharedMemoryFolder = sharedMemoryFolder?.path
                 }
                 let access = try CoordinatorAccess(keys: keys, insecure: insecure, localWorkers: localWorkers)
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
@@ -168,7 +174,8 @@ struct Train: ParsableCommand {
                 server = s
                 backend = s
                 if localWorkers > 0 {
-                    workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint, arguments: access.localWorkerArguments,
+                    workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint,
+                                               arguments: access.localWorkerArguments + (sharedMemoryFolder.map { ["--shared-memory", $0.path] } ?? []),
                                                environment: { access.localWorkerEnvironment.indices.contains($0) ? access.localWorkerEnvironment[$0] : [:] })
                 }
                 print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : ""))
@@ -228,7 +235,8 @@ struct Train: ParsableCommand {
                 let median = st.recoverySeconds.sorted().dropFirst(st.recoverySeconds.count / 2).first
                 print("workers: \(st.joined) joined, \(st.lost) lost, \(st.refused) refused, \(st.refusedForRun) refused for the run; "
                     + "\(st.reassignedShards) shards reassigned, \(st.staleResults) stale results dropped, \(st.rejectedResults) results rejected"
-                    + (median.map { String(format: "; median recovery %.2f s over %d losses", $0, st.recoverySeconds.count) } ?? ""))
+                    + (median.map { String(format: "; median recovery %.2f s over %d losses", $0, st.recoverySeconds.count) } ?? "")
+                    + (sharedMemoryFolder == nil ? "" : "; \(st.sharedMemoryResults) results read in shared memory"))
                 print("audit: \(st.auditedShards) shards audited, \(st.auditMismatches) mismatches, \(st.auditsSkipped) skipped "
                     + "(fewer than two workers connected)")
             }

@@ -50,6 +50,10 @@ struct Worker: ParsableCommand {
     @Option(help: "Shards computed at once, each on one thread with one BLAS thread (results do not depend on it); default: the host's cores.")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Local mode (set by distill-coordinator train --local-workers): the coordinator's shared-memory folder, where this worker reads the parameters and leaves its gradients instead of sending them through the socket.",
+                               valueName: "dir"))
+    var sharedMemory: String?
+
     @Flag(help: "Serve one run and exit (0 when the coordinator ends it, 1 on an error), instead of serving run after run.")
     var once = false
 
@@ -71,6 +75,9 @@ struct Worker: ParsableCommand {
         }
         if coordinatorTimeout <= 0 { throw ValidationError("--coordinator-timeout must be positive") }
         if teacher != nil && student == nil { throw ValidationError("--teacher needs --student too") }
+        if sharedMemory != nil, let name, !SharedMemoryRegion.usableName(name) {
+            throw ValidationError("--shared-memory needs a --name of letters, digits, '.', '_' and '-' (not starting with '.'), e.g. --name local-0")
+        }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, e.g. --threads 4") }
     }
 
@@ -81,6 +88,7 @@ struct Worker: ParsableCommand {
         var options = WorkerSession.Options(name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
         options.coordinatorTimeout = coordinatorTimeout
         options.threads = threads ?? ProcessInfoCores.count
+        options.sharedMemoryFolder = sharedMemory
         do {
             if let student {
                 options.specHash = RunDescription.specHash(student: try ModelSpec.load(student), teacher: try teacher.map(ModelSpec.load))

@@ -11,4 +11,9 @@
 /// x86-64 and picked at load time. Thread-safe.
 uint32_t distill_largest_magnitude(const void *bytes, size_t words);
 
+/// Copies `words` 32-bit words from `source` to `destination` (not overlapping) and returns what
+/// distill_largest_magnitude(source, words) returns, in the same single read of `source`: a
+/// worker applying parameters it reads in shared memory checks them as it copies them.
+uint32_t distill_copy_largest_magnitude(void *destination, const void *source, size_t words);
+
 #endif

@@ -58,12 +58,19 @@ final class ComputePool: @unchecked Sendable {
     /// One line describing the run, for the worker's log.
     let summary: String
 
+    /// The gradients region its executors write into (local mode), removed from the folder
+    /// when the pool goes (the coordinator keeps its mapping).
+    private let sharedGradients: SharedMemoryRegion?
+
     /// Builds the models of the welcome (whose run description the decoder has range-checked)
     /// and starts `threads` compute threads (at least one), which signal `wakeup` whenever a
-    /// result or a failure is ready.
+    /// result or a failure is ready. With `sharedGradients`, it creates that shared-memory file
+    /// and its executors keep their gradient buffers there; if the file cannot be made (e.g. a
+    /// full `/dev/shm`), `report` says so and gradients go through the socket.
     /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
     ///   are not finite, or a model error when a spec cannot be built.
-    init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe) throws {
+    init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe, sharedGradients: String? = nil,
+         report: (String) -> Void = { _ in }) throws {
         self.wakeup = wakeup
         let run = welcome.run
         let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
@@ -88,10 +95,17 @@ final class ComputePool: @unchecked Sendable {
         }
         self.teacher = teacher?.1
         teacherSHA256 = teacher?.1.sha256() ?? ""
-        let executors = try (0..<max(threads, 1)).map { _ in
+        let threads = max(threads, 1), slotBytes = SharedMemoryRegion.aligned(4 * studentNetwork.layout.parameterCount)
+        var region: SharedMemoryRegion?
+        do { region = try sharedGradients.map { try SharedMemoryRegion(creating: $0, bytes: threads * GradientBuffers.kept * slotBytes) } } catch {
+            report("warning: gradients go through the socket: \(error)")
+        }
+        self.sharedGradients = region
+        let executors = try (0..<threads).map { t in
             try ShardExecutor(studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
                               inputShape: run.inputShape, classes: run.classes, objective: run.objective,
-                              normalization: run.normalization, seed: run.seed, gradientEncoding: run.gradientEncoding)
+                              normalization: run.normalization, seed: run.seed, gradientEncoding: run.gradientEncoding,
+                              sharedGradients: region.map { ($0, (0..<GradientBuffers.kept).map { (t * GradientBuffers.kept + $0) * slotBytes }) })
         }
         inputShape = run.inputShape
         classes = run.classes
@@ -99,7 +113,9 @@ final class ComputePool: @unchecked Sendable {
             + (run.teacherSpec.map { " distilled from \($0.name)" } ?? "") + ", input \(run.inputShape), \(run.classes) classes, "
             + "\(executors.count) compute thread\(executors.count == 1 ? "" : "s")"
             + (run.gradientEncoding == .float32 ? "" : ", \(run.gradientEncoding.configName) gradients")
+            + (sharedGradients == nil ? "" : region == nil ? ", parameters in shared memory" : ", parameters and gradients in shared memory")
         for (index, executor) in executors.enumerated() {
+            executor.scansGradients = false  // the coordinator scans what it receives
             // The thread keeps the pool alive until it has seen `finish()`.
             let thread = Thread { self.loop(executor) }
             thread.name = "distill-compute-\(index)"
@@ -138,6 +154,7 @@ final class ComputePool: @unchecked Sendable {
         finished = true
         condition.broadcast()
         condition.unlock()
+        if let path = sharedGradients?.path { unlink(path) }  // the coordinator's mapping stays valid
     }
 
     /// One compute thread: runs a parked task whose version has arrived, else takes the next
@@ -252,14 +269,15 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        // Values the codec measured as it checksummed them are not scanned again.
-        var parameters = p.parameters, state = p.state
-        guard parameters.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil,
-              state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
+        // Parameters are checked as they are copied, in one read (after a failure the session
+        // ends, so the student's overwritten values are never used); the small state is checked
+        // first, or not again when the codec measured it as it checksummed it.
+        var state = p.state
+        guard state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil,
+              p.parameters.withUnsafeBufferPointer({ MagnitudeScan.copyCheckingFinite($0, into: student.values) }) else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
         }
-        _ = p.parameters.withUnsafeBufferPointer { student.values.update(fromContentsOf: $0) }
         _ = p.state.withUnsafeBufferPointer { student.state.update(fromContentsOf: $0) }
         version = p.version
     }

@@ -22,7 +22,7 @@ extension CoordinatorServer {
                           ahead ? (outstanding[$0.id] ?? 0) < $0.threads : $0.credit > 0
                       }) else { continue }
                 if !ahead, peer.version != step.version {
-                    guard send(parametersFrames(currentParameters!, step: step), to: peer) else { continue }
+                    guard send(parametersFrames(currentParameters!, step: step, for: peer), to: peer) else { continue }
                     peers[peer.id]?.version = step.version
                 }
                 let task = TaskPayload(step: UInt64(step.step), parameterVersion: UInt64(step.version), epoch: step.epoch,
@@ -68,7 +68,7 @@ extension CoordinatorServer {
         guard let step = current, let parameters = currentParameters else { return }
         for worker in step.outstanding.keys.sorted(by: { (peers[$0]?.order ?? 0) < (peers[$1]?.order ?? 0) }) {
             guard let peer = peers[worker], peer.version != step.version else { continue }
-            if send(parametersFrames(parameters, step: step), to: peer) { peers[worker]?.version = step.version }
+            if send(parametersFrames(parameters, step: step, for: peer), to: peer) { peers[worker]?.version = step.version }
         }
     }
 
@@ -177,8 +177,23 @@ extension CoordinatorServer {
         return released
     }
 
-    /// The parameters of `step`'s version, encoded once however many workers need them.
-    private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch) -> [Frame] {
+    /// The parameters of `step`'s version for `peer`, encoded once however many workers need
+    /// them: written into shared memory and named there for a worker that shares it, else carried.
+    private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch, for peer: Peer) -> [Frame] {
+        if peer.sharesMemory, let region = sharedParameters {
+            if sharedParametersFrames?.version != step.version {
+                let started = MonotonicClock.now()
+                let count = parameters.layout.parameterCount, offset = sharedParameterOffset(version: step.version)
+                _ = region.mutableFloats(offset: offset, count: count).update(fromContentsOf: parameters.values[0..<count])
+                let payload = ParametersPayload(
+                    version: UInt64(step.version), parameters: region.floats(inPlaceAt: offset, count: count),
+                    state: FloatValues(Array(parameters.state[0..<parameters.layout.stateCount])))
+                sharedParametersFrames = (step.version, WireCodec.encode(.parameters(payload), runID: run.runID, step: UInt64(step.step),
+                                                                        parameterVersion: UInt64(step.version)))
+                cost.serializationSeconds += MonotonicClock.now() - started
+            }
+            return sharedParametersFrames!.frames
+        }
         if encodedParameters?.version != step.version {
             let started = MonotonicClock.now()
             let frames = WireCodec.encodeParameters(

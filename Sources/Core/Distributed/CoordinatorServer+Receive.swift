@@ -18,11 +18,15 @@ extension CoordinatorServer {
         let started = MonotonicClock.now()
         let decoded: (header: WireHeader, message: WireMessage)
         do {
-            decoded = try WireCodec.decode(inbound.frames)
+            decoded = try WireCodec.decode(inbound.frames, sharedMemory: peers[id]?.sharesMemory == true ? { try self.gradientRegion(of: id) } : nil)
             cost.serializationSeconds += MonotonicClock.now() - started
         } catch {
             cost.serializationSeconds += MonotonicClock.now() - started
             if peers[id] != nil {
+                // A result that cannot be decoded (bad bytes, or a shared-memory reference outside
+                // the worker's region) answers none of its copies: hand them to others now,
+                // rather than at the deadline.
+                if let first = inbound.frames.first, (try? WireHeader(decoding: first.bytes))?.kind == .result { releaseShards(of: id) }
                 strike(id, "undecodable message: \(error)")
             } else {
                 let code: WireErrorCode
@@ -83,10 +87,12 @@ extension CoordinatorServer {
             // Joins are rate-limited per peer: one welcome or refusal per interval.
             statistics.droppedMessages += 1
         } else {
-            let peer = peers.admit(id: id, name: join.workerName, address: inbound.peerAddress ?? "local", fingerprint: join.computeFingerprint,
+            var peer = peers.admit(id: id, name: join.workerName, address: inbound.peerAddress ?? "local", fingerprint: join.computeFingerprint,
                                    threads: join.threads, key: inbound.key, now: now)
+            peer.sharesMemory = join.sharesMemory && sharedParameters != nil && SharedMemoryRegion.usableName(String(decoding: id, as: UTF8.self))
+            peers[id] = peer
             statistics.joined += 1
-            if send(welcomeFrames, to: peer) {
+            if send(peer.sharesMemory ? WireCodec.flagged(welcomeFrames, WireHeader.sharedMemoryFlag) : welcomeFrames, to: peer) {
                 report("worker \(join.workerName) joined from \(inbound.sender) with \(peer.threads) thread\(peer.threads == 1 ? "" : "s") "
                     + "(\(peers.count) connected)")
             }
@@ -123,8 +129,19 @@ extension CoordinatorServer {
             peers[peer.id]?.shardsDone += 1
             peers[peer.id]?.shardSeconds += seconds
         }
+        if result.gradients.sharedOffset != nil { statistics.sharedMemoryResults += 1 }
         let outcome = current!.record(result, index: index, from: peer.id, fingerprint: peer.fingerprint, audit: options.audit)
         apply(outcome, shard: key)
+    }
+
+    /// The gradients region of worker `id`, which shares memory: `FOLDER/gradients-ID`,
+    /// mapped at its first result that names it.
+    private func gradientRegion(of id: [UInt8]) throws -> SharedMemoryRegion {
+        if let region = peers[id]?.gradientRegion { return region }
+        guard let folder = options.sharedMemoryFolder else { throw WireError.sharedMemory("this coordinator shares no memory") }
+        let region = try SharedMemoryRegion(opening: SharedMemoryRegion.gradientsPath(folder: folder, worker: String(decoding: id, as: UTF8.self)))
+        peers[id]?.gradientRegion = region
+        return region
     }
 
     /// Counts and reports what recording or settling a shard did.

@@ -29,6 +29,11 @@ public final class CoordinatorServer: ShardBackend {
         public var audit = AuditPolicy()
         /// Rejected results (strikes) after which a worker is refused for the rest of the run.
         public var maxStrikes = 3
+        /// Local mode's shared-memory folder (``PrivateFolder/sharedMemory()``), or nil. Workers
+        /// that offer to share it at join then read the parameters from `FOLDER/parameters` and
+        /// leave their gradients in `FOLDER/gradients-ROUTINGID` (docs/PROTOCOL.md, "Shared memory").
+        /// Only for a coordinator bound in a ``PrivateFolder``, which no other user can reach.
+        public var sharedMemoryFolder: String?
         public init() {}
     }
 
@@ -42,6 +47,9 @@ public final class CoordinatorServer: ShardBackend {
     let stop: StopFlag
     /// The welcome's frames, encoded once (the teacher is sent once per connection).
     let welcomeFrames: [Frame]
+    /// The run's parameters region (two versions, at ``sharedParameterOffset(version:)``) when
+    /// ``Options/sharedMemoryFolder`` is set and could hold it (else no worker shares memory).
+    let sharedParameters: SharedMemoryRegion?
     var peers = PeerTable()
     /// The step being computed, nil between steps.
     var current: StepDispatch?
@@ -52,6 +60,8 @@ public final class CoordinatorServer: ShardBackend {
     var currentParameters: ModelParameters?
     var deadline: ShardDeadline
     var encodedParameters: (version: Int, frames: [Frame])?
+    /// The same parameters named in ``sharedParameters``, for workers that share memory.
+    var sharedParametersFrames: (version: Int, frames: [Frame])?
     var cost = NetworkCost()
     /// When "waiting for another worker to settle" was last reported.
     var lastTiebreakReport = -Double.infinity
@@ -91,7 +101,19 @@ public final class CoordinatorServer: ShardBackend {
             teacherParameters: teacher.map { FloatArray(Array($0.values[0..<$0.layout.parameterCount])) } ?? .empty,
             teacherState: teacher.map { FloatArray(Array($0.state[0..<$0.layout.stateCount])) } ?? .empty)
         welcomeFrames = WireCodec.encode(.welcome(welcome), runID: run.runID, step: 0, parameterVersion: 0)
+        do {
+            sharedParameters = try options.sharedMemoryFolder.map {
+                try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: $0), bytes: 2 * SharedMemoryRegion.aligned(4 * shape.parameterCount))
+            }
+        } catch {
+            sharedParameters = nil
+            FileHandle.standardError.write(Data("warning: no shared memory for the workers (\(error)); parameters and gradients go through the socket\n".utf8))
+        }
     }
+
+    /// Where the parameters of `version` lie in ``sharedParameters``: versions alternate
+    /// between two places, so writing one never touches the one before (docs/PROTOCOL.md).
+    func sharedParameterOffset(version: Int) -> Int { (version & 1) * SharedMemoryRegion.aligned(4 * shape.parameterCount) }
 
     /// The largest frame a worker legitimately sends in this run: a result's gradients,
     /// statistics or teacher logits (a shard holds at most a whole batch), or a fields frame with

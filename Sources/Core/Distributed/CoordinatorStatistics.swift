@@ -11,6 +11,8 @@ public struct CoordinatorStatistics: Sendable, Equatable {
     public var reassignedShards = 0
     /// Shard copies sent ahead of their parameters, while the step before was computed (``UpcomingStep``).
     public var shardsSentAhead = 0
+    /// Accepted results whose gradients the coordinator read in the worker's shared memory.
+    public var sharedMemoryResults = 0
     /// For each lost worker that held shards: seconds from its last message to the reassignment.
     public var recoverySeconds: [Double] = []
     /// Rejections that are strikes against the sender (see docs/PROTOCOL.md, "Acceptance").

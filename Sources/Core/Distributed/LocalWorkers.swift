@@ -31,6 +31,16 @@ public final class LocalWorkers {
         }
     }
 
+    /// A shared-memory folder for local workers (``PrivateFolder/sharedMemory()``), or nil
+    /// after a warning on standard error when none can be made: the workers then receive the
+    /// parameters and send their gradients through the socket, with the same results.
+    public static func sharedMemoryFolder() -> PrivateFolder? {
+        do { return try PrivateFolder.sharedMemory() } catch {
+            FileHandle.standardError.write(Data("warning: no shared memory for the local workers (\(error)); parameters and gradients go through the socket\n".utf8))
+            return nil
+        }
+    }
+
     /// Process ids of the workers (for tests that kill them).
     public var processIdentifiers: [Int32] { processes.map(\.processIdentifier) }
 

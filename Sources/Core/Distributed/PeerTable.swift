@@ -36,6 +36,10 @@ struct Peer {
     /// Shards taken away from this worker (deadline, or settled by others) that it may still
     /// answer honestly: such a late answer is stale, not a strike. Bounded by ``PeerTable/maxRevoked``.
     var revoked: Set<ShardKey> = []
+    /// Whether parameters go to it, and its gradients come, through shared memory (local mode).
+    var sharesMemory = false
+    /// Its gradients region, mapped at its first result that names it.
+    var gradientRegion: SharedMemoryRegion?
 }
 
 /// The coordinator's table of workers: the welcomed ones by routing id, the ones refused for

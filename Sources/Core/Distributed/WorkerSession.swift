@@ -67,6 +67,10 @@ public final class WorkerSession {
         /// Number of this session in its process, part of the routing id, so a new session is a
         /// new peer to the coordinator even while it still remembers the last one.
         public var sessionNumber = 0
+        /// Local mode's shared-memory folder (`distill-worker --shared-memory`): offer at join to
+        /// read the parameters there and leave gradients there, which the coordinator accepts
+        /// only when it made that folder (docs/PROTOCOL.md, "Shared memory").
+        public var sharedMemoryFolder: String?
         public init(name: String) { self.name = name }
     }
 
@@ -81,6 +85,15 @@ public final class WorkerSession {
     private var lastSent = MonotonicClock.now()
     private var lastEventCheck = -Double.infinity
     private var connected = false
+    /// The routing id: the name, process id and session number (it also names this session's
+    /// gradients region in shared memory).
+    private let routingID: String
+    /// The run's parameters region, when the coordinator accepted to share memory.
+    private var sharedParameters: SharedMemoryRegion?
+    /// Results whose gradients lie in this worker's shared memory, with their parameter version:
+    /// kept, so no student writes over them, until parameters of a newer version arrive (the
+    /// coordinator makes those only after it has read every gradient of the step before).
+    private var lent: [(version: Int, gradients: FloatValues)] = []
     /// The run this session joined (welcome received), or nil.
     public private(set) var joinedRun: UInt64?
     /// Test-only: rewrites each computed shard into the results actually sent (a malicious worker).
@@ -95,8 +108,8 @@ public final class WorkerSession {
         self.options = options
         self.stop = stop
         wakeup = try WakeupPipe()
-        socket = try transport.connectDealer(endpoint, routingID: Array("\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200)),
-                                              reconnects: !options.endOnConnectionLoss)
+        routingID = String(decoding: "\(options.name)-\(getpid())-\(options.sessionNumber)".utf8.suffix(200), as: UTF8.self)
+        socket = try transport.connectDealer(endpoint, routingID: Array(routingID.utf8), reconnects: !options.endOnConnectionLoss)
     }
 
     /// Joins, serves tasks until the coordinator shuts the run down, and returns why it ended.
@@ -108,7 +121,7 @@ public final class WorkerSession {
 
     private func serve() throws -> WorkerExit {
         try send(.join(JoinPayload(workerName: options.name, threads: options.threads, specHash: options.specHash,
-                                   computeFingerprint: ComputeFingerprint.current())))
+                                   computeFingerprint: ComputeFingerprint.current(), sharesMemory: options.sharedMemoryFolder != nil)))
         let compute: ComputePool
         switch try awaitWelcome() {
         case let .success(c): compute = c
@@ -129,6 +142,7 @@ public final class WorkerSession {
             for computed in compute.takeResults() {
                 for sent in tamper?(computed) ?? [computed] {
                     try send(.result(sent.result), step: sent.step, version: sent.version)
+                    if sent.result.gradients.sharedOffset != nil { lent.append((sent.version, sent.result.gradients)) }
                 }
                 try send(.ready(credit: 1), step: computed.step, version: computed.version)
             }
@@ -147,6 +161,7 @@ public final class WorkerSession {
                 switch message {
                 case let .parameters(p):
                     guard header.runID == runID else { return .badMessage("parameters for run \(header.runID), joined \(runID)") }
+                    lent.removeAll { UInt64($0.version) < p.version }
                     compute.enqueue(.parameters(p))
                 case let .task(t):
                     guard header.runID == runID else { return .badMessage("task for run \(header.runID), joined \(runID)") }
@@ -169,12 +184,13 @@ public final class WorkerSession {
             if let reason = stop.stopReason { return .failure(.interrupted(reason)) }
             if let frames = try socket.receive(timeoutMilliseconds: 100) {
                 lastHeard = MonotonicClock.now()
-                let (_, message) = try decode(frames)
+                let (header, message) = try decode(frames)
                 switch message {
                 case let .welcome(w):
                     do {
                         runID = w.run.runID
-                        let compute = try buildHeartbeating(w)
+                        let gradientsPath = try shareMemory(accepted: header.flags & WireHeader.sharedMemoryFlag != 0)
+                        let compute = try buildHeartbeating(w, sharedGradients: gradientsPath)
                         joinedRun = w.run.runID
                         report("joined run \(w.run.runID): \(compute.summary)")
                         return .success(compute)
@@ -196,15 +212,15 @@ public final class WorkerSession {
 
     /// Builds the models of `welcome` on another thread while this one keeps heartbeating, so
     /// a worker building large models is not taken for a silent one.
-    private func buildHeartbeating(_ welcome: WelcomePayload) throws -> ComputePool {
+    private func buildHeartbeating(_ welcome: WelcomePayload, sharedGradients: String?) throws -> ComputePool {
         final class Outcome: @unchecked Sendable {
             let lock = NSLock()
             var value: Result<ComputePool, Error>?
         }
         let outcome = Outcome()
-        let threads = options.threads, wakeup = wakeup
+        let threads = options.threads, wakeup = wakeup, report = report
         let thread = Thread {
-            let built = Result { try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup) }
+            let built = Result { try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup, sharedGradients: sharedGradients, report: report) }
             outcome.lock.lock()
             outcome.value = built
             outcome.lock.unlock()
@@ -244,8 +260,20 @@ public final class WorkerSession {
         return nil
     }
 
+    /// When the welcome `accepted` the offer to share memory: maps the run's parameters region
+    /// and returns the path of this session's gradients region, for the compute pool to make.
+    /// - Throws: ``WorkerExit/badMessage(_:)`` for an acceptance of an offer never made; an
+    ///   error of ``SharedMemoryRegion`` when the folder cannot serve.
+    private func shareMemory(accepted: Bool) throws -> String? {
+        guard accepted else { return nil }
+        guard let folder = options.sharedMemoryFolder else { throw WorkerExit.badMessage("welcome shares memory, which this worker did not offer") }
+        sharedParameters = try SharedMemoryRegion(opening: SharedMemoryRegion.parametersPath(folder: folder))
+        return SharedMemoryRegion.gradientsPath(folder: folder, worker: routingID)
+    }
+
     private func decode(_ frames: [Frame]) throws -> (WireHeader, WireMessage) {
-        do { return try WireCodec.decode(frames) } catch {
+        let parameters = sharedParameters
+        do { return try WireCodec.decode(frames, sharedMemory: parameters.map { region in { region } }) } catch {
             throw WorkerExit.badMessage("\(error)")
         }
     }

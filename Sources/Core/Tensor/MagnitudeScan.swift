@@ -16,6 +16,13 @@ public enum MagnitudeScan {
         return values.firstIndex { !(abs($0) <= limit) }
     }
 
+    /// Copies `source` into `destination` (at least as long, not overlapping) and returns whether
+    /// every value is finite, reading `source` once.
+    public static func copyCheckingFinite(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>) -> Bool {
+        guard let from = source.baseAddress, let to = destination.baseAddress else { return true }
+        return distill_copy_largest_magnitude(to, from, source.count) <= Float.greatestFiniteMagnitude.bitPattern
+    }
+
     /// Index of the first value of `values` that is not finite, or nil.
     public static func firstNonFinite(_ values: [Float]) -> Int? {
         values.withUnsafeBufferPointer(firstNonFinite(in:))

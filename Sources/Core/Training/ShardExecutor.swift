@@ -56,12 +56,17 @@ public final class ShardExecutor {
     var defersKernelGradients = false {
         didSet { for dense in denseLayers { dense.defersKernelGradient = defersKernelGradients } }
     }
+    /// When false, results come back unscanned (``FloatValues/checkedMagnitude`` nil): in a
+    /// worker, whose coordinator scans whatever it receives, the scan would be a wasted read.
+    var scansGradients = true
     /// The gradient buffer the student wrote the last shard into.
     private(set) var lastGradients: UnsafeMutableBufferPointer<Float>?
 
     /// An executor for `studentSpec` (bound to `studentParameters`) distilled from the
     /// optional frozen `teacher` (spec and parameters). Its results carry gradients in
-    /// `gradientEncoding` (rounded to bfloat16 for ``GradientEncoding/bfloat16``).
+    /// `gradientEncoding` (rounded to bfloat16 for ``GradientEncoding/bfloat16``). With
+    /// `sharedGradients`, its kept gradient buffers lie at those offsets of that region (a
+    /// local-mode worker's, read in place by the coordinator).
     /// - Throws: ``ModelSpecError`` for a spec that does not fit `inputShape` and `classes`,
     ///   ``ShardExecutorError/badObjective(temperature:alpha:)``, `DataError.badNormalization`.
     public init(
@@ -69,14 +74,16 @@ public final class ShardExecutor {
         teacher: (spec: ModelSpec, parameters: ModelParameters)?,
         inputShape: [Int], classes: Int,
         objective: DistillationObjective, normalization: Normalization, seed: UInt64,
-        gradientEncoding: GradientEncoding = .float32
+        gradientEncoding: GradientEncoding = .float32,
+        sharedGradients: (region: SharedMemoryRegion, offsets: [Int])? = nil
     ) throws {
         guard objective.temperature.isFinite, objective.temperature > 0, (0...1).contains(objective.alpha) else {
             throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
         }
         student = try Network(spec: studentSpec, inputShape: inputShape, classes: classes)
         denseLayers = student.denseLayers
-        gradientBuffers = GradientBuffers(count: student.layout.parameterCount, student: student, parameters: studentParameters)
+        gradientBuffers = GradientBuffers(count: student.layout.parameterCount, student: student, parameters: studentParameters,
+                                          shared: sharedGradients)
         self.studentParameters = studentParameters
         if let teacher {
             let t = try Network(spec: teacher.spec, inputShape: inputShape, classes: classes)
@@ -207,7 +214,7 @@ public final class ShardExecutor {
         // trainer reduce and step in one pass (StepReducer).
         var resultValues = FloatValues(buffer: gradients)
         lastGradients = gradients.values
-        if !defersKernelGradients { _ = resultValues.verifyMagnitudes(within: ResultShape.maxMagnitude) }
+        if scansGradients && !defersKernelGradients { _ = resultValues.verifyMagnitudes(within: ResultShape.maxMagnitude) }
         lap(\ShardPhaseSeconds.studentBackward)
         return ShardResult(
             shardIndex: task.shardIndex, loss: loss, batchStatistics: resultStatistics,

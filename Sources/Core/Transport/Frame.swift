@@ -63,6 +63,12 @@ public struct Frame: Sendable {
         return withUnsafeBytes { Array($0) }
     }
 
+    /// Where the bytes lie in a ``SharedMemoryRegion``, or nil (see ``FrameStorage/sharedOffset``).
+    var sharedOffset: Int? {
+        if case let .shared(storage) = content { return storage.sharedOffset }
+        return nil
+    }
+
     /// Storage that keeps the bytes where they are for as long as libzmq holds a reference to
     /// it while sending the frame in place (an array is boxed, not copied).
     var storageForSending: FrameStorage {
@@ -100,6 +106,10 @@ class FrameStorage: @unchecked Sendable {
         self.base = base
         self.count = count
     }
+
+    /// Where the bytes lie in the sender's ``SharedMemoryRegion``, or nil when they are in
+    /// this process's own memory (then a message carries them rather than naming them).
+    var sharedOffset: Int? { nil }
 }
 
 /// A frame in a Swift array. A native array keeps its elements in one heap object that never

@@ -8,7 +8,7 @@ import Foundation
 /// CURVE works over `ipc://` and `tcp://`. libzmq's `inproc://` has no handshake, so a CURVE
 /// transport refuses it (``TransportError/curveOverInproc(endpoint:)``); `inproc://` peers
 /// are threads of the same process anyway. An `ipc://` socket file is protected by its
-/// folder's permissions (see ``PrivateIPCFolder``). Every socket keeps its transport (and
+/// folder's permissions (see ``PrivateFolder``). Every socket keeps its transport (and
 /// so the ZAP handler) alive.
 public final class Transport: @unchecked Sendable {
     /// The security of every socket made here.

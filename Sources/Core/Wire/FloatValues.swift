@@ -65,6 +65,12 @@ public struct FloatValues: Sendable {
         }
     }
 
+    /// Where the values lie in a ``SharedMemoryRegion`` (a message then names them), or nil.
+    var sharedOffset: Int? {
+        if case let .frame(frame) = storage { return frame.sharedOffset }
+        return nil
+    }
+
     /// The values as a frame to send: the array or the received frame itself, not a copy.
     var frame: Frame {
         switch storage {

@@ -12,10 +12,15 @@ public struct JoinPayload: Equatable, Sendable {
     /// The worker's ``ComputeFingerprint`` (CPU model and BLAS kernel): two workers with equal
     /// fingerprints must agree bit for bit on a shard.
     public let computeFingerprint: String
+    /// Whether the worker can read the run's parameters from, and leave its gradients in, the
+    /// local-mode shared-memory folder it was started with (`distill-worker --shared-memory`).
+    /// Carried by the header's ``WireHeader/sharedMemoryFlag``, not by a payload field.
+    public let sharesMemory: Bool
 
     /// A join message's payload.
     public init(workerName: String, protocolVersion: UInt16 = WireLimits.protocolVersion, threads: Int, specHash: String = "",
-                computeFingerprint: String = "") {
+                computeFingerprint: String = "", sharesMemory: Bool = false) {
+        self.sharesMemory = sharesMemory
         self.workerName = workerName
         self.protocolVersion = protocolVersion
         self.threads = threads

@@ -1,6 +1,8 @@
 // The payload layout of every message kind: each encoder next to its decoder, in the order
 // docs/PROTOCOL.md lists them. Field types: Int fields are u32, UInt64 fields u64, Double
-// fields f64, strings u32 length + UTF-8, arrays raw frames after the fields frame.
+// fields f64, strings u32 length + UTF-8, arrays raw frames after the fields frame; under
+// the shared-memory flag, a result's gradients frame and a parameters message's parameters
+// frame hold one u64, the values' byte offset in shared memory.
 
 extension WireCodec {
     /// The payload frames of `message`: its fields frame, then its bulk frames.
@@ -52,12 +54,24 @@ extension WireCodec {
             w.integer(p.gradientEncoding.rawValue)
             if message.carriesTeacherLogits { w.int(p.teacherLogits.count, "result.teacherLogits.count") }
             w.bulk(p.batchStatistics)
-            switch p.gradientEncoding {
-            case .float32: w.bulk(frame: p.gradients.frame)
-            case .bfloat16: w.bulk(p.gradients.withUnsafeBufferPointer { $0.map(BFloat16.bits) })
+            if let offset = p.gradients.sharedOffset {
+                w.bulk([UInt64(offset)])
+            } else {
+                switch p.gradientEncoding {
+                case .float32: w.bulk(frame: p.gradients.frame)
+                case .bfloat16: w.bulk(p.gradients.withUnsafeBufferPointer { $0.map(BFloat16.bits) })
+                }
             }
             if message.carriesTeacherLogits { w.bulk(p.teacherLogits) }
         case .parameters(let p):
+            if let offset = p.parameters.sharedOffset {
+                w.integer(p.version)
+                w.int(p.parameters.count, "parameters.parameters.count")
+                w.int(p.state.count, "parameters.state.count")
+                w.bulk([UInt64(offset)])
+                w.bulk(frame: p.state.frame)
+                break
+            }
             p.parameters.withUnsafeBufferPointer { parameters in
                 p.state.withUnsafeBufferPointer { writeParameters(&w, version: p.version, parameters: parameters, state: $0) }
             }
@@ -75,8 +89,10 @@ extension WireCodec {
     /// The message of `header.kind` in `frames` (fields frame first).
     /// - Throws: ``WireError`` for a short or over-long field, a bulk frame of the wrong size,
     ///   a value over ``WireLimits``, invalid UTF-8 or a payload field contradicting the header.
-    static func decodePayload(_ frames: ArraySlice<Frame>, header: WireHeader) throws -> WireMessage {
+    static func decodePayload(_ frames: ArraySlice<Frame>, header: WireHeader,
+                              sharedMemory: (() throws -> SharedMemoryRegion)? = nil) throws -> WireMessage {
         var r = try WireReader(frames: frames, context: "\(header.kind)")
+        let shared = header.flags & WireHeader.sharedMemoryFlag != 0
         let message: WireMessage
         switch header.kind {
         case .join:
@@ -85,7 +101,8 @@ extension WireCodec {
                 protocolVersion: try r.integer("protocolVersion"),
                 threads: try r.int("threads"),
                 specHash: try r.string("specHash", maxBytes: WireLimits.maxNameBytes),
-                computeFingerprint: try r.string("computeFingerprint", maxBytes: WireLimits.maxNameBytes)))
+                computeFingerprint: try r.string("computeFingerprint", maxBytes: WireLimits.maxNameBytes),
+                sharesMemory: shared))
         case .welcome:
             let run = try RunDescription(json: try r.string("runDescriptionJSON", maxBytes: WireLimits.maxDocumentBytes))
             try agree("welcome.runDescription.runID", header.runID, run.runID)
@@ -128,6 +145,7 @@ extension WireCodec {
             let statistics: [Float] = try r.bulk("batchStatistics", count: statisticsCount)
             let gradients: FloatValues
             switch encoding {
+            case _ where shared: gradients = try r.sharedFloats("gradients", count: gradientCount, in: sharedMemory)
             case .float32: gradients = try r.floats("gradients", count: gradientCount)
             case .bfloat16: gradients = FloatValues(try r.bulk("gradients", count: gradientCount, as: UInt16.self).map(BFloat16.float))
             }
@@ -142,7 +160,9 @@ extension WireCodec {
             let parameterCount = try r.int("parameters.count")
             let stateCount = try r.int("state.count")
             message = .parameters(ParametersPayload(version: version,
-                                                    parameters: try r.floats("parameters", count: parameterCount),
+                                                    parameters: try shared
+                                                        ? r.sharedFloats("parameters", count: parameterCount, in: sharedMemory)
+                                                        : r.floats("parameters", count: parameterCount),
                                                     state: try r.floats("state", count: stateCount)))
         case .heartbeat:
             message = .heartbeat

@@ -11,6 +11,22 @@ extension WireMessage {
         default: return false
         }
     }
+
+    /// Whether the message sets ``WireHeader/sharedMemoryFlag``: a join from a worker that shares
+    /// the run's folder, or a result or parameters message whose values lie in shared memory.
+    var namesSharedMemory: Bool {
+        switch self {
+        case .join(let p): return p.sharesMemory
+        case .result(let r): return r.gradients.sharedOffset != nil
+        case .parameters(let p): return p.parameters.sharedOffset != nil
+        default: return false
+        }
+    }
+
+    /// The header flags the message needs.
+    var headerFlags: UInt8 {
+        (carriesTeacherLogits ? WireHeader.teacherLogitsFlag : 0) | (namesSharedMemory ? WireHeader.sharedMemoryFlag : 0)
+    }
 }
 
 extension WireCodec {

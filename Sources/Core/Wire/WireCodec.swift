@@ -7,7 +7,7 @@ public enum WireCodec {
     /// Traps if the payload exceeds ``WireLimits/maxPayloadBytes`` or a value does not fit its
     /// wire field (a negative count, an over-long string): those are errors of this process.
     public static func encode(_ message: WireMessage, runID: UInt64, step: UInt64, parameterVersion: UInt64) -> [Frame] {
-        sealed(encodePayload(message), kind: message.kind, flags: message.carriesTeacherLogits ? WireHeader.teacherLogitsFlag : 0,
+        sealed(encodePayload(message), kind: message.kind, flags: message.headerFlags,
                runID: runID, step: step, parameterVersion: parameterVersion)
     }
 
@@ -46,13 +46,28 @@ public enum WireCodec {
         return [Frame(header.encoded())] + payload
     }
 
+    /// `frames` (a sealed message) with `flag` added to its header: the payload frames are
+    /// shared, not copied, and its checksum still holds.
+    static func flagged(_ frames: [Frame], _ flag: UInt8) -> [Frame] {
+        guard let header = try? WireHeader(decoding: frames[0].bytes) else { return frames }
+        let marked = WireHeader(kind: header.kind, flags: header.flags | flag, runID: header.runID, step: header.step,
+                                parameterVersion: header.parameterVersion, payloadLength: header.payloadLength,
+                                payloadFrameCount: header.payloadFrameCount, payloadChecksum: header.payloadChecksum)
+        return [Frame(marked.encoded())] + frames.dropFirst()
+    }
+
     /// Parses and verifies `frames` (header first): header checks, payload frame count,
     /// payload length and limit, payload checksum, then the payload of the header's kind,
     /// including that its repeated header fields agree with the header. Payload frames of
     /// ``Frame/measuredFloatBytes`` or more get their ``Frame/checkedFloatMagnitude`` in the
     /// checksum's pass.
+    ///
+    /// A result or parameters message with ``WireHeader/sharedMemoryFlag`` names its gradients or
+    /// parameters in the region `sharedMemory` returns (called only then): the sender's gradients
+    /// region, or the run's parameters region. Without it, such a message is an error.
     /// - Throws: ``WireError`` naming the first check that failed; never traps on any input.
-    public static func decode(_ frames: [Frame]) throws -> (header: WireHeader, message: WireMessage) {
+    public static func decode(_ frames: [Frame], sharedMemory: (() throws -> SharedMemoryRegion)? = nil)
+        throws -> (header: WireHeader, message: WireMessage) {
         guard let first = frames.first else {
             throw WireError.truncated(what: "message frames", needed: 1, available: 0)
         }
@@ -82,6 +97,6 @@ public enum WireCodec {
         guard crc.value == header.payloadChecksum else {
             throw WireError.checksumMismatch(what: "\(header.kind) payload", declared: header.payloadChecksum, computed: crc.value)
         }
-        return (header, try decodePayload(payload, header: header))
+        return (header, try decodePayload(payload, header: header, sharedMemory: sharedMemory))
     }
 }

@@ -29,6 +29,9 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
     case invalidDocument(field: String, detail: String)
     /// An encoding code (e.g. `result.gradientEncoding`) this version does not define.
     case unknownEncoding(field: String, code: UInt8)
+    /// A message names values in shared memory that this connection does not share, or a
+    /// place outside the region (`detail` says which).
+    case sharedMemory(String)
 
     public var description: String {
         switch self {
@@ -58,6 +61,8 @@ public enum WireError: Error, CustomStringConvertible, Equatable {
             return "\(field): \(detail)"
         case let .unknownEncoding(field, code):
             return "\(field): unknown encoding \(code)"
+        case let .sharedMemory(detail):
+            return "shared memory: \(detail)"
         }
     }
 }

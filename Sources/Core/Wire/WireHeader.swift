@@ -5,7 +5,7 @@
 /// |      0 |    4 | magic `"DSTL"`                                           |
 /// |      4 |    2 | protocol version (1)                                     |
 /// |      6 |    1 | message kind (``WireKind``)                              |
-/// |      7 |    1 | flags (bit 0: teacher logits, task and result only)      |
+/// |      7 |    1 | flags (bit 0: teacher logits; bit 1: shared memory)      |
 /// |      8 |    8 | run id                                                   |
 /// |     16 |    8 | step                                                     |
 /// |     24 |    8 | parameter version                                        |
@@ -23,7 +23,7 @@ public struct WireHeader: Equatable, Sendable {
     public let version: UInt16
     /// Kind of the payload that follows.
     public let kind: WireKind
-    /// Flag bits: 0, or ``teacherLogitsFlag`` on a task or result.
+    /// Flag bits: ``teacherLogitsFlag`` and ``sharedMemoryFlag`` where ``knownFlags(_:)`` allows them.
     public let flags: UInt8
 
     /// Flag bit 0: the task or result carries the teacher-logits section (docs/PROTOCOL.md,
@@ -31,8 +31,21 @@ public struct WireHeader: Equatable, Sendable {
     /// runs without `teacher.cache` are unchanged.
     public static let teacherLogitsFlag: UInt8 = 0x01
 
+    /// Flag bit 1, local mode only (docs/PROTOCOL.md, "Shared memory"): on a join, the worker
+    /// offers to share the run's shared-memory folder; on the welcome, the coordinator accepts;
+    /// on a result or parameters message, the gradients or parameters frame names where the
+    /// values lie in shared memory instead of holding them.
+    public static let sharedMemoryFlag: UInt8 = 0x02
+
     /// The flag bits a message of `kind` may carry.
-    static func knownFlags(_ kind: WireKind) -> UInt8 { kind == .task || kind == .result ? teacherLogitsFlag : 0 }
+    static func knownFlags(_ kind: WireKind) -> UInt8 {
+        switch kind {
+        case .task: return teacherLogitsFlag
+        case .result: return teacherLogitsFlag | sharedMemoryFlag
+        case .join, .welcome, .parameters: return sharedMemoryFlag
+        default: return 0
+        }
+    }
     /// The run the message belongs to (0 in a join from a worker that has no run yet).
     public let runID: UInt64
     /// The optimisation step the message concerns (0 when none).

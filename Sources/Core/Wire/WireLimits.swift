@@ -2,7 +2,7 @@
 /// neither overflow arithmetic nor make a receiver allocate without bound.
 public enum WireLimits {
     /// The protocol version this build writes and accepts.
-    public static let protocolVersion: UInt16 = 3
+    public static let protocolVersion: UInt16 = 4
     /// Total bytes of a message's payload frames (2 GiB).
     public static let maxPayloadBytes: UInt64 = 1 << 31
     /// UTF-8 bytes of a worker name or spec hash.

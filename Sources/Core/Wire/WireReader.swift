@@ -107,6 +107,21 @@ struct WireReader {
         return FloatValues(frame: frame) ?? FloatValues(WireReader.copy(frame, count: count))
     }
 
+    /// The `count` float32 values that the next bulk frame, a shared-memory reference (one u64
+    /// byte offset), names in the region `region` gives, read in place there.
+    /// - Throws: ``WireError/sharedMemory(_:)`` without a region, for a place outside it, or when
+    ///   it cannot be mapped; as ``bulk(_:count:as:)`` for a frame that is not 8 bytes.
+    mutating func sharedFloats(_ field: @autoclosure () -> String, count: Int,
+                               in region: (() throws -> SharedMemoryRegion)?) throws -> FloatValues {
+        let offset: [UInt64] = try bulk(field(), count: 1)
+        guard let region else {
+            throw WireError.sharedMemory("\(context).\(field()) names shared memory, which this connection does not share")
+        }
+        do { return try region().floats(offset: offset[0], count: count) } catch {
+            throw WireError.sharedMemory("\(context).\(field()): \(error)")
+        }
+    }
+
     /// The `count` values of `T` that `frame`'s bytes hold, copied (any alignment).
     private static func copy<T: BitwiseCopyable>(_ frame: Frame, count: Int) -> [T] {
         [T](unsafeUninitializedCapacity: count) { buffer, initialized in

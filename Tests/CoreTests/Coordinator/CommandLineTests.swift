@@ -159,6 +159,11 @@ private let TRAIN = #"""
                                       Start this many distill-worker processes on this
                                       machine (local mode; implies distributed mode).
                                       (default: 0)
+              --shared-memory/--no-shared-memory
+                                      With --local-workers and no --bind: hand the workers
+                                      parameters and gradients through shared memory in
+                                      /dev/shm instead of the socket (same results, less
+                                      copying). (default: --shared-memory)
               --min-workers <min-workers>
                                       Hand out shards only while at least this many workers
                                       are connected. (default: 1)
@@ -241,7 +246,7 @@ private let WORKER = #"""
                   --key keys/worker-1.key_secret --server-key keys/coordinator.key
               distill-worker --connect tcp://127.0.0.1:5555 --insecure --threads 2 --once
 
-            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure] [--threads <threads>] [--once]
+            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure] [--threads <threads>] [--shared-memory <dir>] [--once]
 
             OPTIONS:
               --connect <connect>     Coordinator address, e.g. tcp://coordinator:5555 or
@@ -264,6 +269,11 @@ private let WORKER = #"""
               --threads <threads>     Shards computed at once, each on one thread with one
                                       BLAS thread (results do not depend on it); default:
                                       the host's cores.
+              --shared-memory <dir>   Local mode (set by distill-coordinator train
+                                      --local-workers): the coordinator's shared-memory
+                                      folder, where this worker reads the parameters and
+                                      leaves its gradients instead of sending them through
+                                      the socket.
               --once                  Serve one run and exit (0 when the coordinator ends
                                       it, 1 on an error), instead of serving run after run.
               --version               Show the version.

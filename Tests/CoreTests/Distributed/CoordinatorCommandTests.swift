@@ -26,6 +26,42 @@ final class CoordinatorCommandTests: XCTestCase {
         let b = try TrainingSummary.read(harness.scratch + "/single/summary.json")
         XCTAssertEqual(a.paramsSHA256, b.paramsSHA256)
         XCTAssertTrue(harness.output("local").contains("with 2 local workers"), harness.output("local"))
+        XCTAssertTrue(harness.output("local").contains("; 20 results read in shared memory"), harness.output("local"))
+        XCTAssertEqual(sharedMemoryFolders(of: local.processIdentifier), [], "the run's shared memory is given back")
+
+        let socket = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/socket", "--local-workers", "2",
+                                                               "--no-shared-memory"] + common, label: "socket")
+        XCTAssertEqual(harness.wait(socket, timeout: 120), 0, harness.output("socket"))
+        XCTAssertEqual(try TrainingSummary.read(harness.scratch + "/socket/summary.json").paramsSHA256, b.paramsSHA256)
+        XCTAssertFalse(harness.output("socket").contains("shared memory"), harness.output("socket"))
+    }
+
+    /// This user's shared-memory folders made by process `pid`.
+    private func sharedMemoryFolders(of pid: Int32) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: PrivateFolder.sharedMemoryRoot)) ?? [])
+            .filter { $0.hasPrefix("distill-shm-\(pid)-") }
+    }
+
+    /// A coordinator killed with SIGKILL cannot remove its shared memory; the next local-mode
+    /// run on the machine does.
+    func testSharedMemoryOfAKilledCoordinatorIsGivenBackByTheNextRun() throws {
+        let killed = try harness.start("distill-coordinator", [
+            "train", "--out", harness.scratch + "/killed", "--local-workers", "2", "--set", "data.train_size=512", "--set", "data.test_size=64",
+            "--set", "train.batch_size=32", "--set", "train.steps=100000", "--set", "train.log_every=1", "--set", "model.spec=hinton-student",
+        ], label: "killed")
+        XCTAssertTrue(harness.eventually(timeout: 60) { harness.output("killed").contains("step      2") }, harness.output("killed"))
+        let workers = workerPIDs(of: killed)
+        XCTAssertEqual(sharedMemoryFolders(of: killed.processIdentifier).count, 1)
+        kill(killed.processIdentifier, SIGKILL)
+        for pid in workers { kill(pid, SIGKILL) }
+        _ = harness.wait(killed, timeout: 10)
+        XCTAssertEqual(sharedMemoryFolders(of: killed.processIdentifier).count, 1, "left behind by the kill")
+        let next = try harness.start("distill-coordinator", [
+            "train", "--out", harness.scratch + "/next", "--local-workers", "1", "--set", "data.train_size=64", "--set", "data.test_size=32",
+            "--set", "train.batch_size=32", "--set", "train.steps=1", "--set", "model.spec=hinton-student",
+        ], label: "next")
+        XCTAssertEqual(harness.wait(next, timeout: 120), 0, harness.output("next"))
+        XCTAssertEqual(sharedMemoryFolders(of: killed.processIdentifier), [], "given back by the next run")
     }
 
     func testSIGTERMStopsWorkersAndLeavesAConsistentFolder() throws {

@@ -47,8 +47,11 @@ final class MaliciousWorkerTests: XCTestCase {
     /// worker processes. Returns the summary and the coordinator's report lines.
     private func runWithMallory(_ overrides: [String], label: String, honest: Int = 2, options: CoordinatorServer.Options,
                                 malloryCredit: Int = 1, tamper: @escaping (ComputedShard) -> [ComputedShard],
-                                joinOthers: (CoordinatorServer) throws -> Int = { _ in 0 }, keys: CurveRun? = nil)
+                                joinOthers: (CoordinatorServer) throws -> Int = { _ in 0 }, keys: CurveRun? = nil,
+                                sharedMemory: PrivateFolder? = nil)
         throws -> (TrainingSummary, CoordinatorStatistics, [String]) {
+        var options = options
+        options.sharedMemoryFolder = sharedMemory?.path
         let setup = try TrainingSetup(config: try RunConfig.load(path: nil, overrides: overrides), parallelism: honest + 1)
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         let server = try CoordinatorServer(transport: try keys?.serverTransport() ?? Transport(security: .insecure), endpoint: "tcp://127.0.0.1:0",
@@ -59,6 +62,7 @@ final class MaliciousWorkerTests: XCTestCase {
         var malloryOptions = WorkerSession.Options(name: "mallory")
         malloryOptions.credit = malloryCredit
         malloryOptions.coordinatorTimeout = 30
+        malloryOptions.sharedMemoryFolder = sharedMemory?.path
         let malloryStop = StopFlag()
         let mallory = try WorkerSession(transport: try keys?.workerTransport(1) ?? Transport(security: .insecure), endpoint: server.endpoint,
                                         options: malloryOptions, stop: malloryStop)
@@ -79,7 +83,8 @@ final class MaliciousWorkerTests: XCTestCase {
         XCTAssertTrue(pump(server) { server.workerCount == 1 + others }, "other peers join")
         let workers = try (0..<honest).map { i in
             try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", server.endpoint, "--name", "\(label)-\(i)", "--coordinator-timeout", "30"]
-                                + (keys?.workerArguments(i + 2) ?? ["--insecure"]), label: "\(label)-\(i)")
+                                + (keys?.workerArguments(i + 2) ?? ["--insecure"]) + (sharedMemory.map { ["--shared-memory", $0.path] } ?? []),
+                                label: "\(label)-\(i)")
         }
         XCTAssertTrue(pump(server) { server.workerCount == honest + 1 + others }, "honest workers join")
         let pool = LocalShardPool(executors: [try setup.makeExecutor()])
@@ -92,19 +97,58 @@ final class MaliciousWorkerTests: XCTestCase {
         return (try TrainingSummary.read(out + "/summary.json"), server.statistics, lines)
     }
 
-    private func assertRefusedAfterStrikes(_ name: String, tamper: @escaping (ComputedShard) -> [ComputedShard]) throws {
+    /// Runs with mallory rewriting its results by `tamper`: the run must end clean, with mallory
+    /// refused after three strikes: rejected results, or with `undecodable`, messages that
+    /// cannot be decoded. Returns the coordinator's report lines.
+    private func assertRefusedAfterStrikes(_ name: String, sharedMemory: PrivateFolder? = nil, undecodable: Bool = false,
+                                           tamper: @escaping (ComputedShard) -> [ComputedShard]) throws -> [String] {
         let overrides = job(try specFile())
         let clean = try reference(overrides)
-        let (summary, statistics, lines) = try runWithMallory(overrides, label: name, options: CoordinatorServer.Options(), tamper: tamper)
+        let (summary, statistics, lines) = try runWithMallory(overrides, label: name, options: CoordinatorServer.Options(), tamper: tamper,
+                                                              sharedMemory: sharedMemory)
         let log = lines.joined(separator: "\n")
         XCTAssertEqual(summary.paramsSHA256, clean, "\(name): the run must end with the clean parameters\n\(log)")
         XCTAssertTrue(summary.completed)
         let security = try XCTUnwrap(summary.security)
-        XCTAssertGreaterThanOrEqual(security.rejectedResults, 3, log)
+        if undecodable {
+            XCTAssertEqual(lines.filter { $0.hasPrefix("worker mallory: undecodable message") }.count, 3, log)
+        } else {
+            XCTAssertGreaterThanOrEqual(security.rejectedResults, 3, log)
+        }
         XCTAssertEqual(security.workersRefusedForRun, 1, log)
         XCTAssertEqual(statistics.refusedForRun, 1)
         XCTAssertTrue(lines.contains { $0.hasPrefix("worker mallory refused for the rest of the run: 3 rejected messages") }, log)
         print("\(name): \(security)")
+        return lines
+    }
+
+    /// Gradients that `shard`'s result names at `offset` of a shared-memory region of its own
+    /// (the encoder then sends the offset, not the values).
+    private func namingSharedMemory(_ shard: ComputedShard, offset: Int, folder: String) -> [ComputedShard] {
+        let count = shard.result.gradients.count
+        let path = folder + "/forged-\(UInt64.random(in: 0...UInt64.max))"
+        guard let region = try? SharedMemoryRegion(creating: path, bytes: offset + 4 * count) else { return [] }
+        var forged = shard
+        forged.result.gradients = region.floats(inPlaceAt: offset, count: count)
+        return [forged]
+    }
+
+    /// A worker that never offered to share memory (here: no coordinator shares any) and names
+    /// its gradients there is struck, as for any undecodable message.
+    func testGradientsNamedInSharedMemoryNoOneSharesAreRejected() throws {
+        let scratch = try PrivateFolder.sharedMemory()
+        let lines = try assertRefusedAfterStrikes("unshared", undecodable: true) { self.namingSharedMemory($0, offset: 0, folder: scratch.path) }
+        XCTAssertTrue(lines.contains { $0.contains("names shared memory, which this connection does not share") }, lines.joined(separator: "\n"))
+    }
+
+    /// With a coordinator and workers sharing memory, a worker naming gradients outside its own
+    /// region is struck; the honest workers' results come through shared memory.
+    func testGradientsNamedOutsideTheWorkersRegionAreRejected() throws {
+        let folder = try PrivateFolder.sharedMemory()
+        let lines = try assertRefusedAfterStrikes("outside", sharedMemory: folder, undecodable: true) {
+            self.namingSharedMemory($0, offset: 1 << 24, folder: folder.path)
+        }
+        XCTAssertTrue(lines.contains { $0.contains("lie outside its") && $0.contains("gradients-mallory-") }, lines.joined(separator: "\n"))
     }
 
     /// Over CURVE, refusing mallory for the run bans its key: the ZAP handler refuses it from then on.
@@ -127,7 +171,7 @@ final class MaliciousWorkerTests: XCTestCase {
     }
 
     func testNaNGradientsAreRejectedAndTheWorkerRefused() throws {
-        try assertRefusedAfterStrikes("nan") { shard in
+        _ = try assertRefusedAfterStrikes("nan") { shard in
             var bad = shard
             bad.result.gradients[0] = .nan
             return [bad]
@@ -135,7 +179,7 @@ final class MaliciousWorkerTests: XCTestCase {
     }
 
     func testHugeGradientsAreRejectedAndTheWorkerRefused() throws {
-        try assertRefusedAfterStrikes("huge") { shard in
+        _ = try assertRefusedAfterStrikes("huge") { shard in
             var bad = shard
             bad.result.gradients[bad.result.gradients.count / 2] = 1e30
             return [bad]
@@ -145,7 +189,7 @@ final class MaliciousWorkerTests: XCTestCase {
     /// With credit 1, mallory holds nothing once its own result is in: the extra result is for a
     /// shard not assigned to it.
     func testResultsForShardsNotAssignedAreRejectedAndTheWorkerRefused() throws {
-        try assertRefusedAfterStrikes("foreign") { shard in
+        _ = try assertRefusedAfterStrikes("foreign") { shard in
             var foreign = shard
             foreign.result.shardIndex = (shard.result.shardIndex + 1) % 4
             return [shard, foreign]
@@ -153,7 +197,7 @@ final class MaliciousWorkerTests: XCTestCase {
     }
 
     func testReplayedResultsAreRejectedAndTheWorkerRefused() throws {
-        try assertRefusedAfterStrikes("replay") { shard in [shard, shard] }
+        _ = try assertRefusedAfterStrikes("replay") { shard in [shard, shard] }
     }
 
     /// A finite but wrong gradient passes every content check; only the audit can catch it.

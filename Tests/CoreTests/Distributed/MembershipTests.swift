@@ -62,7 +62,7 @@ final class MembershipTests: XCTestCase {
         let answer = try exchange(server, .join(JoinPayload(workerName: "future", protocolVersion: WireLimits.protocolVersion + 1, threads: 1)), runID: 0)
         guard case let .error(code, text)? = answer else { return XCTFail("expected an error, got \(String(describing: answer))") }
         XCTAssertEqual(code, WireErrorCode.unsupportedVersion.rawValue)
-        XCTAssertTrue(text.contains("protocol version 4, this coordinator speaks 3"), text)
+        XCTAssertTrue(text.contains("protocol version 5, this coordinator speaks 4"), text)
     }
 
     func testResultFromUnknownWorkerIsAnsweredOnceThenDropped() throws {

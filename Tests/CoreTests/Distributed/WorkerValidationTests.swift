@@ -12,13 +12,17 @@ final class WorkerValidationTests: XCTestCase {
 
     /// Welcomes a worker to a 2×2×3, 10-class run, then sends `parameters` (version 1) and a
     /// task with `labels` at `taskVersion`, and the same parameters again as each of `laterVersions`.
+    /// With `sharing`, the worker is started with that shared-memory folder and, if
+    /// `acceptsSharing`, the welcome accepts; `sharedParameters` names the parameters there at
+    /// that offset of the folder's parameters region (130 floats, written at offset 0).
     private func spoof(_ label: String, parameters: [Float], labels: [Int32], taskVersion: UInt64 = 1,
-                       laterVersions: [UInt64] = []) throws -> String {
+                       laterVersions: [UInt64] = [], sharing: PrivateFolder? = nil, acceptsSharing: Bool = false,
+                       sharedParameters: Int? = nil) throws -> String {
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, kind: .router)
         try router.bind("tcp://127.0.0.1:0")
-        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"],
-                                       label: label)
+        let worker = try harness.start("distill-worker", ["--once", "--threads", "1", "--connect", try router.lastEndpoint, "--insecure", "--name", label, "--coordinator-timeout", "10"]
+                                       + (sharing.map { ["--shared-memory", $0.path] } ?? []), label: label)
         let run = sampleRun(runID: 31, teacher: nil)
         func expect(_ kind: WireKind) throws -> Frame {
             let deadline = MonotonicClock.now() + 20
@@ -29,9 +33,20 @@ final class WorkerValidationTests: XCTestCase {
             return try XCTUnwrap(nil, "no \(kind) from the worker: \(harness.output(label))")
         }
         let id = try expect(.join)
-        try router.send(frames: [id] + WireCodec.encode(.welcome(WelcomePayload(run: run)), runID: 31, step: 0, parameterVersion: 0))
+        let welcome = WireCodec.encode(.welcome(WelcomePayload(run: run)), runID: 31, step: 0, parameterVersion: 0)
+        try router.send(frames: [id] + (acceptsSharing ? WireCodec.flagged(welcome, WireHeader.sharedMemoryFlag) : welcome))
+        if acceptsSharing && sharing == nil {  // the worker ends at the welcome
+            XCTAssertEqual(harness.wait(worker, timeout: 20), 1, harness.output(label))
+            return harness.output(label)
+        }
         _ = try expect(.ready)
-        try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: FloatValues(parameters), state: [])),
+        var values = FloatValues(parameters)
+        if let sharing, let offset = sharedParameters {
+            let region = try SharedMemoryRegion(opening: SharedMemoryRegion.parametersPath(folder: sharing.path), writable: true)
+            _ = region.mutableFloats(offset: 0, count: parameters.count).update(fromContentsOf: parameters)
+            values = region.floats(inPlaceAt: offset, count: parameters.count)
+        }
+        try router.send(frames: [id] + WireCodec.encode(.parameters(ParametersPayload(version: 1, parameters: values, state: [])),
                                                         runID: 31, step: 0, parameterVersion: 1))
         let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: labels.count, height: 2, width: 2, channels: 3,
                               images: [UInt8](repeating: 9, count: labels.count * 12), labels: labels)
@@ -66,5 +81,27 @@ final class WorkerValidationTests: XCTestCase {
         parameters[5] = .nan
         let output = try spoof("nan", parameters: parameters, labels: [3])
         XCTAssertTrue(output.contains("unusable message from the coordinator: parameters of version 1 hold non-finite values"), output)
+    }
+
+    /// The welcome may accept only an offer the worker made.
+    func testAcceptingAnOfferToShareMemoryNeverMadeIsATypedError() throws {
+        let output = try spoof("unoffered", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3], acceptsSharing: true)
+        XCTAssertTrue(output.contains("cannot use the run: unusable message from the coordinator: welcome shares memory, which this worker did not offer"),
+                      output)
+    }
+
+    /// Parameters named outside the run's region, or named at all when the welcome did not accept
+    /// to share memory, are typed errors, not reads out of bounds.
+    func testParametersNamedOutsideSharedMemoryAreATypedError() throws {
+        let folder = try PrivateFolder.sharedMemory()
+        _ = try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: folder.path), bytes: 1024)
+        let outside = try spoof("outside", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
+                                sharing: folder, acceptsSharing: true, sharedParameters: 512)
+        XCTAssertTrue(outside.contains("unusable message from the coordinator: shared memory: parameters.parameters: 520 bytes at offset 512 of "
+            + folder.path + "/parameters lie outside its 1024 bytes"), outside)
+        let declined = try spoof("declined", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
+                                 sharing: folder, sharedParameters: 0)
+        XCTAssertTrue(declined.contains("unusable message from the coordinator: shared memory: parameters.parameters names shared memory, "
+            + "which this connection does not share"), declined)
     }
 }

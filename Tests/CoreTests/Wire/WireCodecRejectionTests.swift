@@ -98,7 +98,7 @@ final class WireCodecRejectionTests: XCTestCase {
     func testUnsupportedVersion() {
         var frames = WireCodec.encode(.heartbeat, runID: 1, step: 0, parameterVersion: 0).byteArrays
         frames[0] = headerWithByte(frames[0], at: 4, setTo: 1)
-        XCTAssertEqual(rejection(frames, "version"), .unsupportedVersion(found: 1, expected: 3))
+        XCTAssertEqual(rejection(frames, "version"), .unsupportedVersion(found: 1, expected: 4))
     }
 
     func testUnknownKind() {

@@ -11,7 +11,7 @@ final class WireCodecRoundTripTests: XCTestCase {
             let (header, message) = try WireCodec.decode(sample.frames.frames)
             XCTAssertEqual(message, sample.message, sample.name)
             XCTAssertEqual(header.kind, sample.message.kind, sample.name)
-            XCTAssertEqual(header.version, 3, sample.name)
+            XCTAssertEqual(header.version, 4, sample.name)
             XCTAssertEqual(header.runID, sample.runID, sample.name)
             XCTAssertEqual(header.step, sample.step, sample.name)
             XCTAssertEqual(header.parameterVersion, sample.parameterVersion, sample.name)
@@ -23,7 +23,7 @@ final class WireCodecRoundTripTests: XCTestCase {
         let header = frames[0]
         XCTAssertEqual(header.count, 52)
         XCTAssertEqual(Array(header[0..<4]), Array("DSTL".utf8))
-        XCTAssertEqual(Array(header[4..<8]), [3, 0, WireKind.ready.rawValue, 0])
+        XCTAssertEqual(Array(header[4..<8]), [4, 0, WireKind.ready.rawValue, 0])
         XCTAssertEqual(Array(header[8..<16]), [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11])
         XCTAssertEqual(Array(header[32..<36]), [4, 0, 0, 0], "payload length")
         XCTAssertEqual(Array(header[40..<44]), [1, 0, 0, 0], "payload frame count")
