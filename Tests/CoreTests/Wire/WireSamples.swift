@@ -62,6 +62,8 @@ struct WireSample {
             shardIndex: 1, loss: LossSums(total: 2, hard: 1, soft: 1, correct: 0, count: 1),
             batchStatistics: [], gradients: [1, -2, 3.140625, -0.0, .infinity], computeSeconds: 0, gradientEncoding: .bfloat16)),
                    runID: 7, step: 12, parameterVersion: 11),
+        WireSample(name: "join (offers shared memory)", message: .join(JoinPayload(workerName: "local-0", threads: 1, sharesMemory: true)),
+                   runID: 0, step: 0, parameterVersion: 0),
     ]
 }
 
