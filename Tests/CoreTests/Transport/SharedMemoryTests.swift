@@ -137,6 +137,54 @@ final class SharedMemoryTests: XCTestCase {
         }
     }
 
+    // MARK: When a region cannot be made
+
+    /// A coordinator whose folder cannot hold its parameters region accepts no offer: the run
+    /// goes through the socket.
+    func testACoordinatorThatCannotMakeItsRegionSharesNothing() throws {
+        let run = sampleRun(runID: 9, teacher: nil)
+        var options = CoordinatorServer.Options()
+        options.sharedMemoryFolder = folder.path + "/missing"
+        let server = try CoordinatorServer(
+            transport: try Transport(security: .insecure), endpoint: "inproc://shared-memory-missing", run: run, teacher: nil,
+            shape: ResultShape(network: try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)),
+            options: options, stop: StopFlag())
+        XCTAssertNil(server.sharedParameters)
+        options.sharedMemoryFolder = folder.path
+        let sharing = try CoordinatorServer(
+            transport: try Transport(security: .insecure), endpoint: "inproc://shared-memory-made", run: run, teacher: nil,
+            shape: ResultShape(network: try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)),
+            options: options, stop: StopFlag())
+        XCTAssertEqual(sharing.sharedParameters?.byteCount, 2 * SharedMemoryRegion.aligned(4 * 130))
+        XCTAssertEqual(sharing.sharedParameterOffset(version: 7), SharedMemoryRegion.aligned(4 * 130))
+    }
+
+    /// A worker that cannot make its gradients region says so and sends its gradients in frames.
+    func testAWorkerThatCannotMakeItsRegionSendsGradientsInFrames() throws {
+        let taken = folder.path + "/gradients-taken"
+        _ = try SharedMemoryRegion(creating: taken, bytes: 64)
+        var lines: [String] = []
+        let pool = try ComputePool(welcome: WelcomePayload(run: sampleRun(runID: 9, teacher: nil)), threads: 1, wakeup: try WakeupPipe(),
+                                   sharedGradients: taken, report: { lines.append($0) })
+        defer { pool.finish() }
+        XCTAssertTrue(pool.summary.hasSuffix(", parameters in shared memory"), pool.summary)
+        XCTAssertEqual(lines.count, 1)
+        XCTAssertTrue(lines[0].hasPrefix("warning: gradients go through the socket: open \(taken): File exists"), lines[0])
+        pool.enqueue(.parameters(ParametersPayload(version: 1, parameters: FloatValues([Float](repeating: 0.01, count: 130)), state: [])))
+        let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 2, width: 2, channels: 3, images: [UInt8](repeating: 9, count: 12), labels: [3])
+        pool.enqueue(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [shard])))
+        var results: [ComputedShard] = []
+        let deadline = MonotonicClock.now() + 10
+        while results.isEmpty && pool.failure == nil && MonotonicClock.now() < deadline {
+            usleep(1000)
+            results += pool.takeResults()
+        }
+        XCTAssertNil(pool.failure)
+        XCTAssertEqual(results.count, 1)
+        XCTAssertNil(results.first?.result.gradients.sharedOffset)
+        XCTAssertFalse(WireCodec.encode(.result(results[0].result), runID: 9, step: 1, parameterVersion: 1)[0].bytes[7] & WireHeader.sharedMemoryFlag != 0)
+    }
+
     // MARK: Gradient buffers
 
     /// An executor keeping its gradients in shared memory gives the bits of one on the heap, moves
