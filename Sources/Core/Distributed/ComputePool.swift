@@ -61,21 +61,34 @@ final class ComputePool: @unchecked Sendable {
     /// The gradients region its executors write into (local mode), removed from the folder
     /// when the pool goes (the coordinator keeps its mapping).
     private let sharedGradients: SharedMemoryRegion?
+    /// Whether the students read the parameters in the run's shared region (local mode): then
+    /// an update only checks them there, and copies nothing but the state.
+    private let readsSharedParameters: Bool
 
     /// Builds the models of the welcome (whose run description the decoder has range-checked)
     /// and starts `threads` compute threads (at least one), which signal `wakeup` whenever a
-    /// result or a failure is ready. With `sharedGradients`, it creates that shared-memory file
-    /// and its executors keep their gradient buffers there; if the file cannot be made (e.g. a
-    /// full `/dev/shm`), `report` says so and gradients go through the socket.
+    /// result or a failure is ready. With `sharedParameters` (the run's parameters region), the
+    /// students read the parameters there. With `sharedGradients`, it creates that shared-memory
+    /// file and its executors keep their gradient buffers there; if the file cannot be made
+    /// (e.g. a full `/dev/shm`), `report` says so and gradients go through the socket.
     /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
-    ///   are not finite, or a model error when a spec cannot be built.
-    init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe, sharedGradients: String? = nil,
-         report: (String) -> Void = { _ in }) throws {
+    ///   are not finite, or the parameters region is too small for the student; a model error
+    ///   when a spec cannot be built.
+    init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe, sharedParameters: SharedMemoryRegion? = nil,
+         sharedGradients: String? = nil, report: (String) -> Void = { _ in }) throws {
         self.wakeup = wakeup
         let run = welcome.run
         let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
-        let student = ModelParameters(layout: studentNetwork.layout)
+        let layout = studentNetwork.layout
+        let student: ModelParameters
+        if let region = sharedParameters {
+            do { try region.check(offset: 0, bytes: 4 * layout.parameterCount) } catch { throw WorkerExit.badMessage("\(error)") }
+            student = ModelParameters(layout: layout, values: region.mutableFloats(offset: 0, count: layout.parameterCount), keeping: region)
+        } else {
+            student = ModelParameters(layout: layout)
+        }
         self.student = student
+        readsSharedParameters = sharedParameters != nil
         var teacher: (ModelSpec, ModelParameters)?
         if let spec = run.teacherSpec {
             let network = try Network(spec: spec, inputShape: run.inputShape, classes: run.classes)
@@ -269,14 +282,31 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        // Parameters are checked as they are copied, in one read (after a failure the session
-        // ends, so the student's overwritten values are never used); the small state is checked
-        // first, or not again when the codec measured it as it checksummed it.
         var state = p.state
-        guard state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil,
-              p.parameters.withUnsafeBufferPointer({ MagnitudeScan.copyCheckingFinite($0, into: student.values) }) else {
+        guard state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
             failureText = "parameters of version \(p.version) hold non-finite values"
             return
+        }
+        if readsSharedParameters {
+            // The students read the region itself: the update must name it, and is only checked.
+            guard p.parameters.sharedOffset == 0 else {
+                failureText = "parameters of version \(p.version) arrived "
+                    + (p.parameters.sharedOffset.map { "at offset \($0) of shared memory" } ?? "in a frame")
+                    + ", but this worker's students read them at offset 0 of the run's region"
+                return
+            }
+            var parameters = p.parameters
+            guard parameters.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
+                failureText = "parameters of version \(p.version) hold non-finite values"
+                return
+            }
+        } else {
+            // Checked as they are copied, in one read (after a failure the session ends, so the
+            // student's overwritten values are never used).
+            guard p.parameters.withUnsafeBufferPointer({ MagnitudeScan.copyCheckingFinite($0, into: student.values) }) else {
+                failureText = "parameters of version \(p.version) hold non-finite values"
+                return
+            }
         }
         _ = p.state.withUnsafeBufferPointer { student.state.update(fromContentsOf: $0) }
         version = p.version

@@ -179,14 +179,17 @@ extension CoordinatorServer {
 
     /// The parameters of `step`'s version for `peer`, encoded once however many workers need
     /// them: written into shared memory and named there for a worker that shares it, else carried.
+    /// Each version overwrites the last in place: that happens only once every result at the
+    /// last version is in, when a worker still reading it computes only stale results
+    /// (docs/PROTOCOL.md, "Shared memory").
     private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch, for peer: Peer) -> [Frame] {
         if peer.sharesMemory, let region = sharedParameters {
             if sharedParametersFrames?.version != step.version {
                 let started = MonotonicClock.now()
-                let count = parameters.layout.parameterCount, offset = sharedParameterOffset(version: step.version)
-                _ = region.mutableFloats(offset: offset, count: count).update(fromContentsOf: parameters.values[0..<count])
+                let count = parameters.layout.parameterCount
+                _ = region.mutableFloats(offset: 0, count: count).update(fromContentsOf: parameters.values[0..<count])
                 let payload = ParametersPayload(
-                    version: UInt64(step.version), parameters: region.floats(inPlaceAt: offset, count: count),
+                    version: UInt64(step.version), parameters: region.floats(inPlaceAt: 0, count: count),
                     state: FloatValues(Array(parameters.state[0..<parameters.layout.stateCount])))
                 sharedParametersFrames = (step.version, WireCodec.encode(.parameters(payload), runID: run.runID, step: UInt64(step.step),
                                                                         parameterVersion: UInt64(step.version)))

@@ -47,8 +47,9 @@ public final class CoordinatorServer: ShardBackend {
     let stop: StopFlag
     /// The welcome's frames, encoded once (the teacher is sent once per connection).
     let welcomeFrames: [Frame]
-    /// The run's parameters region (two versions, at ``sharedParameterOffset(version:)``) when
-    /// ``Options/sharedMemoryFolder`` is set and could hold it (else no worker shares memory).
+    /// The run's parameters region (the current version, at offset 0, where the workers'
+    /// students read it) when ``Options/sharedMemoryFolder`` is set and could hold it (else no
+    /// worker shares memory).
     let sharedParameters: SharedMemoryRegion?
     var peers = PeerTable()
     /// The step being computed, nil between steps.
@@ -103,7 +104,7 @@ public final class CoordinatorServer: ShardBackend {
         welcomeFrames = WireCodec.encode(.welcome(welcome), runID: run.runID, step: 0, parameterVersion: 0)
         do {
             sharedParameters = try options.sharedMemoryFolder.map {
-                try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: $0), bytes: 2 * SharedMemoryRegion.aligned(4 * shape.parameterCount))
+                try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: $0), bytes: 4 * shape.parameterCount)
             }
         } catch {
             sharedParameters = nil
@@ -111,9 +112,6 @@ public final class CoordinatorServer: ShardBackend {
         }
     }
 
-    /// Where the parameters of `version` lie in ``sharedParameters``: versions alternate
-    /// between two places, so writing one never touches the one before (docs/PROTOCOL.md).
-    func sharedParameterOffset(version: Int) -> Int { (version & 1) * SharedMemoryRegion.aligned(4 * shape.parameterCount) }
 
     /// The largest frame a worker legitimately sends in this run: a result's gradients,
     /// statistics or teacher logits (a shard holds at most a whole batch), or a fields frame with

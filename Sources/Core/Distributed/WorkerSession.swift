@@ -218,9 +218,12 @@ public final class WorkerSession {
             var value: Result<ComputePool, Error>?
         }
         let outcome = Outcome()
-        let threads = options.threads, wakeup = wakeup, report = report
+        let threads = options.threads, wakeup = wakeup, report = report, parameters = sharedParameters
         let thread = Thread {
-            let built = Result { try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup, sharedGradients: sharedGradients, report: report) }
+            let built = Result {
+                try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup, sharedParameters: parameters,
+                                sharedGradients: sharedGradients, report: report)
+            }
             outcome.lock.lock()
             outcome.value = built
             outcome.lock.unlock()

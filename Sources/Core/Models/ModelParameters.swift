@@ -9,6 +9,8 @@ public final class ModelParameters {
     public let values: UnsafeMutableBufferPointer<Float>
     /// Running statistics, `layout.stateCount` of them.
     public let state: UnsafeMutableBufferPointer<Float>
+    /// What keeps `values` valid when this object does not own them, else nil.
+    private let valuesOwner: AnyObject?
 
     /// Zero-filled storage for `layout`.
     public init(layout: ParameterLayout) {
@@ -17,10 +19,22 @@ public final class ModelParameters {
         state = .allocate(capacity: max(layout.stateCount, 1))
         values.initialize(repeating: 0)
         state.initialize(repeating: 0)
+        valuesOwner = nil
+    }
+
+    /// Values read where they lie, at `values` (`layout.parameterCount` floats that `owner`
+    /// keeps valid: a local-mode worker's view of the run's shared parameters, mapped
+    /// read-only, so nothing may write them), with zero-filled state of its own.
+    init(layout: ParameterLayout, values: UnsafeMutableBufferPointer<Float>, keeping owner: AnyObject) {
+        self.layout = layout
+        self.values = values
+        state = .allocate(capacity: max(layout.stateCount, 1))
+        state.initialize(repeating: 0)
+        valuesOwner = owner
     }
 
     deinit {
-        values.deallocate()
+        if valuesOwner == nil { values.deallocate() }
         state.deallocate()
     }
 

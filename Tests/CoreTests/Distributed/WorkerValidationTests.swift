@@ -90,8 +90,9 @@ final class WorkerValidationTests: XCTestCase {
                       output)
     }
 
-    /// Parameters named outside the run's region, or named at all when the welcome did not accept
-    /// to share memory, are typed errors, not reads out of bounds.
+    /// Parameters named outside the run's region, anywhere but where the students read them, in
+    /// a frame to a worker that shares memory, or named at all when the welcome did not accept to
+    /// share memory, are typed errors, not reads out of bounds or writes into a read-only mapping.
     func testParametersNamedOutsideSharedMemoryAreATypedError() throws {
         let folder = try PrivateFolder.sharedMemory()
         _ = try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: folder.path), bytes: 1024)
@@ -99,6 +100,14 @@ final class WorkerValidationTests: XCTestCase {
                                 sharing: folder, acceptsSharing: true, sharedParameters: 512)
         XCTAssertTrue(outside.contains("unusable message from the coordinator: shared memory: parameters.parameters: 520 bytes at offset 512 of "
             + folder.path + "/parameters lie outside its 1024 bytes"), outside)
+        let elsewhere = try spoof("elsewhere", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
+                                  sharing: folder, acceptsSharing: true, sharedParameters: 64)
+        XCTAssertTrue(elsewhere.contains("unusable message from the coordinator: parameters of version 1 arrived at offset 64 of shared memory, "
+            + "but this worker's students read them at offset 0 of the run's region"), elsewhere)
+        let framed = try spoof("framed", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
+                               sharing: folder, acceptsSharing: true)
+        XCTAssertTrue(framed.contains("unusable message from the coordinator: parameters of version 1 arrived in a frame, "
+            + "but this worker's students read them at offset 0 of the run's region"), framed)
         let declined = try spoof("declined", parameters: [Float](repeating: 0.01, count: studentParameters), labels: [3],
                                  sharing: folder, sharedParameters: 0)
         XCTAssertTrue(declined.contains("unusable message from the coordinator: shared memory: parameters.parameters names shared memory, "
