@@ -267,7 +267,8 @@ final class ComputePool: @unchecked Sendable {
         wakeup.signal()
     }
 
-    /// Copies parameter update `p` into the student (called with the lock held and no task running).
+    /// Applies parameter update `p` (called with the lock held and no task running): checks it and
+    /// copies it into the student, or, when the students read the shared region, checks it there.
     private func apply(_ p: ParametersPayload) {
         if let held = version, p.version <= held {
             failureText = "parameters of version \(p.version) arrived after version \(held)"
@@ -282,31 +283,22 @@ final class ComputePool: @unchecked Sendable {
                 + "\(student.layout.parameterCount) + \(student.layout.stateCount)"
             return
         }
-        var state = p.state
-        guard state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
-            failureText = "parameters of version \(p.version) hold non-finite values"
+        // The students read the region itself when they share it: the update must name it.
+        if readsSharedParameters, p.parameters.sharedOffset != 0 {
+            failureText = "parameters of version \(p.version) arrived "
+                + (p.parameters.sharedOffset.map { "at offset \($0) of shared memory" } ?? "in a frame")
+                + ", but this worker's students read them at offset 0 of the run's region"
             return
         }
-        if readsSharedParameters {
-            // The students read the region itself: the update must name it, and is only checked.
-            guard p.parameters.sharedOffset == 0 else {
-                failureText = "parameters of version \(p.version) arrived "
-                    + (p.parameters.sharedOffset.map { "at offset \($0) of shared memory" } ?? "in a frame")
-                    + ", but this worker's students read them at offset 0 of the run's region"
-                return
-            }
-            var parameters = p.parameters
-            guard parameters.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
-                failureText = "parameters of version \(p.version) hold non-finite values"
-                return
-            }
-        } else {
-            // Checked as they are copied, in one read (after a failure the session ends, so the
-            // student's overwritten values are never used).
-            guard p.parameters.withUnsafeBufferPointer({ MagnitudeScan.copyCheckingFinite($0, into: student.values) }) else {
-                failureText = "parameters of version \(p.version) hold non-finite values"
-                return
-            }
+        // Shared parameters are only checked; others are checked as they are copied, in one
+        // read (after a failure the session ends, so the student's overwritten values are never used).
+        var parameters = p.parameters, state = p.state
+        let finite = readsSharedParameters
+            ? parameters.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil
+            : p.parameters.withUnsafeBufferPointer { MagnitudeScan.copyCheckingFinite($0, into: student.values) }
+        guard finite, state.verifyMagnitudes(within: .greatestFiniteMagnitude) == nil else {
+            failureText = "parameters of version \(p.version) hold non-finite values"
+            return
         }
         _ = p.state.withUnsafeBufferPointer { student.state.update(fromContentsOf: $0) }
         version = p.version
