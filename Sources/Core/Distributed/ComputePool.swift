@@ -68,14 +68,14 @@ final class ComputePool: @unchecked Sendable {
     /// Builds the models of the welcome (whose run description the decoder has range-checked)
     /// and starts `threads` compute threads (at least one), which signal `wakeup` whenever a
     /// result or a failure is ready. With `sharedParameters` (the run's parameters region), the
-    /// students read the parameters there. With `sharedGradients`, it creates that shared-memory
+    /// students read the parameters there. With `sharedGradientsPath`, it creates that shared-memory
     /// file and its executors keep their gradient buffers there; if the file cannot be made
     /// (e.g. a full `/dev/shm`), `report` says so and gradients go through the socket.
     /// - Throws: ``WorkerExit/badMessage(_:)`` when the teacher's weights do not fit its spec or
     ///   are not finite, or the parameters region is too small for the student; a model error
     ///   when a spec cannot be built.
     init(welcome: WelcomePayload, threads: Int, wakeup: WakeupPipe, sharedParameters: SharedMemoryRegion? = nil,
-         sharedGradients: String? = nil, report: (String) -> Void = { _ in }) throws {
+         sharedGradientsPath: String? = nil, report: (String) -> Void = { _ in }) throws {
         self.wakeup = wakeup
         let run = welcome.run
         let studentNetwork = try Network(spec: run.studentSpec, inputShape: run.inputShape, classes: run.classes)
@@ -110,7 +110,7 @@ final class ComputePool: @unchecked Sendable {
         teacherSHA256 = teacher?.1.sha256() ?? ""
         let threads = max(threads, 1), slotBytes = SharedMemoryRegion.aligned(4 * studentNetwork.layout.parameterCount)
         var region: SharedMemoryRegion?
-        do { region = try sharedGradients.map { try SharedMemoryRegion(creating: $0, bytes: threads * GradientBuffers.kept * slotBytes) } } catch {
+        do { region = try sharedGradientsPath.map { try SharedMemoryRegion(creating: $0, bytes: threads * GradientBuffers.kept * slotBytes) } } catch {
             report("warning: gradients go through the socket: \(error)")
         }
         self.sharedGradients = region
@@ -126,7 +126,7 @@ final class ComputePool: @unchecked Sendable {
             + (run.teacherSpec.map { " distilled from \($0.name)" } ?? "") + ", input \(run.inputShape), \(run.classes) classes, "
             + "\(executors.count) compute thread\(executors.count == 1 ? "" : "s")"
             + (run.gradientEncoding == .float32 ? "" : ", \(run.gradientEncoding.configName) gradients")
-            + (sharedGradients == nil ? "" : region == nil ? ", parameters in shared memory" : ", parameters and gradients in shared memory")
+            + (sharedParameters == nil ? "" : region == nil ? ", parameters in shared memory" : ", parameters and gradients in shared memory")
         for (index, executor) in executors.enumerated() {
             executor.scansGradients = false  // the coordinator scans what it receives
             // The thread keeps the pool alive until it has seen `finish()`.

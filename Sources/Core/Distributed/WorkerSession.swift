@@ -190,7 +190,7 @@ public final class WorkerSession {
                     do {
                         runID = w.run.runID
                         let gradientsPath = try shareMemory(accepted: header.flags & WireHeader.sharedMemoryFlag != 0)
-                        let compute = try buildHeartbeating(w, sharedGradients: gradientsPath)
+                        let compute = try buildHeartbeating(w, sharedGradientsPath: gradientsPath)
                         joinedRun = w.run.runID
                         report("joined run \(w.run.runID): \(compute.summary)")
                         return .success(compute)
@@ -212,7 +212,7 @@ public final class WorkerSession {
 
     /// Builds the models of `welcome` on another thread while this one keeps heartbeating, so
     /// a worker building large models is not taken for a silent one.
-    private func buildHeartbeating(_ welcome: WelcomePayload, sharedGradients: String?) throws -> ComputePool {
+    private func buildHeartbeating(_ welcome: WelcomePayload, sharedGradientsPath: String?) throws -> ComputePool {
         final class Outcome: @unchecked Sendable {
             let lock = NSLock()
             var value: Result<ComputePool, Error>?
@@ -222,7 +222,7 @@ public final class WorkerSession {
         let thread = Thread {
             let built = Result {
                 try ComputePool(welcome: welcome, threads: threads, wakeup: wakeup, sharedParameters: parameters,
-                                sharedGradients: sharedGradients, report: report)
+                                sharedGradientsPath: sharedGradientsPath, report: report)
             }
             outcome.lock.lock()
             outcome.value = built

@@ -162,14 +162,16 @@ final class SharedMemoryTests: XCTestCase {
     func testAWorkerThatCannotMakeItsRegionSendsGradientsInFrames() throws {
         let taken = folder.path + "/gradients-taken"
         _ = try SharedMemoryRegion(creating: taken, bytes: 64)
+        let parameters = try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: folder.path), bytes: 4 * 130)
+        _ = parameters.mutableFloats(offset: 0, count: 130).update(repeating: 0.01)
         var lines: [String] = []
         let pool = try ComputePool(welcome: WelcomePayload(run: sampleRun(runID: 9, teacher: nil)), threads: 1, wakeup: try WakeupPipe(),
-                                   sharedGradients: taken, report: { lines.append($0) })
+                                   sharedParameters: parameters, sharedGradientsPath: taken, report: { lines.append($0) })
         defer { pool.finish() }
         XCTAssertTrue(pool.summary.hasSuffix(", parameters in shared memory"), pool.summary)
         XCTAssertEqual(lines.count, 1)
         XCTAssertTrue(lines[0].hasPrefix("warning: gradients go through the socket: open \(taken): File exists"), lines[0])
-        pool.enqueue(.parameters(ParametersPayload(version: 1, parameters: FloatValues([Float](repeating: 0.01, count: 130)), state: [])))
+        pool.enqueue(.parameters(ParametersPayload(version: 1, parameters: parameters.floats(inPlaceAt: 0, count: 130), state: [])))
         let shard = ShardTask(shardIndex: 0, sampleOffset: 0, count: 1, height: 2, width: 2, channels: 3, images: [UInt8](repeating: 9, count: 12), labels: [3])
         pool.enqueue(.task(TaskPayload(step: 1, parameterVersion: 1, epoch: 0, shards: [shard])))
         var results: [ComputedShard] = []
