@@ -122,16 +122,22 @@ struct KDStep: ParsableCommand {
                 try config.set("augment.horizontal_flip", text: "false")
             }
             let setup = try TrainingSetup(config: config, parallelism: threads)
+            let workerCounts = parsedWorkerCounts ?? []
+            // As in train: local mode's master lives in the shared parameters region, moved there
+            // before anything binds to it (so the single-process rounds use that memory too). If it
+            // cannot move, the server makes the region (or warns) and copies.
+            let shared = sharedMemory && !workerCounts.isEmpty ? LocalWorkers.sharedMemoryFolder() : nil
+            let sharedParameters = shared.flatMap { try? setup.moveStudentToSharedMemory(folder: $0.path) }
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             // Alternate the single process and each local mode, round by round, so that a slow
             // spell of this shared machine falls on both sides of a ratio.
-            let workerCounts = parsedWorkerCounts ?? []
             var singles: [Measurement] = []
             var locals = [[Measurement]](repeating: [], count: workerCounts.count)
             for _ in 0..<rounds {
                 singles.append(try measure(setup: setup, backend: pool, pool: pool))
                 for (i, workers) in workerCounts.enumerated() {
-                    locals[i].append(try measureLocal(setup: setup, workers: workers, pool: pool))
+                    locals[i].append(try measureLocal(setup: setup, workers: workers, pool: pool,
+                                                      sharedMemory: shared.map { ($0, sharedParameters) }))
                 }
             }
             let single = KDStep.median(singles)
@@ -310,22 +316,24 @@ struct KDStep: ParsableCommand {
                            shardComputePerStep: (trainer.shardComputeSeconds - computeAtStart) / Double(steps))
     }
 
-    /// Measures local mode with `workers` worker processes.
-    private func measureLocal(setup: TrainingSetup, workers: Int, pool: LocalShardPool) throws -> Measurement {
+    /// Measures local mode with `workers` worker processes, handing parameters and gradients
+    /// over in `sharedMemory`'s folder when given (the master lives in its parameters region).
+    private func measureLocal(setup: TrainingSetup, workers: Int, pool: LocalShardPool,
+                              sharedMemory: (folder: PrivateFolder, parameters: SharedMemoryRegion?)?) throws -> Measurement {
         var options = CoordinatorServer.Options()
         options.minWorkers = workers
         let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)
         let folder = try PrivateFolder()
-        let sharedMemoryFolder = sharedMemory ? LocalWorkers.sharedMemoryFolder() : nil
-        options.sharedMemoryFolder = sharedMemoryFolder?.path
+        options.sharedMemoryFolder = sharedMemory?.folder.path
+        options.sharedParameters = sharedMemory?.parameters
         let server = try CoordinatorServer(
             transport: try Transport(security: .insecure), endpoint: folder.endpoint(),
             run: RunDescription(setup: setup, runID: UInt64.random(in: 1...UInt64.max)), teacher: setup.teacher?.parameters,
             shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let processes = try LocalWorkers(count: workers, endpoint: server.endpoint,
-                                         arguments: sharedMemoryFolder.map { ["--shared-memory", $0.path] } ?? [])
-        defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime((folder, sharedMemoryFolder)) {} }
+                                         arguments: sharedMemory.map { ["--shared-memory", $0.folder.path] } ?? [])
+        defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }
         var measurement = try measure(setup: setup, backend: server, pool: pool)
         measurement.workerPeakResidentBytes = processes.processIdentifiers
             .compactMap { ProcessCounters.peakResidentBytes(of: String($0)) }.max() ?? 0

@@ -142,11 +142,19 @@ struct Train: ParsableCommand {
                 print("nothing left to do: \(folder) stopped early at step \(restored.step) (see \(folder)/summary.json)")
                 return
             }
+            // Local mode hands parameters and gradients over in shared memory. The master moves
+            // there before anything binds to it, so the optimiser writes each version where the
+            // workers read it. If it cannot move, the server makes the region (or warns) and copies.
+            var sharedMemoryFolder: PrivateFolder?, sharedParameters: SharedMemoryRegion?
+            if sharedMemory && localWorkers > 0 && bind == nil, let folder = LocalWorkers.sharedMemoryFolder() {
+                sharedMemoryFolder = folder
+                sharedParameters = try? setup.moveStudentToSharedMemory(folder: folder.path)
+            }
             let pool = LocalShardPool(executors: try (0..<threads).map { _ in try setup.makeExecutor() })
             let backend: ShardBackend
             var server: CoordinatorServer?
             var workers: LocalWorkers?
-            var ipcFolder: PrivateFolder?, sharedMemoryFolder: PrivateFolder?
+            var ipcFolder: PrivateFolder?
             defer {
                 server?.shutdown(reason: stop.stopReason ?? "run finished")
                 workers?.stop()
@@ -163,8 +171,8 @@ struct Train: ParsableCommand {
                     let folder = try PrivateFolder()
                     ipcFolder = folder
                     endpoint = folder.endpoint()
-                    if sharedMemory && localWorkers > 0 { sharedMemoryFolder = LocalWorkers.sharedMemoryFolder() }
                     options.sharedMemoryFolder = sharedMemoryFolder?.path
+                    options.sharedParameters = sharedParameters
                 }
                 let access = try CoordinatorAccess(keys: keys, insecure: insecure, localWorkers: localWorkers)
                 let probe = try Network(spec: setup.studentSpec, inputShape: setup.inputShape, classes: setup.classes)

@@ -114,11 +114,14 @@ final class ComputePool: @unchecked Sendable {
             report("warning: gradients go through the socket: \(error)")
         }
         self.sharedGradients = region
-        let executors = try (0..<threads).map { t in
-            try ShardExecutor(studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
-                              inputShape: run.inputShape, classes: run.classes, objective: run.objective,
-                              normalization: run.normalization, seed: run.seed, gradientEncoding: run.gradientEncoding,
-                              sharedGradients: region.map { ($0, (0..<GradientBuffers.kept).map { (t * GradientBuffers.kept + $0) * slotBytes }) })
+        var executors: [ShardExecutor] = []
+        for t in 0..<threads {
+            executors.append(try ShardExecutor(
+                studentSpec: run.studentSpec, studentParameters: student, teacher: teacher,
+                inputShape: run.inputShape, classes: run.classes, objective: run.objective,
+                normalization: run.normalization, seed: run.seed, gradientEncoding: run.gradientEncoding,
+                sharedGradients: region.map { ($0, (0..<GradientBuffers.kept).map { (t * GradientBuffers.kept + $0) * slotBytes }) },
+                teacherSibling: executors.first?.teacher))
         }
         inputShape = run.inputShape
         classes = run.classes

@@ -178,16 +178,18 @@ extension CoordinatorServer {
     }
 
     /// The parameters of `step`'s version for `peer`, encoded once however many workers need
-    /// them: written into shared memory and named there for a worker that shares it, else carried.
-    /// Each version overwrites the last in place: that happens only once every result at the
-    /// last version is in, when a worker still reading it computes only stale results
-    /// (docs/PROTOCOL.md, "Shared memory").
+    /// them: named in shared memory for a worker that shares it, else carried. The values are
+    /// written into the region unless they already lie there (the trainer's master lives in it:
+    /// ``Options/sharedParameters``). Each version overwrites the last in place: that happens
+    /// only once every result at the last version is in, when a worker still reading it
+    /// computes only stale results (docs/PROTOCOL.md, "Shared memory").
     private func parametersFrames(_ parameters: ModelParameters, step: StepDispatch, for peer: Peer) -> [Frame] {
         if peer.sharesMemory, let region = sharedParameters {
             if sharedParametersFrames?.version != step.version {
                 let started = MonotonicClock.now()
                 let count = parameters.layout.parameterCount
-                _ = region.mutableFloats(offset: 0, count: count).update(fromContentsOf: parameters.values[0..<count])
+                let shared = region.mutableFloats(offset: 0, count: count)
+                if shared.baseAddress != parameters.values.baseAddress { _ = shared.update(fromContentsOf: parameters.values[0..<count]) }
                 let payload = ParametersPayload(
                     version: UInt64(step.version), parameters: region.floats(inPlaceAt: 0, count: count),
                     state: FloatValues(Array(parameters.state[0..<parameters.layout.stateCount])))

@@ -34,6 +34,11 @@ public final class CoordinatorServer: ShardBackend {
         /// leave their gradients in `FOLDER/gradients-ROUTINGID` (docs/PROTOCOL.md, "Shared memory").
         /// Only for a coordinator bound in a ``PrivateFolder``, which no other user can reach.
         public var sharedMemoryFolder: String?
+        /// The parameters region of ``sharedMemoryFolder`` when its maker already made it:
+        /// ``TrainingSetup/moveStudentToSharedMemory(folder:)``, whose master then lives there,
+        /// so each version is named where the optimiser wrote it. Nil: the coordinator makes the
+        /// region and copies each version into it.
+        public var sharedParameters: SharedMemoryRegion?
         public init() {}
     }
 
@@ -104,7 +109,13 @@ public final class CoordinatorServer: ShardBackend {
         welcomeFrames = WireCodec.encode(.welcome(welcome), runID: run.runID, step: 0, parameterVersion: 0)
         do {
             sharedParameters = try options.sharedMemoryFolder.map {
-                try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: $0), bytes: 4 * shape.parameterCount)
+                guard let made = options.sharedParameters else {
+                    return try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: $0), bytes: 4 * shape.parameterCount)
+                }
+                guard made.byteCount >= 4 * shape.parameterCount else {
+                    throw SharedMemoryError.tooSmall(path: made.path, bytes: made.byteCount, needed: 4 * shape.parameterCount)
+                }
+                return made
             }
         } catch {
             sharedParameters = nil

@@ -49,7 +49,7 @@ public final class Dense: Layer {
     private let output: Tensor
     /// The kernel packed for the GEMM at the first fused forward: a folded layer's weights never
     /// change after folding (binding or setting ``fusedActivation`` drops it).
-    private var packedKernel: PackedMatrix?
+    private(set) var packedKernel: PackedMatrix?
     private let inputGradient: Tensor
     /// `dxᵀ` `[inputFeatures, N]`, which ``backward(_:)`` computes and then transposes into ``inputGradient``.
     private let inputGradientTransposed: Tensor
@@ -79,6 +79,22 @@ public final class Dense: Layer {
         }
     }
 
+    /// The packed kernel of a fused layer, packed from `kernel` the first time.
+    private func packedForInference(_ kernel: ParameterView) -> PackedMatrix {
+        if let packedKernel { return packedKernel }
+        let packed = PackedMatrix()
+        packed.pack(kernel.value, transposed: false, k: inputFeatures, n: units, ldb: units)
+        packedKernel = packed
+        return packed
+    }
+
+    /// Makes this fused layer's GEMM read `sibling`'s packed kernel (packed now if it was not
+    /// yet), which must hold the values this layer is bound to: one copy for both.
+    func sharePackedKernel(of sibling: Dense) {
+        guard fusedActivation != nil, sibling.fusedActivation != nil, let kernel = sibling.kernel else { return }
+        packedKernel = sibling.packedForInference(kernel)
+    }
+
     /// `x: [N, inputFeatures] -> y: [N, units]`. Keeps a reference to `x` for ``backward(_:)``.
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         // x: [N, F] · W: [F, U] (+ b: [U]) -> y: [N, U]
@@ -91,13 +107,7 @@ public final class Dense: Layer {
         let y = output.pointer
         if let fusedActivation {
             precondition(!mode.isTraining, "Dense with a fused activation is inference-only")
-            let packed = packedKernel ?? {
-                let packed = PackedMatrix()
-                packed.pack(kernel.value, transposed: false, k: inputFeatures, n: units, ldb: units)
-                packedKernel = packed
-                return packed
-            }()
-            BLAS.gemm(m: n, a: x.pointer, lda: inputFeatures, packedB: packed, bias: bias.map { UnsafePointer($0.value) },
+            BLAS.gemm(m: n, a: x.pointer, lda: inputFeatures, packedB: packedForInference(kernel), bias: bias.map { UnsafePointer($0.value) },
                       activation: fusedActivation, c: y)
             return output
         }

@@ -22,9 +22,10 @@ public final class ModelParameters {
         valuesOwner = nil
     }
 
-    /// Values read where they lie, at `values` (`layout.parameterCount` floats that `owner`
-    /// keeps valid: a local-mode worker's view of the run's shared parameters, mapped
-    /// read-only, so nothing may write them), with zero-filled state of its own.
+    /// Values kept where they lie, at `values` (`layout.parameterCount` floats that `owner`
+    /// keeps valid), with zero-filled state of its own: the run's shared parameters region, as
+    /// a local-mode worker's read-only view (nothing may write it) or as a local-mode
+    /// coordinator's master (its optimiser writes it).
     init(layout: ParameterLayout, values: UnsafeMutableBufferPointer<Float>, keeping owner: AnyObject) {
         self.layout = layout
         self.values = values

@@ -95,4 +95,15 @@ extension Network {
         network.bind(foldedParameters, gradients: nil)
         return network
     }
+
+    /// Makes this folded teacher read `sibling`'s folded values and packed ``Dense`` kernels
+    /// instead of its own, which it lets go: `sibling` was folded from the same teacher, so
+    /// they hold the same bits. The threads of a process then keep one copy of the teacher in
+    /// memory and in the caches, however many replicas they run; each replica keeps its own
+    /// activations. Nothing changes when the layouts differ.
+    func shareFoldedWeights(with sibling: Network) {
+        guard let shared = sibling.parameters, shared.layout == layout, shared !== parameters else { return }
+        bind(shared, gradients: nil)
+        for case let (mine as Dense, theirs as Dense) in zip(layers, sibling.layers) { mine.sharePackedKernel(of: theirs) }
+    }
 }

@@ -66,7 +66,9 @@ public final class ShardExecutor {
     /// optional frozen `teacher` (spec and parameters). Its results carry gradients in
     /// `gradientEncoding` (rounded to bfloat16 for ``GradientEncoding/bfloat16``). With
     /// `sharedGradients`, its kept gradient buffers lie at those offsets of that region (a
-    /// local-mode worker's, read in place by the coordinator).
+    /// local-mode worker's, read in place by the coordinator). With `teacherSibling`, another
+    /// executor's ``teacher`` folded from the same teacher, this one's replica reads its folded
+    /// values and packed kernels (``Network/shareFoldedWeights(with:)``).
     /// - Throws: ``ModelSpecError`` for a spec that does not fit `inputShape` and `classes`,
     ///   ``ShardExecutorError/badObjective(temperature:alpha:)``, `DataError.badNormalization`.
     public init(
@@ -75,7 +77,8 @@ public final class ShardExecutor {
         inputShape: [Int], classes: Int,
         objective: DistillationObjective, normalization: Normalization, seed: UInt64,
         gradientEncoding: GradientEncoding = .float32,
-        sharedGradients: (region: SharedMemoryRegion, offsets: [Int])? = nil
+        sharedGradients: (region: SharedMemoryRegion, offsets: [Int])? = nil,
+        teacherSibling: Network? = nil
     ) throws {
         guard objective.temperature.isFinite, objective.temperature > 0, (0...1).contains(objective.alpha) else {
             throw ShardExecutorError.badObjective(temperature: objective.temperature, alpha: objective.alpha)
@@ -88,7 +91,9 @@ public final class ShardExecutor {
         if let teacher {
             let t = try Network(spec: teacher.spec, inputShape: inputShape, classes: classes)
             t.bind(teacher.parameters, gradients: nil)
-            self.teacher = t.foldedForInference()
+            let folded = t.foldedForInference()
+            if let teacherSibling { folded.shareFoldedWeights(with: teacherSibling) }
+            self.teacher = folded
         } else {
             self.teacher = nil
         }

@@ -14,8 +14,9 @@ public final class TrainingSetup {
     public let inputShape: [Int]
     public let classes: Int
     public let studentSpec: ModelSpec
-    /// The master student parameters (updated by the optimiser).
-    public let student: ModelParameters
+    /// The master student parameters (updated by the optimiser): on the heap, or in local mode
+    /// in the run's shared parameters region (``moveStudentToSharedMemory(folder:)``).
+    public private(set) var student: ModelParameters
     /// The frozen teacher, when distilling.
     public let teacher: ModelFile?
     public let objective: DistillationObjective
@@ -137,13 +138,37 @@ public final class TrainingSetup {
         return steps > 0 ? steps : config.int("train.epochs") * stepsPerEpoch
     }
 
-    /// A new executor (one per thread) bound to the master student and the teacher.
-    public func makeExecutor() throws -> ShardExecutor {
-        try ShardExecutor(studentSpec: studentSpec, studentParameters: student,
-                          teacher: teacher.map { ($0.spec, $0.parameters) },
-                          inputShape: inputShape, classes: classes, objective: objective,
-                          normalization: normalization, seed: UInt64(config.int("seed")), gradientEncoding: gradientEncoding)
+    /// Moves the master student's values into a new file, `folder`'s parameters region
+    /// (``SharedMemoryRegion/parametersPath(folder:)``), and returns it. A local-mode coordinator
+    /// given that region (``CoordinatorServer/Options/sharedParameters``) publishes each version
+    /// where the optimiser wrote it, where its workers' students read it: no copy between steps.
+    /// Call it before anything binds to ``student`` (executors, trainers): the object is replaced.
+    /// - Throws: ``IOError`` when the file cannot be made (e.g. a full `/dev/shm`); the master
+    ///   then stays where it was.
+    public func moveStudentToSharedMemory(folder: String) throws -> SharedMemoryRegion {
+        let layout = student.layout
+        let region = try SharedMemoryRegion(creating: SharedMemoryRegion.parametersPath(folder: folder), bytes: 4 * layout.parameterCount)
+        let moved = ModelParameters(layout: layout, values: region.mutableFloats(offset: 0, count: layout.parameterCount), keeping: region)
+        moved.copy(from: student)
+        student = moved
+        return region
     }
+
+    /// A new executor (one per thread) bound to the master student and the teacher. The
+    /// executors of one setup share one folded teacher's values and packed kernels (each keeps
+    /// its own activations): one copy in the caches, however many threads.
+    public func makeExecutor() throws -> ShardExecutor {
+        let executor = try ShardExecutor(studentSpec: studentSpec, studentParameters: student,
+                                         teacher: teacher.map { ($0.spec, $0.parameters) },
+                                         inputShape: inputShape, classes: classes, objective: objective,
+                                         normalization: normalization, seed: UInt64(config.int("seed")), gradientEncoding: gradientEncoding,
+                                         teacherSibling: foldedTeacher)
+        foldedTeacher = foldedTeacher ?? executor.teacher
+        return executor
+    }
+
+    /// The folded teacher of the first executor still alive, which later ones share.
+    private weak var foldedTeacher: Network?
 
     /// How shard results carry gradients (`train.wire_gradients`; the schema allows only known names).
     public var gradientEncoding: GradientEncoding { GradientEncoding(configName: config.string("train.wire_gradients")) ?? .float32 }

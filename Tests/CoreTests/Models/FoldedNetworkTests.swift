@@ -33,6 +33,33 @@ final class FoldedNetworkTests: XCTestCase {
         }
     }
 
+    /// Replicas folded from one teacher (one per thread) read one copy of its folded values and
+    /// packed kernels, keep their own activations, and give the bits of a replica of their own.
+    func testFoldedReplicasShareOneCopyAndGiveTheBitsOfAnUnsharedOne() throws {
+        for (seed, (name, shape)) in [("hinton-teacher", [6, 6, 1]), ("vgg8-teacher", [8, 8, 3]), ("resnet20", [8, 8, 3])].enumerated() {
+            let teacher = try randomNetwork(ModelPresets.named(name)!, inputShape: shape, seed: UInt64(seed + 11))
+            func replica() throws -> Network {
+                let network = try Network(spec: teacher.spec, inputShape: shape, classes: 10)
+                network.bind(teacher.parameters!, gradients: nil)
+                return network.foldedForInference()
+            }
+            let (first, second, alone) = (try replica(), try replica(), try replica())
+            let x1 = Tensor(shape: [3] + shape, values: GradientCheck.randomValues(3 * shape.reduce(1, *), seed: 78))
+            let x2 = Tensor(shape: [2] + shape, values: GradientCheck.randomValues(2 * shape.reduce(1, *), seed: 79))
+            let expected1 = alone.forward(x1, mode: .inference).array, expected2 = alone.forward(x2, mode: .inference).array
+            second.shareFoldedWeights(with: first)
+            XCTAssertTrue(second.parameters === first.parameters, name)
+            for case let (mine as Dense, theirs as Dense) in zip(second.layers, first.layers) {
+                XCTAssertNotNil(mine.packedKernel, name)
+                XCTAssertTrue(mine.packedKernel === theirs.packedKernel, name)
+            }
+            let y1 = first.forward(x1, mode: .inference)
+            let y2 = second.forward(x2, mode: .inference)
+            XCTAssertEqual(y2.array, expected2, name)
+            XCTAssertEqual(y1.array, expected1, "\(name): the first replica's output is its own")
+        }
+    }
+
     func testFoldingRemovesBatchNormActivationsDropoutAndFlatten() throws {
         let vgg = try randomNetwork(ModelPresets.vgg8Teacher, inputShape: [8, 8, 3], seed: 3).foldedForInference()
         XCTAssertEqual(vgg.layers.map { String(describing: type(of: $0)) },

@@ -158,6 +158,41 @@ final class SharedMemoryTests: XCTestCase {
         XCTAssertEqual(sharing.sharedParameters?.byteCount, 4 * 130)
     }
 
+    /// A master moved into the parameters region keeps its bits and trains to the heap master's,
+    /// and a coordinator given that region names it instead of making its own (one too small
+    /// for the student: it shares nothing).
+    func testAMasterMovedIntoTheRegionKeepsItsBitsAndIsWhatTheCoordinatorNames() throws {
+        let config = try RunConfig.load(path: nil, overrides: [
+            "data.train_size=64", "data.validation=0", "data.test_size=16", "train.batch_size=32", "train.shards=2", "train.steps=3",
+        ])
+        let heap = try TrainingSetup(config: config, parallelism: 2), moved = try TrainingSetup(config: config, parallelism: 2)
+        let region = try moved.moveStudentToSharedMemory(folder: folder.path)
+        XCTAssertEqual(region.path, SharedMemoryRegion.parametersPath(folder: folder.path))
+        XCTAssertEqual(UnsafeMutableRawPointer(moved.student.values.baseAddress!), region.base)
+        XCTAssertEqual(moved.student.sha256(), heap.student.sha256())
+        XCTAssertThrowsError(try moved.moveStudentToSharedMemory(folder: folder.path), "the region exists already")
+        for setup in [heap, moved] {
+            let pool = LocalShardPool(executors: try (0..<2).map { _ in try setup.makeExecutor() })
+            let trainer = try Trainer(setup: setup, backend: pool, evaluator: pool, output: try RunOutput(directory: folder.path + "/run-\(setup === heap)"))
+            for step in 0..<3 { try trainer.trainStep(step) }
+        }
+        XCTAssertEqual(moved.student.sha256(), heap.student.sha256())
+
+        let shape = ResultShape(network: try Network(spec: moved.studentSpec, inputShape: moved.inputShape, classes: moved.classes))
+        var options = CoordinatorServer.Options()
+        options.sharedMemoryFolder = folder.path
+        options.sharedParameters = region
+        let server = try CoordinatorServer(
+            transport: try Transport(security: .insecure), endpoint: "inproc://shared-memory-moved", run: RunDescription(setup: moved, runID: 9),
+            teacher: nil, shape: shape, options: options, stop: StopFlag())
+        XCTAssertTrue(server.sharedParameters === region)
+        options.sharedParameters = try SharedMemoryRegion(creating: folder.path + "/small", bytes: 64)
+        let refusing = try CoordinatorServer(
+            transport: try Transport(security: .insecure), endpoint: "inproc://shared-memory-small", run: RunDescription(setup: moved, runID: 9),
+            teacher: nil, shape: shape, options: options, stop: StopFlag())
+        XCTAssertNil(refusing.sharedParameters)
+    }
+
     /// A worker that cannot make its gradients region says so and sends its gradients in frames.
     func testAWorkerThatCannotMakeItsRegionSendsGradientsInFrames() throws {
         let taken = folder.path + "/gradients-taken"
