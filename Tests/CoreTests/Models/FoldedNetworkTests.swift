@@ -60,6 +60,26 @@ final class FoldedNetworkTests: XCTestCase {
         }
     }
 
+    /// The executors a setup makes (one per thread) read the first one's folded teacher.
+    func testExecutorsOfOneSetupShareTheFirstOnesFoldedTeacher() throws {
+        let base = try RunConfig.load(path: nil, overrides: ["data.train_size=64", "data.validation=0", "data.test_size=16"])
+        let shape = try TrainingSetup(config: base, parallelism: 1).inputShape
+        let network = try Network(spec: ModelPresets.named("hinton-teacher")!, inputShape: shape, classes: 10)
+        let parameters = ModelParameters(layout: network.layout)
+        parameters.initialize(seed: 5)
+        let path = NSTemporaryDirectory() + "/folded-teacher-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelFile(spec: network.spec, inputShape: shape, classes: 10, normalization: .unit(channels: shape[2]), role: "teacher",
+                      parameters: parameters).write(to: path)
+        var config = base
+        try config.set("teacher.checkpoint", text: path)
+        let setup = try TrainingSetup(config: config, parallelism: 2)
+        let (first, second) = (try setup.makeExecutor(), try setup.makeExecutor())
+        XCTAssertNotNil(first.teacher?.parameters)
+        XCTAssertTrue(second.teacher?.parameters === first.teacher?.parameters)
+        XCTAssertFalse(second.teacher === first.teacher, "each executor keeps its own replica")
+    }
+
     func testFoldingRemovesBatchNormActivationsDropoutAndFlatten() throws {
         let vgg = try randomNetwork(ModelPresets.vgg8Teacher, inputShape: [8, 8, 3], seed: 3).foldedForInference()
         XCTAssertEqual(vgg.layers.map { String(describing: type(of: $0)) },
