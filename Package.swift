@@ -33,10 +33,12 @@ let package = Package(
         .target(name: "COptimizer"),
         // CRC-32C with SSE4.2's CRC32 instruction, for the wire's payload checksums, and the largest magnitude of a float buffer.
         .target(name: "CChecksum"),
+        // Linux CPU affinity (sched_getaffinity/sched_setaffinity), for binding local workers to cores.
+        .target(name: "CAffinity"),
         .target(
             name: "Core",
             dependencies: [
-                "CBLAS", "CBatchNorm", "CChecksum", "CGEMM", "COptimizer", "CWinograd", "CZMQ", "CZlib",
+                "CAffinity", "CBLAS", "CBatchNorm", "CChecksum", "CGEMM", "COptimizer", "CWinograd", "CZMQ", "CZlib",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

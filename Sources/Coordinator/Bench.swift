@@ -48,6 +48,10 @@ struct KDStep: ParsableCommand {
     var localWorkers: String = ""
     @Flag(inversion: .prefixedNo, help: "In local mode, hand parameters and gradients over through shared memory (as train does), or through the socket.")
     var sharedMemory = true
+
+    @Flag(inversion: .prefixedNo,
+          help: "In local mode, run each worker on its own share of this process's CPUs when there are at least as many CPUs as workers (as train does), or let the scheduler place them.")
+    var pinWorkers = true
     @Option(help: ArgumentHelp("Measure the single process and each local mode this many times, alternately; report medians "
         + "(local mode: the median of each round's ratio to that round's single process).", valueName: "n"))
     var rounds = 1
@@ -86,6 +90,8 @@ struct KDStep: ParsableCommand {
         /// Seconds of shard computation per step, summed over the step's shards, as the
         /// computing threads or workers timed them (compare local mode with the single process).
         var shardComputePerStep: Double
+        /// Local mode: the CPUs each worker was bound to, or nil when the scheduler placed them.
+        var workerCPUs: [[Int]]?
         /// Local mode: the largest worker's peak resident memory, read before the workers stop.
         var workerPeakResidentBytes = 0
     }
@@ -272,12 +278,15 @@ struct KDStep: ParsableCommand {
                 var row: [String: Any] = ["workers": workers, "samples_per_s": rate, "ratio_to_single_process": entry.ratio,
                                           "ratio_per_round": entry.ratios,
                                           "coordinator_overhead_fraction": m.summaryOverhead, "bytes_per_step": m.bytesPerStep ?? 0,
-                                          "shard_compute_ms_per_step": 1000 * m.shardComputePerStep]
+                                          "shard_compute_ms_per_step": 1000 * m.shardComputePerStep,
+                                          "worker_cpus": m.workerCPUs.map { $0.map(CPUBinding.list) } ?? []]
                 if let allocations = m.allocationsPerStep { row["coordinator_allocations_per_step"] = allocations }
                 rows.append(row)
                 if rounds > 1 {
                     print("      \(workers) workers, ratio per round: " + entry.ratios.map { String(format: "%.3f", $0) }.joined(separator: ", "))
                 }
+                print("      \(workers) workers " + (m.workerCPUs.map(LocalWorkers.placement)
+                    ?? (pinWorkers ? "placed by the scheduler (more workers than CPUs, or one worker)" : "placed by the scheduler (--no-pin-workers)")))
             }
             let workerBytes = local.map(\.result.workerPeakResidentBytes).max() ?? 0
             print("    peak RSS of the largest worker \(String(format: "%.1f", Double(workerBytes) / 1e6)) MB")
@@ -332,9 +341,10 @@ struct KDStep: ParsableCommand {
             shape: ResultShape(network: probe), options: options, stop: StopFlag())
         server.report = { _ in }
         let processes = try LocalWorkers(count: workers, endpoint: server.endpoint,
-                                         arguments: sharedMemory.map { ["--shared-memory", $0.folder.path] } ?? [])
+                                         arguments: sharedMemory.map { ["--shared-memory", $0.folder.path] } ?? [], bindToCPUs: pinWorkers)
         defer { server.shutdown(reason: "benchmark finished"); processes.stop(); withExtendedLifetime(folder) {} }
         var measurement = try measure(setup: setup, backend: server, pool: pool)
+        measurement.workerCPUs = processes.cpus
         measurement.workerPeakResidentBytes = processes.processIdentifiers
             .compactMap { ProcessCounters.peakResidentBytes(of: String($0)) }.max() ?? 0
         return measurement

@@ -44,6 +44,10 @@ struct Train: ParsableCommand {
           help: "With --local-workers and no --bind: hand the workers parameters and gradients through shared memory in /dev/shm instead of the socket (same results, less copying).")
     var sharedMemory = true
 
+    @Flag(inversion: .prefixedNo,
+          help: "With --local-workers: run each worker on its own share of this process's CPUs when there are at least as many CPUs as workers (faster on a machine given to the run); --no-pin-workers lets the scheduler place them, for CPUs shared with other jobs.")
+    var pinWorkers = true
+
     @Option(help: "Hand out shards only while at least this many workers are connected.")
     var minWorkers = 1
 
@@ -184,9 +188,11 @@ struct Train: ParsableCommand {
                 if localWorkers > 0 {
                     workers = try LocalWorkers(count: localWorkers, endpoint: s.endpoint,
                                                arguments: access.localWorkerArguments + (sharedMemoryFolder.map { ["--shared-memory", $0.path] } ?? []),
-                                               environment: { access.localWorkerEnvironment.indices.contains($0) ? access.localWorkerEnvironment[$0] : [:] })
+                                               environment: { access.localWorkerEnvironment.indices.contains($0) ? access.localWorkerEnvironment[$0] : [:] },
+                                               bindToCPUs: pinWorkers)
                 }
-                print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : ""))
+                print("coordinator listening on \(s.endpoint)" + (localWorkers > 0 ? " with \(localWorkers) local workers" : "")
+                    + (workers?.placement.map { " " + $0 } ?? ""))
                 if bind != nil && setup.shardsAutomatic {
                     let threads: [Int]
                     do { threads = try s.awaitWorkers() } catch let interrupted as RunInterrupted {

@@ -47,8 +47,12 @@ struct Worker: ParsableCommand {
     @Flag(help: "Connect over plain TCP: no encryption, no authentication. Only on a network you trust.")
     var insecure = false
 
-    @Option(help: "Shards computed at once, each on one thread with one BLAS thread (results do not depend on it); default: the host's cores.")
+    @Option(help: "Shards computed at once, each on one thread with one BLAS thread (results do not depend on it); default: the host's cores, or the count of --cpus.")
     var threads: Int?
+
+    @Option(help: ArgumentHelp("Run only on these CPUs, a list such as 0,2 or 4-7 (as taskset -c takes): every thread of this worker, and --threads defaults to their count. Local mode sets it when the coordinator has at least as many CPUs as workers.",
+                               valueName: "list"))
+    var cpus: String?
 
     @Option(help: ArgumentHelp("Local mode (set by distill-coordinator train --local-workers): the coordinator's shared-memory folder, where this worker reads the parameters and leaves its gradients instead of sending them through the socket.",
                                valueName: "dir"))
@@ -79,15 +83,29 @@ struct Worker: ParsableCommand {
             throw ValidationError("--shared-memory needs a --name of letters, digits, '.', '_' and '-' (not starting with '.'), e.g. --name local-0")
         }
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be in 1...1024, e.g. --threads 4") }
+        if let cpus {
+            do { try CPUBinding.checkAllowed(try CPUBinding.parse(cpus)) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() throws {
+        // Before anything else starts a thread; threads already running (OpenBLAS's) move too.
+        let boundCPUs = try cpus.map { list in
+            do {
+                let cpus = try CPUBinding.parse(list)
+                try CPUBinding.bindProcess(to: cpus)
+                return cpus
+            } catch {
+                FileHandle.standardError.write(Data("distill-worker: error: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         BLAS.setThreads(1)
         let stop = StopFlag()
         stop.installSignalHandlers()
         var options = WorkerSession.Options(name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
         options.coordinatorTimeout = coordinatorTimeout
-        options.threads = threads ?? ProcessInfoCores.count
+        options.threads = threads ?? boundCPUs?.count ?? ProcessInfoCores.count
         options.sharedMemoryFolder = sharedMemory
         do {
             if let student {

@@ -164,6 +164,13 @@ private let TRAIN = #"""
                                       parameters and gradients through shared memory in
                                       /dev/shm instead of the socket (same results, less
                                       copying). (default: --shared-memory)
+              --pin-workers/--no-pin-workers
+                                      With --local-workers: run each worker on its own
+                                      share of this process's CPUs when there are at least
+                                      as many CPUs as workers (faster on a machine given to
+                                      the run); --no-pin-workers lets the scheduler place
+                                      them, for CPUs shared with other jobs. (default:
+                                      --pin-workers)
               --min-workers <min-workers>
                                       Hand out shards only while at least this many workers
                                       are connected. (default: 1)
@@ -246,7 +253,7 @@ private let WORKER = #"""
                   --key keys/worker-1.key_secret --server-key keys/coordinator.key
               distill-worker --connect tcp://127.0.0.1:5555 --insecure --threads 2 --once
 
-            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure] [--threads <threads>] [--shared-memory <dir>] [--once]
+            USAGE: distill-worker --connect <connect> [--name <name>] [--coordinator-timeout <coordinator-timeout>] [--student <student>] [--teacher <teacher>] [--key <file.key_secret>] [--server-key <file.key>] [--insecure] [--threads <threads>] [--cpus <list>] [--shared-memory <dir>] [--once]
 
             OPTIONS:
               --connect <connect>     Coordinator address, e.g. tcp://coordinator:5555 or
@@ -268,7 +275,12 @@ private let WORKER = #"""
                                       authentication. Only on a network you trust.
               --threads <threads>     Shards computed at once, each on one thread with one
                                       BLAS thread (results do not depend on it); default:
-                                      the host's cores.
+                                      the host's cores, or the count of --cpus.
+              --cpus <list>           Run only on these CPUs, a list such as 0,2 or 4-7 (as
+                                      taskset -c takes): every thread of this worker, and
+                                      --threads defaults to their count. Local mode sets it
+                                      when the coordinator has at least as many CPUs as
+                                      workers.
               --shared-memory <dir>   Local mode (set by distill-coordinator train
                                       --local-workers): the coordinator's shared-memory
                                       folder, where this worker reads the parameters and

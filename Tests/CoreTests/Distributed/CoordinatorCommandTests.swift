@@ -25,15 +25,17 @@ final class CoordinatorCommandTests: XCTestCase {
         let a = try TrainingSummary.read(harness.scratch + "/local/summary.json")
         let b = try TrainingSummary.read(harness.scratch + "/single/summary.json")
         XCTAssertEqual(a.paramsSHA256, b.paramsSHA256)
-        XCTAssertTrue(harness.output("local").contains("with 2 local workers"), harness.output("local"))
+        let placement = CPUBinding.shares(workers: 2, of: CPUBinding.allowed()).map(LocalWorkers.placement).map { " " + $0 } ?? ""
+        XCTAssertTrue(harness.output("local").contains("with 2 local workers\(placement)\n"), harness.output("local"))
         XCTAssertTrue(harness.output("local").contains("; 20 results read in shared memory"), harness.output("local"))
         XCTAssertEqual(sharedMemoryFolders(of: local.processIdentifier), [], "the run's shared memory is given back")
 
         let socket = try harness.start("distill-coordinator", ["train", "--out", harness.scratch + "/socket", "--local-workers", "2",
-                                                               "--no-shared-memory"] + common, label: "socket")
+                                                               "--no-shared-memory", "--no-pin-workers"] + common, label: "socket")
         XCTAssertEqual(harness.wait(socket, timeout: 120), 0, harness.output("socket"))
         XCTAssertEqual(try TrainingSummary.read(harness.scratch + "/socket/summary.json").paramsSHA256, b.paramsSHA256)
         XCTAssertFalse(harness.output("socket").contains("shared memory"), harness.output("socket"))
+        XCTAssertTrue(harness.output("socket").contains("with 2 local workers\n"), "not bound: \(harness.output("socket"))")
     }
 
     /// This user's shared-memory folders made by process `pid`.
@@ -73,6 +75,13 @@ final class CoordinatorCommandTests: XCTestCase {
         XCTAssertTrue(harness.eventually(timeout: 60) { harness.output("stopped").contains("step      3") }, harness.output("stopped"))
         let workers = workerPIDs(of: coordinator)
         XCTAssertEqual(workers.count, 2)
+        // Each worker, every thread of it, runs on its own share of the CPUs.
+        if let shares = CPUBinding.shares(workers: 2, of: CPUBinding.allowed()) {
+            let placed = workers.map { Set(harness.threadAffinities(of: $0)) }
+            XCTAssertEqual(Set(placed), Set(shares.map { [CPUBinding.list($0)] }), "\(placed)")
+        } else {
+            print("CoordinatorCommandTests: \(CPUBinding.allowed().count) CPU here, so the local workers are not bound")
+        }
         kill(coordinator.processIdentifier, SIGTERM)
         XCTAssertEqual(harness.wait(coordinator, timeout: 30), 0, harness.output("stopped"))
         for pid in workers { XCTAssertTrue(harness.eventually(timeout: 10) { kill(pid, 0) != 0 }, "worker \(pid) still alive") }

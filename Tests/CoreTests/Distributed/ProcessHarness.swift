@@ -73,6 +73,16 @@ final class ProcessHarness {
         return endpoint
     }
 
+    /// `Cpus_allowed_list` of each thread of process `pid`.
+    func threadAffinities(of pid: Int32) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { tid in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+                .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
     /// Polls `condition` every 20 ms for up to `timeout` seconds.
     func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
         let deadline = MonotonicClock.now() + timeout
