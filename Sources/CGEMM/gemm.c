@@ -4,10 +4,11 @@
 // pack op(B)[slice, block] into KC x 32 micro-panels (zero-padded; or read them from a buffer
 // distill_sgemm_pack filled once, for a right-hand side used by many products); then for each 32-column
 // micro-panel and each 14-row block of op(A) (blocked by MC rows for L2), the micro-kernel
-// accumulates a 14 x 32 tile in 28 zmm registers, reading op(A) in place when it is not
-// transposed (a transposed A is packed per MC x KC block first), and writes it to C with alpha
-// and beta (masked stores at the right edge). The first k slice applies the caller's beta,
-// later slices add (beta 1): a fixed summation order.
+// accumulates a 14 x 32 tile in 28 zmm registers (a block's last tile of 8 or 4 rows or fewer
+// runs a loop of that height), reading op(A) in place when it is not transposed (a transposed
+// A is packed per MC x KC block first), and writes it to C with alpha and beta (masked stores
+// at the right edge). The first k slice applies the caller's beta, later slices add (beta 1):
+// a fixed summation order.
 #include "distill_gemm.h"
 
 #include <cpuid.h>
@@ -155,25 +156,27 @@ static void pack_a(int transpose_a, const float *a, long lda, long i0, long p0, 
 // columns, then the leaky rectifier with `slope` (1: identity).
 struct epilogue { const float *bias; float slope; };
 
-// The 14 x 32 micro-kernel. Row i of the A block starts at a + i * rs, element p of a row at
-// + p * cs; rows past `rows` repeat the last row (read but never stored, so no read past A).
+// The mr x 32 micro-kernel (mr is 14, 8 or 4, a constant in each caller). Row i of the A block
+// starts at a + i * rs, element p of a row at + p * cs; rows past `rows` repeat the last row
+// (read but never stored, so no read past A).
 // When `prefetching` (a constant in each caller, so the loop has no branch: clang spills
 // accumulators to the stack around one), step p also asks for the 64-byte line at
 // prefetch + 16 p: a hint, never a load, so it cannot change C or fault.
 __attribute__((target("avx512f"), always_inline))
-static inline void tile(long kc, const float *a, long rs, long cs, const float *bp, int prefetching, const float *prefetch,
-                        float *c, long ldc, long rows, long cols, float alpha, float beta, const struct epilogue *e) {
+static inline void tile(const int mr, long kc, const float *a, long rs, long cs, const float *bp, int prefetching,
+                        const float *prefetch, float *c, long ldc, long rows, long cols, float alpha, float beta,
+                        const struct epilogue *e) {
     const float *row[MR];
 #pragma unroll
-    for (int i = 0; i < MR; i++) row[i] = a + (i < rows ? i : rows - 1) * rs;
+    for (int i = 0; i < mr; i++) row[i] = a + (i < rows ? i : rows - 1) * rs;
     __m512 acc[MR][2];
 #pragma unroll
-    for (int i = 0; i < MR; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (int i = 0; i < mr; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
     for (long p = 0; p < kc; p++) {
         __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
         long offset = p * cs;
 #pragma unroll
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             __m512 ai = _mm512_set1_ps(row[i][offset]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
@@ -187,7 +190,7 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
     __m512 bias0 = zero, bias1 = zero, slope = _mm512_set1_ps(e ? e->slope : 1.0f);
     if (e && e->bias) { bias0 = _mm512_maskz_loadu_ps(m0, e->bias); bias1 = _mm512_maskz_loadu_ps(m1, e->bias + 16); }
 #pragma unroll
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < mr; i++) {
         if (i >= rows) break;
         float *ci = c + i * ldc;
         __m512 r0 = alpha == 1.0f ? acc[i][0] : _mm512_mul_ps(va, acc[i][0]);
@@ -210,24 +213,30 @@ static inline void tile(long kc, const float *a, long rs, long cs, const float *
     }
 }
 
-// Two copies of the tile loop: A read in place along rows (column stride 1) or from a packed
-// micro-panel (row stride 1, column stride MR), so each has constant strides to address.
-__attribute__((target("avx512f")))
-static void tile_rows(long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
-                      float beta, const struct epilogue *e) {
-    tile(kc, a, rs, 1, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e);
-}
-__attribute__((target("avx512f")))
-static void tile_packed(long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
-                        float beta, const struct epilogue *e) {
-    tile(kc, a, 1, MR, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e);
-}
-// tile_rows that also prefetches (A is never packed when B is prepacked).
-__attribute__((target("avx512f")))
-static void tile_rows_prefetching(long kc, const float *a, long rs, const float *bp, const float *prefetch, float *c, long ldc,
-                                  long rows, long cols, float alpha, float beta, const struct epilogue *e) {
-    tile(kc, a, rs, 1, bp, 1, prefetch, c, ldc, rows, cols, alpha, beta, e);
-}
+// The tile loop for each way of reading A: in place along rows (column stride 1), from a packed
+// micro-panel (row stride 1, column stride MR), or in place while prefetching; each has constant
+// strides to address. Each comes in three heights: a block's last tile of `rows` < MR rows runs
+// the 8- or 4-row loop when that holds it, so a 64-row shard (4 x 14 + 8) computes no row twice.
+// Every C element is the same chain in each, so the height never changes a bit.
+#define TILE_HEIGHTS(name, params, ...)                                                               \
+    __attribute__((target("avx512f"))) static void name##_14 params { tile(MR, __VA_ARGS__); }       \
+    __attribute__((target("avx512f"))) static void name##_8 params { tile(8, __VA_ARGS__); }         \
+    __attribute__((target("avx512f"))) static void name##_4 params { tile(4, __VA_ARGS__); }
+TILE_HEIGHTS(tile_rows, (long kc, const float *a, long rs, const float *bp, float *c, long ldc, long rows, long cols,
+                         float alpha, float beta, const struct epilogue *e),
+             kc, a, rs, 1, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e)
+TILE_HEIGHTS(tile_packed, (long kc, const float *a, const float *bp, float *c, long ldc, long rows, long cols, float alpha,
+                           float beta, const struct epilogue *e),
+             kc, a, 1, MR, bp, 0, NULL, c, ldc, rows, cols, alpha, beta, e)
+// A is never packed when B is prepacked, so only rows read in place prefetch.
+TILE_HEIGHTS(tile_rows_prefetching, (long kc, const float *a, long rs, const float *bp, const float *prefetch, float *c,
+                                     long ldc, long rows, long cols, float alpha, float beta, const struct epilogue *e),
+             kc, a, rs, 1, bp, 1, prefetch, c, ldc, rows, cols, alpha, beta, e)
+#undef TILE_HEIGHTS
+
+// The loop of the smallest height that holds `rows`.
+#define BY_HEIGHT(name, ...) \
+    (rows > 8 ? name##_14(__VA_ARGS__) : rows > 4 ? name##_8(__VA_ARGS__) : name##_4(__VA_ARGS__))
 
 __attribute__((target("avx512f")))
 static void scale(float *c, long ldc, long m, long n, float beta) {
@@ -322,11 +331,11 @@ static int multiply(int transpose_a, int transpose_b, long m, long n, long k, fl
                         long rows = mc - ir < MR ? mc - ir : MR;
                         float *cblock = c + (ic + ir) * ldc + j0 + jr;
                         const float *prefetch = next && ir < 2 * MR ? next + ir / MR * kc * 16 : NULL;
-                        if (packA) tile_packed(kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                        if (packA) BY_HEIGHT(tile_packed, kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                         else if (prefetch)
-                            tile_rows_prefetching(kc, a + (ic + ir) * lda + p0, lda, bp, prefetch, cblock, ldc, rows, cols, alpha,
-                                                  sliceBeta, last);
-                        else tile_rows(kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                            BY_HEIGHT(tile_rows_prefetching, kc, a + (ic + ir) * lda + p0, lda, bp, prefetch, cblock, ldc, rows, cols,
+                                      alpha, sliceBeta, last);
+                        else BY_HEIGHT(tile_rows, kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                     }
                 }
             }

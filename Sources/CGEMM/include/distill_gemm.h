@@ -2,7 +2,7 @@
 #define DISTILL_GEMM_H
 
 /// Distill's own single-precision GEMM for x86-64 CPUs with AVX-512F: a packed-B, register-
-/// blocked 14x32 micro-kernel with fixed blocking, one thread per call. Results depend only
+/// blocked 14x32 micro-kernel (8x32 and 4x32 for short edge tiles) with fixed blocking, one thread per call. Results depend only
 /// on the shapes and the data (not on threads or alignment), so every process on such a CPU
 /// computes the same bits. See docs/PERFORMANCE.md.
 

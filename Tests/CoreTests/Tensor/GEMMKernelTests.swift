@@ -1,3 +1,4 @@
+import CGEMM
 import XCTest
 @testable import Core
 
@@ -96,6 +97,61 @@ final class GEMMKernelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Each element of C is one fused multiply-add chain from zero per 256-deep k slice, added to
+    /// C once per slice, whatever the height of the tile that computed it: every row count from 1
+    /// to 30 (tiles of 14, 8 and 4 rows), A read in place and packed (transposed), B packed per
+    /// call and prepacked (whose tiles prefetch the next panel), one and two k slices, beta 0 and 1.
+    func testEveryTileHeightComputesTheSameChains() throws {
+        try requireDistillKernel()
+        let packed = PackedMatrix()
+        for m in 1...30 {
+            for (transposeA, k, beta) in [(false, 70, Float(0)), (true, 300, 1), (false, 300, 1), (true, 33, 0)] {
+                let problem = Problem(transposeA: transposeA, m: m, n: 70, k: k, beta: beta, seed: UInt64(m * 1000 + k))
+                assertSameBits(problem.run(), Self.chains(problem), "m \(m) k \(k) transposed A \(transposeA) beta \(beta)")
+            }
+            var problem = Problem(m: m, n: 70, k: 300, seed: UInt64(m))
+            problem.ldc = problem.n
+            problem.c = [Float](repeating: .nan, count: m * problem.n)
+            problem.b.withUnsafeBufferPointer { packed.pack($0.baseAddress!, transposed: false, k: problem.k, n: problem.n, ldb: problem.ldb) }
+            var out = problem.c
+            problem.a.withUnsafeBufferPointer { a in
+                out.withUnsafeMutableBufferPointer { BLAS.gemm(m: m, a: a.baseAddress!, lda: problem.lda, packedB: packed, c: $0.baseAddress!) }
+            }
+            assertSameBits(out, Self.chains(problem), "prepacked, m \(m)")
+        }
+    }
+
+    /// Fails naming the first element whose bits differ.
+    private func assertSameBits(_ result: [Float], _ expected: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.count, expected.count, what, file: file, line: line)
+        guard let i = result.indices.first(where: { result[$0].bitPattern != expected[$0].bitPattern }) else { return }
+        XCTFail("\(what): element \(i) is \(result[i]), the chain gives \(expected[i])", file: file, line: line)
+    }
+
+    /// `problem` (alpha 1, beta 0 or 1) as Distill's kernel sums it: per 256-deep slice of k, a
+    /// chain of fused multiply-adds from zero, stored (first slice, beta 0) or added to C.
+    private static func chains(_ problem: Problem) -> [Float] {
+        precondition(problem.alpha == 1 && (problem.beta == 0 || problem.beta == 1))
+        var out = problem.c
+        let depth = distill_sgemm_slice_depth()
+        for i in 0..<problem.m {
+            for j in 0..<problem.n {
+                var c = out[i * problem.ldc + j]
+                for start in stride(from: 0, to: problem.k, by: depth) {
+                    var chain: Float = 0
+                    for p in start..<min(start + depth, problem.k) {
+                        let a = Float(problem.element(problem.a, transposed: problem.transposeA, stride: problem.lda, row: i, column: p))
+                        let b = Float(problem.element(problem.b, transposed: problem.transposeB, stride: problem.ldb, row: p, column: j))
+                        chain = chain.addingProduct(a, b)
+                    }
+                    c = start == 0 && problem.beta == 0 ? chain : c + chain
+                }
+                out[i * problem.ldc + j] = c
+            }
+        }
+        return out
     }
 
     func testAlphaAndBetaAcrossKSlices() throws {
