@@ -2,9 +2,9 @@
 #define DISTILL_GEMM_H
 
 /// Distill's own single-precision GEMM for x86-64 CPUs with AVX-512F: a packed-B, register-
-/// blocked 14x32 micro-kernel (8x32 and 4x32 for short edge tiles) with fixed blocking, one thread per call. Results depend only
-/// on the shapes and the data (not on threads or alignment), so every process on such a CPU
-/// computes the same bits. See docs/PERFORMANCE.md.
+/// blocked 14x32 micro-kernel (8x32 and 4x32 for short edge tiles) with fixed blocking, one
+/// thread per call. Results depend only on the shapes and the data (not on threads or
+/// alignment), so every process on such a CPU computes the same bits. See docs/PERFORMANCE.md.
 
 /// 1 when this CPU and its operating system run AVX-512F code (CPUID and XGETBV), else 0.
 int distill_gemm_available(void);
