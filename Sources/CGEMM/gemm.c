@@ -234,9 +234,9 @@ TILE_HEIGHTS(tile_rows_prefetching, (long kc, const float *a, long rs, const flo
              kc, a, rs, 1, bp, 1, prefetch, c, ldc, rows, cols, alpha, beta, e)
 #undef TILE_HEIGHTS
 
-// The loop of the smallest height that holds `rows`.
-#define BY_HEIGHT(name, ...) \
-    (rows > 8 ? name##_14(__VA_ARGS__) : rows > 4 ? name##_8(__VA_ARGS__) : name##_4(__VA_ARGS__))
+// Calls the loop of the smallest height that holds `height` rows (passed on among the arguments).
+#define BY_HEIGHT(height, name, ...) \
+    ((height) > 8 ? name##_14(__VA_ARGS__) : (height) > 4 ? name##_8(__VA_ARGS__) : name##_4(__VA_ARGS__))
 
 __attribute__((target("avx512f")))
 static void scale(float *c, long ldc, long m, long n, float beta) {
@@ -331,11 +331,11 @@ static int multiply(int transpose_a, int transpose_b, long m, long n, long k, fl
                         long rows = mc - ir < MR ? mc - ir : MR;
                         float *cblock = c + (ic + ir) * ldc + j0 + jr;
                         const float *prefetch = next && ir < 2 * MR ? next + ir / MR * kc * 16 : NULL;
-                        if (packA) BY_HEIGHT(tile_packed, kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                        if (packA) BY_HEIGHT(rows, tile_packed, kc, packedA + ir * kc, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                         else if (prefetch)
-                            BY_HEIGHT(tile_rows_prefetching, kc, a + (ic + ir) * lda + p0, lda, bp, prefetch, cblock, ldc, rows, cols,
+                            BY_HEIGHT(rows, tile_rows_prefetching, kc, a + (ic + ir) * lda + p0, lda, bp, prefetch, cblock, ldc, rows, cols,
                                       alpha, sliceBeta, last);
-                        else BY_HEIGHT(tile_rows, kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
+                        else BY_HEIGHT(rows, tile_rows, kc, a + (ic + ir) * lda + p0, lda, bp, cblock, ldc, rows, cols, alpha, sliceBeta, last);
                     }
                 }
             }
